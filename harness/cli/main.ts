@@ -1,0 +1,101 @@
+import { Command, Option } from 'commander';
+import { DEFAULT_CONFIG } from '../core/config.ts';
+import { FleetdrillError } from '../core/errors.ts';
+import { generateReport } from './report.ts';
+import { listScenarios, runPlaywright, selectionArgs } from './scenarios.ts';
+import { parseCount, parsePositive } from '../core/config.ts';
+import { parseSeed } from '../core/seed.ts';
+import { up } from './up.ts';
+
+/** Turns `run` flags into the environment playwright.config.ts reads. */
+function runEnv(flags: { robots?: string; seed?: string; rtf?: string; world?: string }): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  if (flags.robots !== undefined) env.FLEETDRILL_ROBOTS = String(parseCount(flags.robots, '--robots'));
+  if (flags.seed !== undefined) env.FLEETDRILL_SEED = String(parseSeed(flags.seed, '--seed'));
+  if (flags.rtf !== undefined) env.FLEETDRILL_RTF = String(parsePositive(flags.rtf, '--rtf'));
+  if (flags.world !== undefined) env.FLEETDRILL_WORLD = flags.world;
+  return env;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('fleetdrill')
+    .description('Drills for ROS 2 robot fleets: bring up a fleet, inject faults, qualify a release.')
+    .showHelpAfterError();
+
+  program
+    .command('up')
+    .description('bring a fleet up and keep it up until Ctrl-C')
+    .option('--robots <n>', 'number of robots', String(DEFAULT_CONFIG.fleet.robots))
+    .option('--seed <seed>', 'the run seed (default: a fresh one, printed)')
+    .option('--world <name|path>', 'world name in fixtures/worlds or a path', DEFAULT_CONFIG.fleet.world)
+    .option('--rtf <x>', 'simulation real-time factor', String(DEFAULT_CONFIG.fleet.rtf))
+    .option('--backend <name>', 'where robots run', DEFAULT_CONFIG.fleet.backend)
+    .option('--json', 'one JSON object per line on stdout')
+    .action(async (flags) => {
+      process.exitCode = await up(flags);
+    });
+
+  program
+    .command('run')
+    .description('run scenarios by name (scenarios/<name>.spec.ts) or @tag; all when none given')
+    .argument('[selectors...]', 'scenario names or tags such as @smoke')
+    .option('--robots <n>', 'robots per fleet')
+    .option('--seed <seed>', 'replay a run with this seed')
+    .option('--world <name|path>', 'world')
+    .option('--rtf <x>', 'simulation real-time factor')
+    .addOption(new Option('--project <name>', 'Playwright project').default('embedded'))
+    .allowExcessArguments(true)
+    .action(async (selectors: string[], flags, command: Command) => {
+      const passThrough = command.args.slice(selectors.length);
+      const env = runEnv(flags);
+      process.exitCode = await runPlaywright(
+        [`--project=${flags.project}`, ...selectionArgs(selectors), ...passThrough],
+        env,
+      );
+    });
+
+  program
+    .command('list')
+    .description('list scenarios with their tags')
+    .action(async () => {
+      for (const test of await listScenarios()) {
+        console.log(`${test.scenario.padEnd(20)} ${test.tags.join(' ').padEnd(24)} ${test.title}`);
+      }
+    });
+
+  program
+    .command('report')
+    .description('generate the Allure report from the last run into reports/allure-report')
+    .action(async () => {
+      const dir = await generateReport();
+      console.log(`report: ${dir}/index.html (serve it with: npx allure open ${dir})`);
+    });
+
+  program
+    .command('nightly')
+    .description('the nightly suite on the embedded fleet (@nightly), then the report')
+    .option('--robots <n>', 'robots per fleet')
+    .option('--seed <seed>', 'replay a run with this seed')
+    .action(async (flags) => {
+      const code = await runPlaywright(['--project=embedded', '--grep', '@nightly'], runEnv(flags));
+      const dir = await generateReport();
+      console.log(`report: ${dir}/index.html (serve it with: npx allure open ${dir})`);
+      process.exitCode = code;
+    });
+
+  return program;
+}
+
+/** Entry point: runs the CLI and turns known errors into one clear line and exit code 2. */
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (error) {
+    if (error instanceof FleetdrillError) {
+      console.error(`fleetdrill: ${error.message}`);
+      process.exitCode = 2;
+      return;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,93 @@
+import Table from 'cli-table3';
+import { BACKENDS, type BackendName, parseCount, parsePositive } from '../core/config.ts';
+import { ConfigError } from '../core/errors.ts';
+import { EventBus } from '../core/events.ts';
+import { parseSeed, runSeed } from '../core/seed.ts';
+import { Fleet } from '../fleet/fleet.ts';
+import { resolveWorld } from '../fleet/world.ts';
+
+/** `fleetdrill up` options as commander hands them over (strings, unvalidated). */
+export interface UpFlags {
+  robots: string;
+  seed?: string;
+  world: string;
+  rtf: string;
+  backend: string;
+  json?: boolean;
+}
+
+/** Validates `up` flags, naming the flag and the value on error. */
+export function parseUpFlags(flags: UpFlags) {
+  const robots = parseCount(flags.robots, '--robots');
+  const seed = flags.seed === undefined ? runSeed() : parseSeed(flags.seed, '--seed');
+  const rtf = parsePositive(flags.rtf, '--rtf');
+  if (!(BACKENDS as readonly string[]).includes(flags.backend)) {
+    throw new ConfigError('--backend', `must be one of ${BACKENDS.join(', ')}, got '${flags.backend}'`);
+  }
+  const world = resolveWorld(flags.world);
+  return {
+    robots,
+    seed,
+    rtf,
+    backend: flags.backend as BackendName,
+    world: world.path,
+    json: Boolean(flags.json),
+  };
+}
+
+/**
+ * Brings a fleet up for hands-on use and keeps it up until SIGINT or SIGTERM, then tears it all
+ * down. With --json every line on stdout is one JSON object.
+ */
+export async function up(flags: UpFlags): Promise<number> {
+  const options = parseUpFlags(flags);
+  const print = (object: Record<string, unknown>) => console.log(JSON.stringify(object));
+  const events = new EventBus();
+  // The first SIGINT/SIGTERM starts teardown; later ones are ignored so teardown can finish.
+  const stopSignal = new Promise<string>((resolve) => {
+    process.on('SIGINT', () => resolve('SIGINT'));
+    process.on('SIGTERM', () => resolve('SIGTERM'));
+  });
+  if (options.json) print({ event: 'seed', seed: options.seed });
+  else
+    console.error(
+      `fleetdrill: starting ${options.robots} robot(s), seed ${options.seed} (replay with --seed ${options.seed})`,
+    );
+  events.on((event) => {
+    if (event.kind === 'robot-died') {
+      if (options.json) print({ event: 'robot-died', id: event.robot, exit: event.exit });
+      else console.error(`robot ${event.robot} died (${event.exit})`);
+    }
+  });
+
+  const starting = new Fleet({ ...options, events }).start();
+  // A Ctrl-C during start-up must still tear down what has started.
+  const first = await Promise.race([starting.then(() => 'started' as const), stopSignal]);
+  const fleet = await starting;
+  if (first !== 'started') {
+    await fleet.stop();
+    return 130;
+  }
+  if (options.json) {
+    for (const robot of fleet.roster)
+      print({
+        event: 'robot',
+        id: robot.id,
+        rosbridge: robot.rosbridgeUrl,
+        seed: robot.spec.seed,
+        log: robot.logPath,
+      });
+    print({ event: 'ready', robots: fleet.roster.length, ms: fleet.info.readyMs });
+  } else {
+    const table = new Table({ head: ['robot', 'rosbridge', 'seed', 'log'] });
+    for (const robot of fleet.roster)
+      table.push([robot.id, robot.rosbridgeUrl, robot.spec.seed, robot.logPath]);
+    console.log(table.toString());
+    console.log(`${fleet.roster.length} robot(s) ready in ${fleet.info.readyMs} ms. Ctrl-C to stop.`);
+  }
+  const signal = await stopSignal;
+  await fleet.stop();
+  if (options.json) print({ event: 'stopped', signal });
+  else console.error('fleet stopped');
+  return 0;
+}

@@ -1,0 +1,140 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from './errors.ts';
+import { SEED_ENV, parseSeed } from './seed.ts';
+
+/** Backends a fleet can run on. */
+export const BACKENDS = ['embedded'] as const;
+export type BackendName = (typeof BACKENDS)[number];
+
+/** The most robots one fleet may have: a guard against typos such as `--robots 10000`. */
+export const MAX_ROBOTS = 500;
+
+/** Everything a run can be configured with. Defaults < fleetdrill.config.json < environment. */
+export interface FleetdrillConfig {
+  fleet: {
+    /** How many robots to start. */
+    robots: number;
+    /** World name from fixtures/worlds, or a path to a world JSON file. */
+    world: string;
+    /** Simulation real-time factor (2 = sim time runs twice as fast as the wall clock). */
+    rtf: number;
+    /** Where robots run. */
+    backend: BackendName;
+    /** How long one robot may take from power-on to ready. */
+    readyTimeoutMs: number;
+  };
+  /** The run's seed; unset means "pick one and print it". */
+  seed?: number;
+}
+
+export const DEFAULT_CONFIG: FleetdrillConfig = {
+  fleet: { robots: 3, world: 'warehouse', rtf: 1, backend: 'embedded', readyTimeoutMs: 20_000 },
+};
+
+const schema = z
+  .object({
+    fleet: z
+      .object({
+        robots: z.number().int().min(1).max(MAX_ROBOTS),
+        world: z.string().min(1),
+        rtf: z.number().positive().max(1000),
+        backend: z.enum(BACKENDS),
+        readyTimeoutMs: z.number().int().positive(),
+      })
+      .strict(),
+    seed: z.number().int().min(0).max(0xffffffff).optional(),
+  })
+  .strict();
+
+/** Environment variables that override the config file, and the field each one sets. */
+export const CONFIG_ENV = {
+  FLEETDRILL_ROBOTS: 'fleet.robots',
+  FLEETDRILL_WORLD: 'fleet.world',
+  FLEETDRILL_RTF: 'fleet.rtf',
+  FLEETDRILL_BACKEND: 'fleet.backend',
+} as const;
+
+/** Parses a whole number from user input, naming the field when it is not one. */
+export function parseCount(value: string, field: string, min = 1, max = MAX_ROBOTS): number {
+  const trimmed = value.trim();
+  if (!/^[+]?\d+$/.test(trimmed) || Number(trimmed) < min || Number(trimmed) > max) {
+    throw new ConfigError(field, `must be a whole number from ${min} to ${max}, got '${value}'`);
+  }
+  return Number(trimmed);
+}
+
+/** Parses a positive number (such as a real-time factor) from user input. */
+export function parsePositive(value: string, field: string): number {
+  const parsed = Number(value);
+  if (value.trim() === '' || !Number.isFinite(parsed) || parsed <= 0) {
+    throw new ConfigError(field, `must be a positive number, got '${value}'`);
+  }
+  return parsed;
+}
+
+/**
+ * Loads the config: defaults, then `fleetdrill.config.json` (or FLEETDRILL_CONFIG), then the
+ * environment, validated once with messages that name the field.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): FleetdrillConfig {
+  const merged = structuredClone(DEFAULT_CONFIG) as FleetdrillConfig & Record<string, unknown>;
+  const file = env.FLEETDRILL_CONFIG
+    ? resolve(cwd, env.FLEETDRILL_CONFIG)
+    : resolve(cwd, 'fleetdrill.config.json');
+  if (existsSync(file)) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (error) {
+      throw new ConfigError(file, `is not valid JSON: ${(error as Error).message}`);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new ConfigError(file, 'must hold a JSON object');
+    }
+    const fromFile = parsed as Record<string, unknown>;
+    Object.assign(merged, fromFile, {
+      fleet: { ...merged.fleet, ...(fromFile.fleet as object | undefined) },
+    });
+  } else if (env.FLEETDRILL_CONFIG) {
+    throw new ConfigError('FLEETDRILL_CONFIG', `names a file that does not exist: ${file}`);
+  }
+  for (const [name, field] of Object.entries(CONFIG_ENV)) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    const key = field.split('.')[1] as keyof FleetdrillConfig['fleet'];
+    const fleet = merged.fleet as unknown as Record<string, unknown>;
+    fleet[key] =
+      key === 'robots' ? parseCount(value, name) : key === 'rtf' ? parsePositive(value, name) : value;
+  }
+  if (env[SEED_ENV]) merged.seed = parseSeed(env[SEED_ENV]);
+  return validateConfig(merged);
+}
+
+/** Validates a config object, throwing a ConfigError naming the first bad field. */
+export function validateConfig(candidate: unknown): FleetdrillConfig {
+  const result = schema.safeParse(candidate);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const path = issue ? issue.path.join('.') : '';
+  throw new ConfigError(path, describeIssue(issue));
+}
+
+function describeIssue(issue: z.core.$ZodIssue | undefined): string {
+  if (!issue) return 'is invalid';
+  switch (issue.code) {
+    case 'invalid_type':
+      return `must be a ${issue.expected}`;
+    case 'too_small':
+      return `must be >= ${String(issue.minimum)}`;
+    case 'too_big':
+      return `must be <= ${String(issue.maximum)}`;
+    case 'invalid_value':
+      return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'unrecognized_keys':
+      return `has unknown field(s) ${issue.keys.join(', ')}`;
+    default:
+      return issue.message;
+  }
+}

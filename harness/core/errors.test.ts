@@ -1,0 +1,43 @@
+import { expect, test } from '@playwright/test';
+import { RobotDiedError, runAll, settleAll } from './errors.ts';
+
+test.describe('errors', () => {
+  test('runAll runs every step and rethrows the first failure', async () => {
+    const ran: string[] = [];
+    const first = new Error('first');
+    await expect(
+      runAll([
+        () => ran.push('a'),
+        () => {
+          ran.push('b');
+          throw first;
+        },
+        async () => {
+          ran.push('c');
+          throw new Error('second');
+        },
+        () => ran.push('d'),
+      ]),
+    ).rejects.toBe(first);
+    expect(ran).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  test('settleAll waits for every promise before rethrowing', async () => {
+    let slowDone = false;
+    const slow = new Promise<void>((resolve) =>
+      setTimeout(() => {
+        slowDone = true;
+        resolve();
+      }, 50),
+    );
+    await expect(settleAll([Promise.reject(new Error('boom')), slow])).rejects.toThrow('boom');
+    expect(slowDone).toBe(true);
+  });
+
+  test('RobotDiedError names the robot, the exit and the last log lines', () => {
+    const error = new RobotDiedError('r03', 'signal SIGSEGV', ['line one', 'line two']);
+    expect(error.message).toContain('robot r03 died unexpectedly (signal SIGSEGV)');
+    expect(error.message).toContain('line two');
+    expect(error.name).toBe('RobotDiedError');
+  });
+});

@@ -1,0 +1,58 @@
+import { appendFileSync } from 'node:fs';
+
+/**
+ * Every side effect in a run, as one typed union keyed by `kind`. The bus feeds the live
+ * progress view, the report and the replay log; `t` is wall-clock milliseconds since the epoch.
+ */
+export type FleetEvent =
+  | { kind: 'run-seed'; seed: number }
+  | { kind: 'fleet-starting'; robots: number; backend: string; world: string; rtf: number }
+  | { kind: 'fleet-ready'; robots: number; ms: number }
+  | { kind: 'fleet-stopped'; robots: number }
+  | { kind: 'robot-booting'; robot: string }
+  | { kind: 'robot-ready'; robot: string; rosbridge: string; ms: number }
+  | { kind: 'robot-died'; robot: string; exit: string }
+  | { kind: 'power-cut'; robot: string }
+  | { kind: 'power-on'; robot: string }
+  | { kind: 'robot-shutdown'; robot: string }
+  | { kind: 'ros-disconnected'; robot: string; url: string }
+  | { kind: 'ros-reconnected'; robot: string; url: string; downMs: number }
+  | { kind: 'topic-stall'; robot: string; topic: string; ms: number };
+
+/** An event as recorded, with its time. */
+export type RecordedEvent = FleetEvent & { t: number };
+
+type Listener = (event: RecordedEvent) => void;
+
+/** One bus per run: keeps the history, fans out to listeners, optionally appends JSON lines. */
+export class EventBus {
+  private readonly listeners = new Set<Listener>();
+  private readonly history: RecordedEvent[] = [];
+
+  constructor(private readonly logFile?: string) {}
+
+  emit(event: FleetEvent): void {
+    const recorded = { t: Date.now(), ...event } as RecordedEvent;
+    this.history.push(recorded);
+    if (this.logFile) appendFileSync(this.logFile, `${JSON.stringify(recorded)}\n`);
+    for (const listener of this.listeners) {
+      // A broken listener (say, a progress view) must not break the run.
+      try {
+        listener(recorded);
+      } catch {
+        /* ignored on purpose */
+      }
+    }
+  }
+
+  /** Subscribes; returns the unsubscribe function. */
+  on(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Events recorded at or after `since` (ms since the epoch). */
+  since(since: number): RecordedEvent[] {
+    return this.history.filter((event) => event.t >= since);
+  }
+}

@@ -1,0 +1,24 @@
+export {
+  FleetdrillError,
+  TimeoutError,
+  ConfigError,
+  RobotUnreachableError,
+  RobotDiedError,
+  GateFailedError,
+  runAll,
+  settleAll,
+} from './errors.ts';
+export { SEED_ENV, parseSeed, runSeed, deriveSeed, SeededRandom } from './seed.ts';
+export { EventBus, type FleetEvent, type RecordedEvent } from './events.ts';
+export {
+  BACKENDS,
+  MAX_ROBOTS,
+  DEFAULT_CONFIG,
+  CONFIG_ENV,
+  loadConfig,
+  validateConfig,
+  parseCount,
+  parsePositive,
+  type BackendName,
+  type FleetdrillConfig,
+} from './config.ts';

@@ -1,0 +1,86 @@
+import { test as base, expect } from '@playwright/test';
+import type { BackendName } from './core/config.ts';
+import { DEFAULT_CONFIG } from './core/config.ts';
+import { EventBus } from './core/events.ts';
+import { runSeed } from './core/seed.ts';
+import { Fleet, type StartedFleet } from './fleet/fleet.ts';
+import { attachEvidence, labelTest, markEvidence } from './report/evidence.ts';
+
+/** Knobs a project or `test.use()` can set; `playwright.config.ts` fills them from the config. */
+export interface FleetWorkerOptions {
+  /** Robots in the worker's fleet. */
+  robots: number;
+  /** The run's seed (FLEETDRILL_SEED replays a run). */
+  seed: number;
+  /** World name or path. */
+  world: string;
+  /** Simulation real-time factor. */
+  rtf: number;
+  backend: BackendName;
+}
+
+interface WorkerFixtures extends FleetWorkerOptions {
+  /** The worker's event bus: every side effect of the run. */
+  events: EventBus;
+  /** A fleet shared by the tests of one worker, started on first use. */
+  fleet: StartedFleet;
+}
+
+interface TestFixtures {
+  /** Labels, seed, robot logs and events for the report; fails the test if a robot died. */
+  fleetEvidence: void;
+}
+
+// The fleet of this worker, if a test has asked for it; the evidence fixture must not start one.
+let workerFleet: StartedFleet | undefined;
+
+/**
+ * The fleetdrill `test`: Playwright's, with a worker-scoped simulated fleet. Scenarios import it
+ * (and `expect`) from `harness/index.ts`.
+ */
+export const test = base.extend<TestFixtures, WorkerFixtures>({
+  robots: [DEFAULT_CONFIG.fleet.robots, { option: true, scope: 'worker' }],
+  seed: [runSeed(), { option: true, scope: 'worker' }],
+  world: [DEFAULT_CONFIG.fleet.world, { option: true, scope: 'worker' }],
+  rtf: [DEFAULT_CONFIG.fleet.rtf, { option: true, scope: 'worker' }],
+  backend: [DEFAULT_CONFIG.fleet.backend, { option: true, scope: 'worker' }],
+
+  events: [
+    async ({}, use) => {
+      await use(new EventBus());
+    },
+    { scope: 'worker', box: true },
+  ],
+
+  fleet: [
+    async ({ robots, seed, world, rtf, backend, events }, use) => {
+      const fleet = await new Fleet({ robots, seed, world, rtf, backend, events }).start();
+      workerFleet = fleet;
+      try {
+        await use(fleet);
+      } finally {
+        workerFleet = undefined;
+        await fleet.stop();
+      }
+    },
+    { scope: 'worker', timeout: 120_000 },
+  ],
+
+  fleetEvidence: [
+    async ({ seed }, use, testInfo) => {
+      await labelTest(testInfo, seed);
+      const mark = markEvidence(workerFleet);
+      await use();
+      const fleet = workerFleet;
+      if (!fleet) return;
+      const deaths = fleet.deathsSince(mark.startedAt);
+      const touched = deaths.length ? fleet.roster.map((robot) => robot.id) : fleet.usedSince(mark.startedAt);
+      await attachEvidence(testInfo, fleet, mark, touched);
+      // A robot that crashed fails the drill even if its assertions happened to pass.
+      if (deaths[0]) throw deaths[0];
+    },
+    { auto: true, box: true },
+  ],
+});
+
+export { expect };

@@ -1,0 +1,62 @@
+/** What a backend needs to bring one robot up. */
+export interface RobotSpec {
+  /** Robot id, such as `r01`. */
+  id: string;
+  /** Position in the fleet, from 0; picks the spawn pose. */
+  index: number;
+  /** The robot's own seed, derived from the run's seed. */
+  seed: number;
+  /** Absolute path of the world file. */
+  worldPath: string;
+  /** Simulation real-time factor. */
+  rtf: number;
+}
+
+/** How the outside world reaches a robot. */
+export interface RobotEndpoints {
+  /** rosbridge v2 WebSocket URL. */
+  rosbridge: string;
+}
+
+/** How a robot host process ended. */
+export interface RobotExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/**
+ * One robot's hardware as the harness controls it: power and logs. A started host is powered on;
+ * `stop()` powers it off for good and frees what it holds.
+ */
+export interface StartedRobotHost {
+  readonly id: string;
+  readonly endpoints: RobotEndpoints;
+  /** File that collects the robot's console output across power cycles. */
+  readonly logPath: string;
+  /** True between power-on and power-off (cut, shutdown or unexpected death). */
+  readonly powered: boolean;
+  /** Cuts power: SIGKILL of everything on the robot, no cleanup, disk as it is. */
+  powerCut(): Promise<void>;
+  /** Powers on again with the same disk and endpoints; resolves when the robot host is up. */
+  powerOn(): Promise<void>;
+  /** Orderly power-off: the robot's software gets SIGTERM and time to finish. */
+  shutdown(): Promise<void>;
+  /** Powers off for good and releases everything; idempotent. */
+  stop(): Promise<void>;
+  /** Called when the robot goes down without being asked to. */
+  onUnexpectedExit(listener: (exit: RobotExit) => void): void;
+  /** The last lines of the robot's console log. */
+  logTail(lines?: number): string[];
+}
+
+/** Starts robot hosts. One interface for embedded processes and, later, containers. */
+export interface StartedRobotBackend {
+  readonly name: string;
+  startRobot(spec: RobotSpec): Promise<StartedRobotHost>;
+  stop(): Promise<void>;
+}
+
+/** Describes an exit for messages: `exit code 3`, `signal SIGSEGV`. */
+export function describeExit(exit: RobotExit): string {
+  return exit.signal ? `signal ${exit.signal}` : `exit code ${String(exit.code)}`;
+}

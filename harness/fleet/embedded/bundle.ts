@@ -1,0 +1,56 @@
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import createDebug from 'debug';
+
+const log = createDebug('fleetdrill:bundle');
+
+/** The repository root, found from this module's location. */
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const BUILD_DIR = join(REPO_ROOT, '.fleetdrill', 'build');
+
+/**
+ * Bundles a TypeScript entry into one ES module under `.fleetdrill/build`, rebuilding only when an
+ * input changed. Robots start from the bundle because a bundled file starts in a fraction of the
+ * time a TypeScript loader needs, and a fleet of 50 starts 50 of them at once.
+ */
+export async function ensureBundle(entry: string, name: string): Promise<string> {
+  const outfile = join(BUILD_DIR, `${name}.mjs`);
+  const manifest = join(BUILD_DIR, `${name}.inputs.json`);
+  if (await isFresh(outfile, manifest)) return outfile;
+  await mkdir(BUILD_DIR, { recursive: true });
+  // Build to a private name, then rename: parallel workers may build at the same time.
+  const temporary = `${outfile}.${process.pid}.tmp`;
+  const result = await build({
+    entryPoints: [resolve(REPO_ROOT, entry)],
+    outfile: temporary,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    sourcemap: 'inline',
+    metafile: true,
+    logLevel: 'error',
+  });
+  const inputs = Object.keys(result.metafile.inputs).map((input) => resolve(REPO_ROOT, input));
+  await writeFile(`${manifest}.${process.pid}.tmp`, JSON.stringify(inputs));
+  await rename(temporary, outfile);
+  await rename(`${manifest}.${process.pid}.tmp`, manifest);
+  log('built %s from %d inputs', outfile, inputs.length);
+  return outfile;
+}
+
+async function isFresh(outfile: string, manifest: string): Promise<boolean> {
+  try {
+    const built = (await stat(outfile)).mtimeMs;
+    const inputs = JSON.parse(await readFile(manifest, 'utf8')) as string[];
+    for (const input of inputs) {
+      if ((await stat(input)).mtimeMs > built) return false;
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}

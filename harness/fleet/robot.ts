@@ -1,0 +1,192 @@
+import { RobotDiedError, TimeoutError } from '../core/errors.ts';
+import type { EventBus } from '../core/events.ts';
+import { RosClient } from '../ros/client.ts';
+import {
+  ROBOT_SERVICES,
+  ROBOT_TOPICS,
+  quaternionFromYaw,
+  yawOf,
+  type GoalStatus,
+  type Odometry,
+  type TriggerResponse,
+} from '../ros/messages.ts';
+import { TopicProbe, type TopicProbeOptions } from '../ros/probe.ts';
+import { forTopic } from '../ros/wait.ts';
+import type { RobotExit, RobotSpec, StartedRobotHost } from './backend.ts';
+import { describeExit } from './backend.ts';
+
+/** A robot's pose in the world frame. */
+export interface Pose2D {
+  x: number;
+  y: number;
+  yaw: number;
+}
+
+/** Why a robot counts as ready: rosbridge answers and /odom arrives at its nominal rate. */
+export function odomReadiness(rtf: number) {
+  const nominal = ROBOT_TOPICS.odom.hz * rtf;
+  return forTopic(ROBOT_TOPICS.odom.name, ROBOT_TOPICS.odom.type, { minHz: 0.8 * nominal });
+}
+
+/**
+ * A started robot as drills see it: its real interfaces (rosbridge through `ros`), its power
+ * switch and its log. The ROS link reconnects by itself across power cycles and network faults.
+ */
+export class Robot {
+  private aborter = new AbortController();
+  private deathListeners = new Set<(error: RobotDiedError) => void>();
+
+  private constructor(
+    readonly spec: RobotSpec,
+    private readonly host: StartedRobotHost,
+    readonly ros: RosClient,
+    private readonly events: EventBus | undefined,
+  ) {
+    host.onUnexpectedExit((exit) => this.handleDeath(exit));
+  }
+
+  /** Connects to a started host and waits until the robot is ready. */
+  static async attach(
+    spec: RobotSpec,
+    host: StartedRobotHost,
+    options: { events?: EventBus; readyTimeoutMs: number },
+  ): Promise<Robot> {
+    let robot: Robot | undefined;
+    const ros = await RosClient.connect(host.endpoints.rosbridge, {
+      name: spec.id,
+      connectTimeoutMs: options.readyTimeoutMs,
+      events: options.events,
+      signal: () => robot?.aborter.signal,
+    });
+    robot = new Robot(spec, host, ros, options.events);
+    try {
+      await robot.waitUntilReady(options.readyTimeoutMs);
+    } catch (error) {
+      ros.close();
+      throw error;
+    }
+    return robot;
+  }
+
+  get id(): string {
+    return this.spec.id;
+  }
+
+  /** The robot's rosbridge URL. */
+  get rosbridgeUrl(): string {
+    return this.host.endpoints.rosbridge;
+  }
+
+  get logPath(): string {
+    return this.host.logPath;
+  }
+
+  get powered(): boolean {
+    return this.host.powered;
+  }
+
+  logTail(lines?: number): string[] {
+    return this.host.logTail(lines);
+  }
+
+  /** Called once if the robot dies without being asked to. */
+  onDeath(listener: (error: RobotDiedError) => void): void {
+    this.deathListeners.add(listener);
+  }
+
+  /** Waits for rosbridge and /odom at rate. */
+  async waitUntilReady(timeoutMs: number): Promise<void> {
+    await this.ros.waitUntilConnected(timeoutMs);
+    try {
+      await odomReadiness(this.spec.rtf).waitUntilReady(this.ros, timeoutMs);
+    } catch (error) {
+      if (error instanceof TimeoutError) throw new TimeoutError(`robot ${this.id}: ${error.message}`);
+      throw error;
+    }
+  }
+
+  /** Cuts the power: every process on the robot gets SIGKILL, the disk stays as it is. */
+  async powerCut(): Promise<void> {
+    this.events?.emit({ kind: 'power-cut', robot: this.id });
+    await this.host.powerCut();
+  }
+
+  /** Powers the robot on and waits until it is ready again. */
+  async powerOn(options: { readyTimeoutMs?: number } = {}): Promise<void> {
+    this.aborter = new AbortController();
+    this.events?.emit({ kind: 'power-on', robot: this.id });
+    await this.host.powerOn();
+    await this.waitUntilReady(options.readyTimeoutMs ?? 20_000);
+  }
+
+  /** An orderly shutdown followed by power-on. */
+  async reboot(options: { readyTimeoutMs?: number } = {}): Promise<void> {
+    this.events?.emit({ kind: 'robot-shutdown', robot: this.id });
+    await this.host.shutdown();
+    await this.powerOn(options);
+  }
+
+  /** Starts a probe on one of the robot's topics. */
+  probe(topic: string, type: string, options: TopicProbeOptions = {}): TopicProbe {
+    return new TopicProbe(this.ros, topic, type, { rtf: this.spec.rtf, ...options }).start();
+  }
+
+  /** The robot's current pose, from its next /odom message. */
+  async pose(timeoutMs = 5_000): Promise<Pose2D> {
+    const odom = await this.ros.waitForMessage<Odometry>(ROBOT_TOPICS.odom.name, ROBOT_TOPICS.odom.type, {
+      timeoutMs,
+    });
+    const { position, orientation } = odom.pose.pose;
+    return { x: position.x, y: position.y, yaw: yawOf(orientation) };
+  }
+
+  /** Commands a velocity once (the robot stops by itself after 0.5 s without commands). */
+  drive(linear: number, angular: number): boolean {
+    return this.ros.publish(ROBOT_TOPICS.cmdVel.name, ROBOT_TOPICS.cmdVel.type, {
+      linear: { x: linear, y: 0, z: 0 },
+      angular: { x: 0, y: 0, z: angular },
+    });
+  }
+
+  /**
+   * Sends a navigation goal and resolves with its final status (succeeded, aborted or canceled).
+   * Rejects with a TimeoutError if the goal is still running after `timeoutMs`.
+   */
+  async goTo(goal: Pose2D, options: { timeoutMs?: number } = {}): Promise<GoalStatus> {
+    const timeoutMs = options.timeoutMs ?? 60_000;
+    const done = this.ros.waitForMessage<GoalStatus>(
+      ROBOT_TOPICS.goalStatus.name,
+      ROBOT_TOPICS.goalStatus.type,
+      {
+        timeoutMs,
+        predicate: (status) => status.status !== 'active',
+        description: `goal (${goal.x}, ${goal.y}) to finish`,
+      },
+    );
+    // Subscribing is asynchronous on the server side; give it a moment before the goal goes out.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    this.ros.publish(ROBOT_TOPICS.goalPose.name, ROBOT_TOPICS.goalPose.type, {
+      header: { stamp: { sec: 0, nanosec: 0 }, frame_id: 'map' },
+      pose: { position: { x: goal.x, y: goal.y, z: 0 }, orientation: quaternionFromYaw(goal.yaw) },
+    });
+    return done;
+  }
+
+  /** Calls a std_srvs/Trigger service such as /estop. */
+  async trigger(service: keyof typeof ROBOT_SERVICES, timeoutMs = 5_000): Promise<TriggerResponse> {
+    const { name, type } = ROBOT_SERVICES[service];
+    return this.ros.callService<TriggerResponse>(name, type, {}, { timeoutMs });
+  }
+
+  /** Closes the harness's link to the robot (the robot itself is stopped by its host). */
+  detach(): void {
+    this.ros.close();
+  }
+
+  private handleDeath(exit: RobotExit): void {
+    const error = new RobotDiedError(this.id, describeExit(exit), this.host.logTail(15));
+    this.events?.emit({ kind: 'robot-died', robot: this.id, exit: describeExit(exit) });
+    this.aborter.abort(error);
+    for (const listener of this.deathListeners) listener(error);
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * fleetdrill's public surface: what scenarios import. Scenarios talk to robots only through
+ * what is exported here.
+ */
+export { test, expect, type FleetWorkerOptions } from './fixtures.ts';
+export {
+  FleetdrillError,
+  TimeoutError,
+  ConfigError,
+  RobotUnreachableError,
+  RobotDiedError,
+  GateFailedError,
+  EventBus,
+  deriveSeed,
+  SeededRandom,
+  loadConfig,
+  type FleetEvent,
+  type RecordedEvent,
+  type FleetdrillConfig,
+  type BackendName,
+} from './core/index.ts';
+export { Fleet, StartedFleet, Robot, type FleetOptions, type Pose2D } from './fleet/index.ts';
+export {
+  RosClient,
+  TopicProbe,
+  forTopic,
+  forAll,
+  ROBOT_TOPICS,
+  ROBOT_SERVICES,
+  yawOf,
+  quaternionFromYaw,
+  type TopicStats,
+  type Odometry,
+  type LaserScan,
+  type BatteryState,
+  type Collision,
+  type GoalStatus,
+  type DiagnosticArray,
+  type TriggerResponse,
+  type GetVersionResponse,
+} from './ros/index.ts';

@@ -1,0 +1,13 @@
+import type { FullConfig } from '@playwright/test';
+import { runSeed, SEED_ENV } from '../core/seed.ts';
+import { sweepStaleRunDirs } from '../fleet/run-dir.ts';
+
+/**
+ * Runs once per `playwright test`: prints the seed so any run can be replayed, and removes what
+ * crashed runs left in the temp dir.
+ */
+export default async function globalSetup(_config: FullConfig): Promise<void> {
+  const seed = runSeed();
+  console.log(`fleetdrill: seed ${seed} (replay with ${SEED_ENV}=${seed})`);
+  await sweepStaleRunDirs();
+}

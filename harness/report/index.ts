@@ -1,0 +1,1 @@
+export { labelTest, markEvidence, attachEvidence, type EvidenceMark } from './evidence.ts';

@@ -1,0 +1,276 @@
+import createDebug from 'debug';
+import { Ros, Service, Topic } from 'roslib';
+import { RobotUnreachableError, TimeoutError } from '../core/errors.ts';
+import type { EventBus } from '../core/events.ts';
+
+/** Options for {@link RosClient.connect}. */
+export interface RosClientOptions {
+  /** Name used in messages and logs, usually the robot id. */
+  name: string;
+  /** How long the first connection may take. */
+  connectTimeoutMs?: number;
+  /** Reconnect by itself after the link drops (default true). */
+  reconnect?: boolean;
+  /** Gives the signal that aborts when the robot behind this link is known to be gone: waits fail at once. */
+  signal?: () => AbortSignal | undefined;
+  /** Where connection drops and recoveries are reported. */
+  events?: EventBus;
+}
+
+/** Options of one subscription, passed through to rosbridge. */
+export interface SubscribeOptions {
+  /** Minimum ms between messages the server sends (rosbridge `throttle_rate`). */
+  throttleRateMs?: number;
+  /** Server-side queue length (rosbridge `queue_length`). */
+  queueLength?: number;
+}
+
+/** A live subscription; `unsubscribe()` is idempotent. */
+export interface Subscription {
+  unsubscribe(): void;
+}
+
+const RECONNECT_MIN_MS = 100;
+const RECONNECT_MAX_MS = 2_000;
+
+/**
+ * A promise-based, timeout-bounded rosbridge client over roslib. It reconnects with backoff after
+ * a drop, and roslib re-subscribes every topic on the new connection. Publishing while the link is
+ * down drops the message instead of queueing it: a stale /cmd_vel replayed seconds later is worse
+ * than a lost one.
+ */
+export class RosClient {
+  private readonly log;
+  private readonly ros: Ros;
+  private closed = false;
+  private downSince: number | undefined;
+  private reconnectDelay = RECONNECT_MIN_MS;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private readonly publishers = new Map<string, Topic<unknown>>();
+  private readonly connectionListeners = new Set<(connected: boolean) => void>();
+
+  private constructor(
+    readonly url: string,
+    private readonly options: RosClientOptions,
+  ) {
+    this.log = createDebug(`fleetdrill:ros:${options.name}`);
+    this.ros = new Ros({});
+    this.ros.on('error', () => {
+      /* reported through 'close'; without a listener roslib would log to the console */
+    });
+    this.ros.on('close', () => this.onClose());
+    this.ros.on('connection', () => this.onConnection());
+  }
+
+  /** Connects to a rosbridge server; rejects with RobotUnreachableError after the timeout. */
+  static async connect(url: string, options: RosClientOptions): Promise<RosClient> {
+    const client = new RosClient(url, options);
+    const timeoutMs = options.connectTimeoutMs ?? 5_000;
+    try {
+      await client.waitUntilConnected(timeoutMs);
+    } catch (error) {
+      client.close();
+      throw new RobotUnreachableError(options.name, `no rosbridge answer at ${url} within ${timeoutMs} ms`, {
+        cause: error,
+      });
+    }
+    return client;
+  }
+
+  /** True while the WebSocket is open (a black-holed link still looks open: use timeouts). */
+  get connected(): boolean {
+    return this.ros.isConnected;
+  }
+
+  /** Called with true/false whenever the link comes up or goes down. */
+  onConnectionChange(listener: (connected: boolean) => void): () => void {
+    this.connectionListeners.add(listener);
+    return () => this.connectionListeners.delete(listener);
+  }
+
+  /** Resolves once connected (at once if already), rejects after `timeoutMs`. */
+  async waitUntilConnected(timeoutMs: number): Promise<void> {
+    if (this.ros.isConnected) return;
+    if (this.reconnectTimer === undefined && this.downSince === undefined) this.dial();
+    await this.waitFor(timeoutMs, `connection to ${this.url}`, (done) => {
+      const off = this.onConnectionChange((up) => up && done());
+      return off;
+    });
+  }
+
+  /** Subscribes; the subscription survives reconnects. */
+  subscribe<T>(
+    topic: string,
+    type: string,
+    onMessage: (message: T) => void,
+    options: SubscribeOptions = {},
+  ): Subscription {
+    const handle = new Topic<T>({
+      ros: this.ros,
+      name: topic,
+      messageType: type,
+      throttle_rate: options.throttleRateMs ?? 0,
+      queue_length: options.queueLength ?? 0,
+      reconnect_on_close: true,
+    });
+    const listener = (message: T) => onMessage(message);
+    handle.subscribe(listener);
+    let active = true;
+    return {
+      unsubscribe: () => {
+        if (!active) return;
+        active = false;
+        handle.unsubscribe(listener);
+      },
+    };
+  }
+
+  /**
+   * Waits for the next message on `topic` that satisfies `predicate`.
+   * Rejects with a TimeoutError naming the robot, topic and wait.
+   */
+  async waitForMessage<T>(
+    topic: string,
+    type: string,
+    options: { timeoutMs: number; predicate?: (message: T) => boolean; description?: string },
+  ): Promise<T> {
+    const what = `${topic}${options.description ? ` (${options.description})` : ''}`;
+    let received: T | undefined;
+    await this.waitFor(options.timeoutMs, `a message on ${what}`, (done) => {
+      const sub = this.subscribe<T>(topic, type, (message) => {
+        if (options.predicate && !options.predicate(message)) return;
+        received = message;
+        done();
+      });
+      return () => sub.unsubscribe();
+    });
+    return received as T;
+  }
+
+  /** Calls a service; rejects on a failed response or after `timeoutMs`. */
+  async callService<Res = Record<string, unknown>, Req = Record<string, unknown>>(
+    service: string,
+    type: string,
+    request: Req,
+    options: { timeoutMs?: number } = {},
+  ): Promise<Res> {
+    const timeoutMs = options.timeoutMs ?? 5_000;
+    const handle = new Service<Req, Res>({ ros: this.ros, name: service, serviceType: type });
+    let response: Res | undefined;
+    let failure: string | undefined;
+    await this.waitFor(timeoutMs, `a response from ${service}`, (done) => {
+      handle.callService(
+        request,
+        (result) => {
+          response = result;
+          done();
+        },
+        (error) => {
+          failure = error;
+          done();
+        },
+      );
+      return () => {};
+    });
+    if (failure !== undefined) {
+      throw new RobotUnreachableError(this.options.name, `service ${service} failed: ${failure}`);
+    }
+    return response as Res;
+  }
+
+  /**
+   * Publishes one message (advertising the topic the first time).
+   * Returns false, and sends nothing, while the link is down.
+   */
+  publish<T>(topic: string, type: string, message: T): boolean {
+    if (!this.ros.isConnected) {
+      this.log('dropped a publish on %s: link down', topic);
+      return false;
+    }
+    let handle = this.publishers.get(topic);
+    if (!handle) {
+      handle = new Topic<unknown>({
+        ros: this.ros,
+        name: topic,
+        messageType: type,
+        reconnect_on_close: true,
+      });
+      this.publishers.set(topic, handle);
+    }
+    handle.publish(message);
+    return true;
+  }
+
+  /** Closes the link for good; idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+    this.ros.close();
+  }
+
+  private dial(): void {
+    if (this.closed) return;
+    this.ros.connect(this.url).catch((error: unknown) => {
+      this.log('connect failed: %s', (error as Error).message);
+      this.onClose();
+    });
+  }
+
+  private onConnection(): void {
+    this.reconnectDelay = RECONNECT_MIN_MS;
+    if (this.downSince !== undefined) {
+      const downMs = Date.now() - this.downSince;
+      this.options.events?.emit({ kind: 'ros-reconnected', robot: this.options.name, url: this.url, downMs });
+      this.log('reconnected after %d ms', downMs);
+    }
+    this.downSince = undefined;
+    for (const listener of this.connectionListeners) listener(true);
+  }
+
+  private onClose(): void {
+    if (this.downSince === undefined) {
+      this.downSince = Date.now();
+      if (!this.closed) {
+        this.options.events?.emit({ kind: 'ros-disconnected', robot: this.options.name, url: this.url });
+        for (const listener of this.connectionListeners) listener(false);
+      }
+    }
+    if (this.closed || this.options.reconnect === false || this.reconnectTimer !== undefined) return;
+    // Backoff so that a robot that is powered off is not hammered, capped so recovery is quick.
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      this.dial();
+    }, this.reconnectDelay);
+    this.reconnectTimer.unref();
+    this.reconnectDelay = Math.min(this.reconnectDelay * 2, RECONNECT_MAX_MS);
+  }
+
+  /**
+   * Runs `arm(done)` and resolves when it calls `done`, rejecting on timeout, on close and on the
+   * robot's abort signal. `arm` returns its own cleanup.
+   */
+  private waitFor(timeoutMs: number, what: string, arm: (done: () => void) => () => void): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const signal = this.options.signal?.();
+      let cleanup: () => void = () => {};
+      const finish = (error?: Error) => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        cleanup();
+        if (error) reject(error);
+        else resolve();
+      };
+      const onAbort = () =>
+        finish(signal?.reason instanceof Error ? signal.reason : new Error(String(signal?.reason)));
+      const timer = setTimeout(
+        () => finish(new TimeoutError(`robot ${this.options.name}: no ${what} within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      cleanup = arm(() => finish());
+    });
+  }
+}

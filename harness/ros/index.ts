@@ -1,0 +1,23 @@
+export { RosClient, type RosClientOptions, type SubscribeOptions, type Subscription } from './client.ts';
+export { TopicProbe, type TopicProbeOptions, type TopicStats } from './probe.ts';
+export { forTopic, forAll, type WaitStrategy } from './wait.ts';
+export { stampOf, stampSeconds, type RosTime } from './time.ts';
+export {
+  ROBOT_TOPICS,
+  ROBOT_SERVICES,
+  yawOf,
+  quaternionFromYaw,
+  type Header,
+  type Vector3,
+  type Quaternion,
+  type Twist,
+  type Odometry,
+  type LaserScan,
+  type BatteryState,
+  type PoseStamped,
+  type Collision,
+  type GoalStatus,
+  type DiagnosticArray,
+  type TriggerResponse,
+  type GetVersionResponse,
+} from './messages.ts';

@@ -1,0 +1,56 @@
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import { defineConfig } from '@playwright/test';
+import type { FleetWorkerOptions } from './harness/index.ts';
+import { loadConfig } from './harness/core/config.ts';
+import { runSeed } from './harness/core/seed.ts';
+
+// Loaded by the runner first, then by every worker: the seed chosen here travels to the workers
+// through the environment, so the whole run shares one seed.
+const config = loadConfig();
+const seed = config.seed ?? runSeed();
+const version = (createRequire(import.meta.url)('./package.json') as { version: string }).version;
+
+export default defineConfig<object, FleetWorkerOptions>({
+  outputDir: 'reports/test-results',
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  forbidOnly: Boolean(process.env.CI),
+  workers: process.env.FLEETDRILL_WORKERS ? Number(process.env.FLEETDRILL_WORKERS) : 2,
+  globalSetup: './harness/report/global-setup.ts',
+  reporter: [
+    [process.env.CI ? 'line' : 'list'],
+    ['json', { outputFile: 'reports/results.json' }],
+    [
+      'allure-playwright',
+      {
+        resultsDir: 'reports/allure-results',
+        environmentInfo: {
+          seed: String(seed),
+          robots: String(config.fleet.robots),
+          backend: config.fleet.backend,
+          world: config.fleet.world,
+          rtf: String(config.fleet.rtf),
+          fleetdrill: version,
+          node: process.version,
+          os: `${os.type()} ${os.release()} (${os.cpus().length} cores)`,
+        },
+      },
+    ],
+  ],
+  use: {
+    robots: config.fleet.robots,
+    seed,
+    world: config.fleet.world,
+    rtf: config.fleet.rtf,
+    backend: config.fleet.backend,
+  },
+  projects: [
+    // The project's own tests: unit tests beside the code.
+    { name: 'unit', testDir: '.', testMatch: /^(?!.*node_modules).*\.test\.ts$/ },
+    // The drills tagged @smoke: part of `npm test`.
+    { name: 'smoke', testDir: 'scenarios', grep: /@smoke/ },
+    // Every drill on the embedded fleet: `fleetdrill run` and the nightly suite select with tags.
+    { name: 'embedded', testDir: 'scenarios' },
+  ],
+});

@@ -1,0 +1,37 @@
+import { ROBOT_TOPICS, expect, test, type BatteryState, type Robot } from '../harness/index.ts';
+
+async function battery(robot: Robot): Promise<BatteryState> {
+  return robot.ros.waitForMessage<BatteryState>(ROBOT_TOPICS.battery.name, ROBOT_TOPICS.battery.type, {
+    timeoutMs: 3_000,
+  });
+}
+
+test.describe('battery', { tag: ['@smoke', '@nightly'] }, () => {
+  test('the battery drains while driving, faster than at rest', async ({ fleet }) => {
+    const robot = fleet.robot('r01');
+    const lane = fleet.place('open-lane');
+    expect((await robot.goTo(lane, { timeoutMs: 60_000 })).status).toBe('succeeded');
+
+    const restStart = await battery(robot);
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const restEnd = await battery(robot);
+    const restDrain = restStart.percentage - restEnd.percentage;
+
+    // Spin in place at full rate: motion power with no risk of leaving the lane.
+    const drive = setInterval(() => robot.drive(0, 1.5), 50);
+    let driveStart: BatteryState;
+    let driveEnd: BatteryState;
+    try {
+      driveStart = await battery(robot);
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      driveEnd = await battery(robot);
+    } finally {
+      clearInterval(drive);
+    }
+    const driveDrain = driveStart.percentage - driveEnd.percentage;
+    expect(driveEnd.power_supply_status, 'discharging while driving').toBe(2);
+    expect(driveDrain, `drain while driving ${driveDrain}, at rest ${restDrain}`).toBeGreaterThan(0);
+    expect(driveDrain).toBeGreaterThan(2 * Math.max(restDrain, 0));
+    expect(driveEnd.current, 'current flows out of the battery while driving').toBeLessThan(0);
+  });
+});

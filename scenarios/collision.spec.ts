@@ -1,0 +1,45 @@
+import { ROBOT_TOPICS, expect, test, type Collision, type Odometry } from '../harness/index.ts';
+
+test.describe('collision', { tag: ['@smoke', '@nightly'] }, () => {
+  test('driving into a wall produces the collision event and a stop', async ({ fleet }) => {
+    const robot = fleet.robot('r03');
+    const approach = fleet.place('wall-approach');
+    expect((await robot.goTo(approach, { timeoutMs: 60_000 })).status).toBe('succeeded');
+
+    const bumped = robot.ros.waitForMessage<Collision>(ROBOT_TOPICS.bumper.name, ROBOT_TOPICS.bumper.type, {
+      timeoutMs: 15_000,
+      description: 'r03 hitting the wall',
+    });
+    const drive = setInterval(() => robot.drive(0.5, 0), 50);
+    let collision: Collision;
+    try {
+      collision = await bumped;
+    } finally {
+      clearInterval(drive);
+    }
+    expect(collision.obstacle).toMatch(/wall/);
+    expect(collision.speed).toBeGreaterThan(0.1);
+
+    const stopped = await robot.ros.waitForMessage<Odometry>(ROBOT_TOPICS.odom.name, ROBOT_TOPICS.odom.type, {
+      timeoutMs: 2_000,
+    });
+    expect(Math.abs(stopped.twist.twist.linear.x), 'r03 stopped at the wall').toBeLessThan(0.01);
+    const at = await robot.pose();
+    // The approach pose faces the wall from 2 m; the robot must stop at the wall, not pass it.
+    const travelled = Math.hypot(at.x - approach.x, at.y - approach.y);
+    expect(travelled).toBeGreaterThan(1.0);
+    expect(travelled).toBeLessThan(2.0);
+
+    // Backing away still works after a collision.
+    const backing = setInterval(() => robot.drive(-0.3, 0), 50);
+    try {
+      await robot.ros.waitForMessage<Odometry>(ROBOT_TOPICS.odom.name, ROBOT_TOPICS.odom.type, {
+        timeoutMs: 3_000,
+        predicate: (odom) => odom.twist.twist.linear.x < -0.1,
+        description: 'r03 backing away',
+      });
+    } finally {
+      clearInterval(backing);
+    }
+  });
+});

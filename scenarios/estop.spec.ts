@@ -1,0 +1,46 @@
+import { ROBOT_TOPICS, expect, test, type Odometry } from '../harness/index.ts';
+
+/** Bound on e-stop reaction: brake from 1 m/s plus the service round trip and one odom period. */
+const STOP_WITHIN_MS = 1_000;
+
+test.describe('e-stop', { tag: ['@smoke', '@nightly'] }, () => {
+  test('/estop stops a moving robot within a bounded time and holds it', async ({ fleet }) => {
+    const robot = fleet.robot('r02');
+    const lane = fleet.place('open-lane');
+    expect((await robot.goTo(lane, { timeoutMs: 60_000 })).status).toBe('succeeded');
+
+    // Accelerate to full speed along the lane.
+    const drive = setInterval(() => robot.drive(1.0, 0), 50);
+    try {
+      await robot.ros.waitForMessage<Odometry>(ROBOT_TOPICS.odom.name, ROBOT_TOPICS.odom.type, {
+        timeoutMs: 5_000,
+        predicate: (odom) => odom.twist.twist.linear.x > 0.9,
+        description: 'r02 at full speed',
+      });
+      const pressedAt = Date.now();
+      expect((await robot.trigger('estop')).success).toBe(true);
+      await robot.ros.waitForMessage<Odometry>(ROBOT_TOPICS.odom.name, ROBOT_TOPICS.odom.type, {
+        timeoutMs: STOP_WITHIN_MS,
+        predicate: (odom) => Math.abs(odom.twist.twist.linear.x) < 0.01,
+        description: 'r02 stopped',
+      });
+      const stoppedMs = Date.now() - pressedAt;
+      test.info().annotations.push({ type: 'kpi', description: `estop_stop_ms=${stoppedMs}` });
+      expect(stoppedMs).toBeLessThanOrEqual(STOP_WITHIN_MS);
+
+      // Still commanding full speed: an e-stopped robot must not move.
+      const held = robot.probe(ROBOT_TOPICS.odom.name, ROBOT_TOPICS.odom.type, {
+        onMessage: (message) => {
+          const speed = Math.abs((message as Odometry).twist.twist.linear.x);
+          expect(speed, 'r02 moved while e-stopped').toBeLessThan(0.01);
+        },
+      });
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      held.stop();
+      expect(held.count).toBeGreaterThan(10);
+    } finally {
+      clearInterval(drive);
+      await robot.trigger('resetEstop');
+    }
+  });
+});

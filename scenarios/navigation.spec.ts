@@ -1,0 +1,28 @@
+import { ROBOT_TOPICS, expect, test } from '../harness/index.ts';
+import type { GoalStatus } from '../harness/index.ts';
+
+test.describe('navigation', { tag: ['@smoke', '@nightly'] }, () => {
+  test('a robot sent to a goal across the warehouse arrives', async ({ fleet }) => {
+    test.setTimeout(120_000);
+    const robot = fleet.robot('r01');
+    const goal = fleet.place('far-corner');
+    const start = await robot.pose();
+    const distance = Math.hypot(goal.x - start.x, goal.y - start.y);
+    expect(distance, 'the goal should be across the warehouse').toBeGreaterThan(15);
+
+    const status: GoalStatus = await robot.goTo(goal, { timeoutMs: 100_000 });
+    expect(status.status, `goal ended ${status.status}: ${status.reason}`).toBe('succeeded');
+
+    const end = await robot.pose();
+    expect(
+      Math.hypot(end.x - goal.x, end.y - goal.y),
+      `r01 ended at (${end.x.toFixed(2)}, ${end.y.toFixed(2)})`,
+    ).toBeLessThan(0.3);
+    const odom = await robot.ros.waitForMessage<{ twist: { twist: { linear: { x: number } } } }>(
+      ROBOT_TOPICS.odom.name,
+      ROBOT_TOPICS.odom.type,
+      { timeoutMs: 2_000 },
+    );
+    expect(Math.abs(odom.twist.twist.linear.x), 'r01 is at rest on arrival').toBeLessThan(0.05);
+  });
+});
