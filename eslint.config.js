@@ -17,12 +17,17 @@ export default tseslint.config(
       // Protocol code handles untyped JSON from the wire on purpose; it is validated right after.
       '@typescript-eslint/no-unsafe-assignment': 'off',
       '@typescript-eslint/no-unsafe-member-access': 'off',
-      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
+      '@typescript-eslint/restrict-template-expressions': [
+        'error',
+        { allowNumber: true, allowBoolean: true },
+      ],
       'no-empty-pattern': 'off',
     },
   },
   {
-    files: ['eslint.config.js'],
+    // Plain JavaScript (the bin shim, CI helpers) is linted without type information.
+    files: ['**/*.js', '**/*.mjs'],
     extends: [tseslint.configs.disableTypeChecked],
+    languageOptions: { parserOptions: { projectService: false }, globals: { process: 'readonly', console: 'readonly' } },
   },
 );

@@ -5,10 +5,19 @@ import { generateReport } from './report.ts';
 import { listScenarios, runPlaywright, selectionArgs } from './scenarios.ts';
 import { parseCount, parsePositive } from '../core/config.ts';
 import { parseSeed } from '../core/seed.ts';
-import { up } from './up.ts';
+import { up, type UpFlags } from './up.ts';
+
+/** Flags `run` and `nightly` share. */
+interface RunFlags {
+  robots?: string;
+  seed?: string;
+  rtf?: string;
+  world?: string;
+  project?: string;
+}
 
 /** Turns `run` flags into the environment playwright.config.ts reads. */
-function runEnv(flags: { robots?: string; seed?: string; rtf?: string; world?: string }): NodeJS.ProcessEnv {
+function runEnv(flags: RunFlags): NodeJS.ProcessEnv {
   const env = { ...process.env };
   if (flags.robots !== undefined) env.FLEETDRILL_ROBOTS = String(parseCount(flags.robots, '--robots'));
   if (flags.seed !== undefined) env.FLEETDRILL_SEED = String(parseSeed(flags.seed, '--seed'));
@@ -31,7 +40,7 @@ export function buildProgram(): Command {
     .option('--rtf <x>', 'simulation real-time factor', String(DEFAULT_CONFIG.fleet.rtf))
     .option('--backend <name>', 'where robots run', DEFAULT_CONFIG.fleet.backend)
     .option('--json', 'one JSON object per line on stdout')
-    .action(async (flags) => {
+    .action(async (flags: UpFlags) => {
       process.exitCode = await up(flags);
     });
 
@@ -45,7 +54,7 @@ export function buildProgram(): Command {
     .option('--rtf <x>', 'simulation real-time factor')
     .addOption(new Option('--project <name>', 'Playwright project').default('embedded'))
     .allowExcessArguments(true)
-    .action(async (selectors: string[], flags, command: Command) => {
+    .action(async (selectors: string[], flags: RunFlags & { project: string }, command: Command) => {
       const passThrough = command.args.slice(selectors.length);
       const env = runEnv(flags);
       process.exitCode = await runPlaywright(
@@ -58,8 +67,13 @@ export function buildProgram(): Command {
     .command('list')
     .description('list scenarios with their tags')
     .action(async () => {
-      for (const test of await listScenarios()) {
-        console.log(`${test.scenario.padEnd(20)} ${test.tags.join(' ').padEnd(24)} ${test.title}`);
+      const tests = await listScenarios();
+      const nameWidth = Math.max(...tests.map((test) => test.scenario.length));
+      const tagWidth = Math.max(...tests.map((test) => test.tags.join(' ').length));
+      for (const test of tests) {
+        console.log(
+          `${test.scenario.padEnd(nameWidth)}  ${test.tags.join(' ').padEnd(tagWidth)}  ${test.title}`,
+        );
       }
     });
 
@@ -76,7 +90,7 @@ export function buildProgram(): Command {
     .description('the nightly suite on the embedded fleet (@nightly), then the report')
     .option('--robots <n>', 'robots per fleet')
     .option('--seed <seed>', 'replay a run with this seed')
-    .action(async (flags) => {
+    .action(async (flags: RunFlags) => {
       const code = await runPlaywright(['--project=embedded', '--grep', '@nightly'], runEnv(flags));
       const dir = await generateReport();
       console.log(`report: ${dir}/index.html (serve it with: npx allure open ${dir})`);

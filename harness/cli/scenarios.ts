@@ -1,13 +1,13 @@
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { ConfigError } from '../core/errors.ts';
 import { REPO_ROOT } from '../fleet/embedded/bundle.ts';
 
 const require = createRequire(import.meta.url);
 /** Playwright's own CLI, run with this Node: no npx, no PATH lookups. */
-export const PLAYWRIGHT_CLI = require.resolve('@playwright/test/cli.js');
+export const PLAYWRIGHT_CLI = join(require.resolve('@playwright/test/package.json'), '..', 'cli.js');
 export const SCENARIO_DIR = join(REPO_ROOT, 'scenarios');
 
 /** Scenario names: the file names in scenarios/ without `.spec.ts`. */
@@ -97,7 +97,7 @@ export async function listScenarios(): Promise<ListedTest[]> {
   const visit = (suite: JsonSuite, file: string, titles: string[]) => {
     for (const spec of suite.specs ?? []) {
       listed.push({
-        scenario: file.replace(/\.spec\.ts$/, ''),
+        scenario: basename(file).replace(/\.spec\.ts$/, ''),
         title: [...titles, spec.title].join(' › '),
         tags: [...new Set(spec.tags.map((tag) => `@${tag.replace(/^@/, '')}`))],
       });

@@ -12,9 +12,9 @@ test.describe('errors', () => {
           ran.push('b');
           throw first;
         },
-        async () => {
+        () => {
           ran.push('c');
-          throw new Error('second');
+          return Promise.reject(new Error('second'));
         },
         () => ran.push('d'),
       ]),

@@ -54,7 +54,7 @@ export class GateFailedError extends FleetdrillError {}
  * Runs every teardown step even when earlier ones fail, then rethrows the first failure.
  * Teardown that stops at the first error is how processes leak.
  */
-export async function runAll(steps: ReadonlyArray<() => Promise<unknown> | unknown>): Promise<void> {
+export async function runAll(steps: ReadonlyArray<() => unknown>): Promise<void> {
   let first: unknown;
   let failed = false;
   for (const step of steps) {

@@ -32,7 +32,7 @@ export class EventBus {
   constructor(private readonly logFile?: string) {}
 
   emit(event: FleetEvent): void {
-    const recorded = { t: Date.now(), ...event } as RecordedEvent;
+    const recorded: RecordedEvent = { t: Date.now(), ...event };
     this.history.push(recorded);
     if (this.logFile) appendFileSync(this.logFile, `${JSON.stringify(recorded)}\n`);
     for (const listener of this.listeners) {

@@ -51,14 +51,16 @@ export class Robot {
     host: StartedRobotHost,
     options: { events?: EventBus; readyTimeoutMs: number },
   ): Promise<Robot> {
-    let robot: Robot | undefined;
+    // The client needs the robot's abort signal, and the robot needs the client: break the cycle.
+    const holder: { robot?: Robot } = {};
     const ros = await RosClient.connect(host.endpoints.rosbridge, {
       name: spec.id,
       connectTimeoutMs: options.readyTimeoutMs,
       events: options.events,
-      signal: () => robot?.aborter.signal,
+      signal: () => holder.robot?.aborter.signal,
     });
-    robot = new Robot(spec, host, ros, options.events);
+    const robot = new Robot(spec, host, ros, options.events);
+    holder.robot = robot;
     try {
       await robot.waitUntilReady(options.readyTimeoutMs);
     } catch (error) {

@@ -1,10 +1,12 @@
 import { basename } from 'node:path';
-import { loadWorld, resolveWorldPath } from '../../fixtures/worlds/world.ts';
+import { WorldError, loadWorld, resolveWorldPath, type World } from '../../fixtures/worlds/world.ts';
+import { ConfigError } from '../core/errors.ts';
 
 /** A world the fleet will run in, checked before any robot starts. */
 export interface ResolvedWorld {
   name: string;
   path: string;
+  world: World;
 }
 
 /**
@@ -12,7 +14,13 @@ export interface ResolvedWorld {
  * message naming the field instead of killing every robot at boot.
  */
 export function resolveWorld(nameOrPath: string): ResolvedWorld {
-  const path = resolveWorldPath(nameOrPath);
-  loadWorld(path);
-  return { name: basename(path, '.json'), path };
+  try {
+    const path = resolveWorldPath(nameOrPath);
+    const world = loadWorld(path);
+    return { name: basename(path, '.json'), path, world };
+  } catch (error) {
+    // The world's own message already names the file and the field.
+    if (error instanceof WorldError) throw new ConfigError('', error.message);
+    throw error;
+  }
 }

@@ -136,7 +136,7 @@ export class RosClient {
   ): Promise<T> {
     const what = `${topic}${options.description ? ` (${options.description})` : ''}`;
     let received: T | undefined;
-    await this.waitFor(options.timeoutMs, `a message on ${what}`, (done) => {
+    await this.waitFor(options.timeoutMs, `message on ${what}`, (done) => {
       const sub = this.subscribe<T>(topic, type, (message) => {
         if (options.predicate && !options.predicate(message)) return;
         received = message;
@@ -158,7 +158,7 @@ export class RosClient {
     const handle = new Service<Req, Res>({ ros: this.ros, name: service, serviceType: type });
     let response: Res | undefined;
     let failure: string | undefined;
-    await this.waitFor(timeoutMs, `a response from ${service}`, (done) => {
+    await this.waitFor(timeoutMs, `response from ${service}`, (done) => {
       handle.callService(
         request,
         (result) => {

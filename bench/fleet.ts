@@ -1,0 +1,92 @@
+import { Fleet, type StartedFleet } from '../harness/fleet/index.ts';
+import { ROBOT_TOPICS } from '../harness/ros/index.ts';
+import type { TopicProbe } from '../harness/ros/index.ts';
+import { median } from './stats.ts';
+
+const PUBLISHED = [
+  ROBOT_TOPICS.odom,
+  ROBOT_TOPICS.scan,
+  ROBOT_TOPICS.imu,
+  ROBOT_TOPICS.battery,
+  ROBOT_TOPICS.diagnostics,
+];
+
+/** Starts a fleet, returns its time to ready, stops it. */
+export async function fleetUpMs(robots: number, seed: number): Promise<number> {
+  const fleet = await new Fleet({ robots, seed, world: 'empty' }).start();
+  const ms = fleet.info.readyMs;
+  await fleet.stop();
+  return ms;
+}
+
+/** What one load point measured: the worst robot's achieved rtf and worst topic rate ratio. */
+export interface LoadPoint {
+  robots: number;
+  rtf: number;
+  /** Lowest achieved real-time factor over all robots (sim seconds per wall second). */
+  minAchievedRtf: number;
+  /** Lowest received rate / nominal rate over every topic of every robot. */
+  minRateRatio: number;
+  /** Which robot and topic had it. */
+  worst: string;
+}
+
+/**
+ * Holds a fleet at a real-time factor and subscribes to every published topic of every robot
+ * (the receiving side is this process), then measures over `windowMs` of wall time.
+ */
+export async function measureLoad(
+  robots: number,
+  rtf: number,
+  seed: number,
+  windowMs = 5_000,
+): Promise<LoadPoint> {
+  const fleet: StartedFleet = await new Fleet({
+    robots,
+    seed,
+    rtf,
+    world: 'empty',
+    readyTimeoutMs: 60_000,
+  }).start();
+  try {
+    const probes: Array<{ robot: string; nominalHz: number; probe: TopicProbe }> = [];
+    for (const robot of fleet.roster) {
+      for (const topic of PUBLISHED) {
+        probes.push({
+          robot: robot.id,
+          nominalHz: topic.hz * rtf,
+          probe: robot.probe(topic.name, topic.type),
+        });
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    for (const { probe } of probes) probe.reset();
+    await new Promise((resolve) => setTimeout(resolve, windowMs));
+    let minAchievedRtf = Infinity;
+    let minRateRatio = Infinity;
+    let worst = '';
+    for (const { robot, nominalHz, probe } of probes) {
+      const stats = probe.stats();
+      probe.stop();
+      const ratio = stats.rateHz / nominalHz;
+      if (ratio < minRateRatio) {
+        minRateRatio = ratio;
+        worst = `${robot} ${probe.topic} ${stats.rateHz.toFixed(1)} Hz of ${nominalHz} Hz`;
+      }
+      // Sim seconds per wall second, from the fastest topic's stamps.
+      if (probe.topic === ROBOT_TOPICS.imu.name && stats.stampRateHz) {
+        minAchievedRtf = Math.min(minAchievedRtf, stats.rateHz / stats.stampRateHz);
+      }
+    }
+    return { robots, rtf, minAchievedRtf, minRateRatio, worst };
+  } finally {
+    await fleet.stop();
+  }
+}
+
+/** A load point passes when every robot keeps 95 % of its rtf and every topic 95 % of its rate. */
+export function holds(point: LoadPoint): boolean {
+  return point.minAchievedRtf >= 0.95 * point.rtf && point.minRateRatio >= 0.95;
+}
+
+export { median };

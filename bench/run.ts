@@ -1,0 +1,95 @@
+/**
+ * `npm run bench`: the speed targets, measured on this machine, medians over several runs,
+ * written to reports/bench.json. BENCH_RUNS sets the number of runs (default 3); BENCH_ONLY a
+ * comma-separated list of metric names to measure.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../harness/fleet/embedded/bundle.ts';
+import { fleetUpMs, holds, measureLoad, median, type LoadPoint } from './fleet.ts';
+import { rosbridgeMessagesPerSecond } from './rosbridge.ts';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const ONLY = process.env.BENCH_ONLY?.split(',').map((name) => name.trim());
+const SEED = 20261124;
+
+type Metric = { value: number; unit: string; runs: number[]; target?: string; notes?: string };
+const metrics: Record<string, Metric> = {};
+const loadPoints: LoadPoint[] = [];
+
+function wanted(name: string): boolean {
+  return !ONLY || ONLY.includes(name);
+}
+
+async function repeat(
+  name: string,
+  unit: string,
+  target: string | undefined,
+  measure: (run: number) => Promise<number>,
+) {
+  if (!wanted(name)) return;
+  const runs: number[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    runs.push(await measure(run));
+    console.log(`${name} run ${run + 1}/${RUNS}: ${runs.at(-1)} ${unit}`);
+  }
+  metrics[name] = { value: median(runs), unit, runs, target };
+}
+
+/** The largest value in `candidates` for which `passes` holds, scanning upwards. */
+async function largestPassing(
+  candidates: number[],
+  passes: (value: number) => Promise<boolean>,
+): Promise<number> {
+  let best = 0;
+  for (const value of candidates) {
+    if (!(await passes(value))) break;
+    best = value;
+  }
+  return best;
+}
+
+await repeat('fleet_up_ms_10', 'ms', '<= 5000 for 50 robots', (run) => fleetUpMs(10, SEED + run));
+await repeat('fleet_up_ms_50', 'ms', '<= 5000', (run) => fleetUpMs(50, SEED + run));
+
+await repeat('single_robot_max_rtf', 'x', '>= 50', (run) =>
+  largestPassing([10, 25, 50, 75, 100, 150, 200, 300, 400], async (rtf) => {
+    const point = await measureLoad(1, rtf, SEED + run, 3_000);
+    loadPoints.push(point);
+    console.log(`  1 robot at rtf ${rtf}: achieved ${point.minAchievedRtf.toFixed(1)}, worst ${point.worst}`);
+    return holds(point);
+  }),
+);
+
+await repeat('max_robots_rtf1', 'robots', '>= 100', (run) =>
+  largestPassing([25, 50, 75, 100, 125, 150, 200], async (robots) => {
+    const point = await measureLoad(robots, 1, SEED + run);
+    loadPoints.push(point);
+    console.log(
+      `  ${robots} robots at rtf 1: min achieved rtf ${point.minAchievedRtf.toFixed(3)}, worst ${point.worst}`,
+    );
+    return holds(point);
+  }),
+);
+
+await repeat('rosbridge_msgs_per_s', 'msg/s', undefined, (run) => rosbridgeMessagesPerSecond(SEED + run));
+
+const report = {
+  date: new Date().toISOString(),
+  machine: {
+    cpus: os.cpus().length,
+    model: os.cpus()[0]?.model,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+  },
+  runs: RUNS,
+  metrics: Object.fromEntries(Object.entries(metrics).map(([name, metric]) => [name, metric.value])),
+  details: metrics,
+  loadPoints,
+};
+const out = join(REPO_ROOT, 'reports', 'bench.json');
+await mkdir(join(REPO_ROOT, 'reports'), { recursive: true });
+await writeFile(out, `${JSON.stringify(report, null, 2)}\n`);
+console.log(JSON.stringify(report.metrics, null, 2));
+console.log(`wrote ${out}`);

@@ -1,0 +1,114 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { randomUUID } from 'node:crypto';
+import { expect, test } from '@playwright/test';
+import { REPO_ROOT } from '../fleet/embedded/bundle.ts';
+import { listeningPorts, processesWithEnv, runDirsIn, settle } from '../testing/leftovers.ts';
+
+const BIN = join(REPO_ROOT, 'bin/fleetdrill.js');
+
+/** Runs the fleetdrill command to completion. */
+function fleetdrill(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+test.describe('fleetdrill CLI: bad input', () => {
+  for (const [args, message] of [
+    [['up', '--robots', '0'], "--robots must be a whole number from 1 to 500, got '0'"],
+    [['up', '--robots', 'abc'], "--robots must be a whole number from 1 to 500, got 'abc'"],
+    [['up', '--rtf', 'fast'], "--rtf must be a positive number, got 'fast'"],
+    [['up', '--seed', 'x1'], "--seed must be an integer from 0 to 4294967295, got 'x1'"],
+    [['up', '--backend', 'k8s'], "--backend must be one of embedded, got 'k8s'"],
+    [['up', '--world', 'atlantis'], 'unknown world "atlantis"; available: empty, warehouse'],
+    [['run', 'no-such-drill'], "scenario 'no-such-drill' is unknown; scenarios:"],
+  ] as const) {
+    test(`${args.join(' ')} fails with a clear message`, async () => {
+      const result = await fleetdrill([...args]);
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr).toContain(message);
+      expect(result.stderr.split('\n').filter(Boolean).length, 'one line, no stack trace').toBe(1);
+    });
+  }
+
+  test('an invalid world file names the file and the field', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fleetdrill-cli-test-'));
+    try {
+      const world = join(dir, 'broken.json');
+      const warehouse = JSON.parse(readFileSync(join(REPO_ROOT, 'fixtures/worlds/warehouse.json'), 'utf8'));
+      warehouse.walls[1].to = [25, 'x'];
+      writeFileSync(world, JSON.stringify(warehouse));
+      const result = await fleetdrill(['up', '--world', world]);
+      expect(result.code).toBe(2);
+      expect(result.stderr.trim()).toBe('fleetdrill: broken.json: walls[1].to must be an array of 2 numbers');
+      writeFileSync(world, '{ not json');
+      const notJson = await fleetdrill(['up', '--world', world]);
+      expect(notJson.code).toBe(2);
+      expect(notJson.stderr).toMatch(/broken\.json/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+test.describe('fleetdrill up', () => {
+  test('--json prints each robot and a ready line, and SIGINT tears everything down', async () => {
+    test.setTimeout(60_000);
+    const tmp = mkdtempSync(join(tmpdir(), 'fleetdrill-cli-up-'));
+    const tag = randomUUID();
+    const child = spawn(process.execPath, [BIN, 'up', '--robots', '3', '--seed', '11', '--json'], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, TMPDIR: tmp, FLEETDRILL_HYGIENE_TAG: tag },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const lines: Array<Record<string, unknown>> = [];
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      for await (const line of createInterface({ input: child.stdout })) {
+        lines.push(JSON.parse(line) as Record<string, unknown>);
+        if (lines.at(-1)?.event === 'ready') break;
+      }
+      const robots = lines.filter((line) => line.event === 'robot');
+      expect(robots.map((robot) => robot.id)).toEqual(['r01', 'r02', 'r03']);
+      for (const robot of robots) expect(robot.rosbridge).toMatch(/^ws:\/\/127\.0\.0\.1:\d+$/);
+      const ready = lines.find((line) => line.event === 'ready');
+      expect(ready?.robots).toBe(3);
+      expect(typeof ready?.ms).toBe('number');
+      const ports = robots.map((robot) => Number(new URL(robot.rosbridge as string).port));
+      expect(await listeningPorts(ports)).toEqual(ports);
+
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+      expect(await settle(() => processesWithEnv('FLEETDRILL_HYGIENE_TAG', tag))).toEqual([]);
+      expect(await listeningPorts(ports)).toEqual([]);
+      expect(runDirsIn(tmp)).toEqual([]);
+    } finally {
+      child.kill('SIGKILL');
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});
+
+test.describe('fleetdrill list', () => {
+  test('lists the scenarios with their tags', async () => {
+    const result = await fleetdrill(['list']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^navigation\s+@smoke @nightly\s+navigation › /m);
+    expect(result.stdout).toMatch(/^estop\s+/m);
+  });
+});

@@ -1,0 +1,12 @@
+import { defineConfig } from '@playwright/test';
+
+// A nested Playwright run used by the hygiene tests: one drill, a line reporter, no report files.
+export default defineConfig({
+  testDir: '.',
+  testMatch: /drill\.spec\.ts$/,
+  outputDir: process.env.HYGIENE_OUT ?? 'test-results',
+  timeout: Number(process.env.HYGIENE_TIMEOUT_MS ?? 30_000),
+  reporter: [['line']],
+  workers: 1,
+  use: { robots: 2 } as object,
+});
