@@ -6,7 +6,7 @@ const STOP_WITHIN_MS = 1_000;
 test.describe('e-stop', { tag: ['@smoke', '@nightly'] }, () => {
   test('/estop stops a moving robot within a bounded time and holds it', async ({ fleet }) => {
     const robot = fleet.robot('r02');
-    const lane = fleet.place('open-lane');
+    const lane = fleet.place('east-lane');
     expect((await robot.goTo(lane, { timeoutMs: 60_000 })).status).toBe('succeeded');
 
     // Accelerate to full speed along the lane.

@@ -3,7 +3,8 @@ import type { BackendName } from '../core/config.ts';
 import { ConfigError, type RobotDiedError, runAll, settleAll } from '../core/errors.ts';
 import { EventBus } from '../core/events.ts';
 import { deriveSeed } from '../core/seed.ts';
-import { resolveWorld } from './world.ts';
+import { placePose, type Pose2D, type World } from '../../fixtures/worlds/world.ts';
+import { resolveWorld, type ResolvedWorld } from './world.ts';
 import type { RobotSpec, StartedRobotBackend, StartedRobotHost } from './backend.ts';
 import { EmbeddedBackend } from './embedded/backend.ts';
 import { Robot } from './robot.ts';
@@ -123,7 +124,7 @@ export class StartedFleet {
     private readonly backend: StartedRobotBackend,
     private readonly runDir: RunDir,
     readonly events: EventBus,
-    readonly info: { seed: number; world: { name: string; path: string }; rtf: number; readyMs: number },
+    readonly info: { seed: number; world: ResolvedWorld; rtf: number; readyMs: number },
   ) {
     for (const robot of roster) {
       robot.onDeath((error) => this.deathLog.push({ robot: robot.id, error, t: Date.now() }));
@@ -163,6 +164,20 @@ export class StartedFleet {
     }
     this.lastUsed.set(id, Date.now());
     return robot;
+  }
+
+  /** The world the fleet runs in. */
+  get world(): World {
+    return this.info.world.world;
+  }
+
+  /** A named pose of the world (`dock`, `far-corner`, ...); throws naming the places it has. */
+  place(name: string): Pose2D {
+    try {
+      return placePose(this.world, name);
+    } catch (error) {
+      throw new ConfigError('', (error as Error).message);
+    }
   }
 
   /** Robots that died unexpectedly since `since` (ms since the epoch). */
