@@ -6,6 +6,7 @@ import { listScenarios, runPlaywright, selectionArgs } from './scenarios.ts';
 import { parseCount, parsePositive } from '../core/config.ts';
 import { parseSeed } from '../core/seed.ts';
 import { up, type UpFlags } from './up.ts';
+import { toxiproxy, type ToxiproxyFlags } from './toxiproxy.ts';
 
 /** Flags `run` and `nightly` share. */
 interface RunFlags {
@@ -42,6 +43,18 @@ export function buildProgram(): Command {
     .option('--json', 'one JSON object per line on stdout')
     .action(async (flags: UpFlags) => {
       process.exitCode = await up(flags);
+    });
+
+  program
+    .command('toxiproxy')
+    .description('run the embedded Toxiproxy-compatible server until Ctrl-C')
+    .option('--host <host>', 'interface the API listens on', '127.0.0.1')
+    .option('--port <port>', 'API port (0: any free port)', '8474')
+    .option('--config <file>', 'JSON array of proxies to create at start, as POST /populate takes')
+    .option('--seed <seed>', 'seed for jitter and toxicity (default: a fresh one, printed)')
+    .option('--json', 'one JSON object per line on stdout')
+    .action(async (flags: ToxiproxyFlags) => {
+      process.exitCode = await toxiproxy(flags);
     });
 
   program
