@@ -44,7 +44,12 @@ async function largestPassing(
 ): Promise<number> {
   let best = 0;
   for (const value of candidates) {
-    if (!(await passes(value))) break;
+    // A fleet that cannot even come up at this load fails the point; it does not end the bench.
+    const ok = await passes(value).catch((error: unknown) => {
+      console.log(`  ${value}: ${(error as Error).message}`);
+      return false;
+    });
+    if (!ok) break;
     best = value;
   }
   return best;
