@@ -11,20 +11,24 @@ test.describe('battery', { tag: ['@smoke', '@nightly'] }, () => {
     const robot = fleet.robot('r02');
 
     const restStart = await battery(robot);
-    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    await new Promise((resolve) => setTimeout(resolve, 4_000));
     const restEnd = await battery(robot);
     const restDrain = restStart.percentage - restEnd.percentage;
 
-    // Spin in place at full rate: motion power without going anywhere.
-    const drive = setInterval(() => robot.drive(0, 1.5), 50);
+    // Forth and back at full speed, turning round every 3 s: traction power without going far
+    // (a reversal at 1 m/s² takes 2 s, so the robot spends a third of the time at full speed).
+    let forward = true;
+    const turn = setInterval(() => (forward = !forward), 3_000);
+    const drive = setInterval(() => robot.drive(forward ? 1.0 : -1.0, 0), 50);
     let driveStart: BatteryState;
     let driveEnd: BatteryState;
     try {
       driveStart = await battery(robot);
-      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      await new Promise((resolve) => setTimeout(resolve, 4_000));
       driveEnd = await battery(robot);
     } finally {
       clearInterval(drive);
+      clearInterval(turn);
     }
     const driveDrain = driveStart.percentage - driveEnd.percentage;
     expect(driveEnd.power_supply_status, 'discharging while driving').toBe(2);
