@@ -1,6 +1,6 @@
 import { test as base, expect } from '@playwright/test';
 import type { BackendName } from './core/config.ts';
-import { DEFAULT_CONFIG } from './core/config.ts';
+import { DEFAULT_CONFIG, loadConfig } from './core/config.ts';
 import { EventBus } from './core/events.ts';
 import { runSeed } from './core/seed.ts';
 import { Fleet, type StartedFleet } from './fleet/fleet.ts';
@@ -54,7 +54,9 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
 
   fleet: [
     async ({ robots, seed, world, rtf, backend, events }, use) => {
-      const fleet = await new Fleet({ robots, seed, world, rtf, backend, events }).start();
+      // Custom link profiles come from the config file; they are not a per-test knob.
+      const { profiles } = loadConfig().net;
+      const fleet = await new Fleet({ robots, seed, world, rtf, backend, events, profiles }).start();
       workerFleet = fleet;
       try {
         await use(fleet);
@@ -75,7 +77,12 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
       if (!fleet) return;
       const deaths = fleet.deathsSince(mark.startedAt);
       const touched = deaths.length ? fleet.roster.map((robot) => robot.id) : fleet.usedSince(mark.startedAt);
-      await attachEvidence(testInfo, fleet, mark, touched);
+      try {
+        await attachEvidence(testInfo, fleet, mark, touched);
+      } finally {
+        // The fleet outlives the drill: the next one must find every link clean.
+        await fleet.resetFaults();
+      }
       // A robot that crashed fails the drill even if its assertions happened to pass.
       if (deaths[0]) throw deaths[0];
     },

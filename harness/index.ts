@@ -39,3 +39,19 @@ export {
   type TriggerResponse,
   type GetVersionResponse,
 } from './ros/index.ts';
+export {
+  StartedFleetNetwork,
+  RobotLink,
+  BUILTIN_PROFILES,
+  chaosSchedule,
+  linkQuality,
+  tierFor,
+  WifiCoverage,
+  type InlineProfile,
+  type LinkProfile,
+  type ToxicSpec,
+  type FaultStep,
+  type RunningSchedule,
+  type TimelineEntry,
+  type TierProfile,
+} from './net/index.ts';

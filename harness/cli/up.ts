@@ -1,5 +1,5 @@
 import Table from 'cli-table3';
-import { BACKENDS, type BackendName, parseCount, parsePositive } from '../core/config.ts';
+import { BACKENDS, type BackendName, loadConfig, parseCount, parsePositive } from '../core/config.ts';
 import { ConfigError } from '../core/errors.ts';
 import { EventBus } from '../core/events.ts';
 import { parseSeed, runSeed } from '../core/seed.ts';
@@ -32,6 +32,7 @@ export function parseUpFlags(flags: UpFlags) {
     backend: flags.backend as BackendName,
     world: world.path,
     json: Boolean(flags.json),
+    profiles: loadConfig().net.profiles,
   };
 }
 
@@ -74,15 +75,19 @@ export async function up(flags: UpFlags): Promise<number> {
         event: 'robot',
         id: robot.id,
         rosbridge: robot.rosbridgeUrl,
+        direct: robot.directRosbridgeUrl,
+        proxy: fleet.network.link(robot.id).proxyName,
         seed: robot.spec.seed,
         log: robot.logPath,
       });
+    print({ event: 'toxiproxy', url: fleet.network.url, embedded: fleet.network.embedded });
     print({ event: 'ready', robots: fleet.roster.length, ms: fleet.info.readyMs });
   } else {
-    const table = new Table({ head: ['robot', 'rosbridge', 'seed', 'log'] });
+    const table = new Table({ head: ['robot', 'rosbridge (proxied)', 'direct', 'seed', 'log'] });
     for (const robot of fleet.roster)
-      table.push([robot.id, robot.rosbridgeUrl, robot.spec.seed, robot.logPath]);
+      table.push([robot.id, robot.rosbridgeUrl, robot.directRosbridgeUrl, robot.spec.seed, robot.logPath]);
     console.log(table.toString());
+    console.log(`Toxiproxy API: ${fleet.network.url} (proxies named <robot>-rosbridge)`);
     console.log(`${fleet.roster.length} robot(s) ready in ${fleet.info.readyMs} ms. Ctrl-C to stop.`);
   }
   const signal = await stopSignal;

@@ -25,13 +25,36 @@ export interface FleetdrillConfig {
     /** How long one robot may take from power-on to ready. */
     readyTimeoutMs: number;
   };
+  /** The fault layer. */
+  net: {
+    /** Custom link profiles by name: one steady state each, beside the built-in ones. */
+    profiles: Record<string, { description?: string; toxics: ToxicConfig[]; enabled?: boolean }>;
+  };
   /** The run's seed; unset means "pick one and print it". */
   seed?: number;
 }
 
+/** A toxic in a custom profile, as the Toxiproxy API takes it. */
+export interface ToxicConfig {
+  type: 'latency' | 'bandwidth' | 'slow_close' | 'timeout' | 'reset_peer' | 'slicer' | 'limit_data';
+  stream: 'upstream' | 'downstream';
+  toxicity?: number;
+  attributes: Record<string, number>;
+}
+
 export const DEFAULT_CONFIG: FleetdrillConfig = {
   fleet: { robots: 3, world: 'warehouse', rtf: 1, backend: 'embedded', readyTimeoutMs: 20_000 },
+  net: { profiles: {} },
 };
+
+const toxicSchema = z
+  .object({
+    type: z.enum(['latency', 'bandwidth', 'slow_close', 'timeout', 'reset_peer', 'slicer', 'limit_data']),
+    stream: z.enum(['upstream', 'downstream']),
+    toxicity: z.number().min(0).max(1).optional(),
+    attributes: z.record(z.string(), z.number()),
+  })
+  .strict();
 
 const schema = z
   .object({
@@ -42,6 +65,20 @@ const schema = z
         rtf: z.number().positive().max(1000),
         backend: z.enum(BACKENDS),
         readyTimeoutMs: z.number().int().positive(),
+      })
+      .strict(),
+    net: z
+      .object({
+        profiles: z.record(
+          z.string().min(1),
+          z
+            .object({
+              description: z.string().optional(),
+              toxics: z.array(toxicSchema),
+              enabled: z.boolean().optional(),
+            })
+            .strict(),
+        ),
       })
       .strict(),
     seed: z.number().int().min(0).max(0xffffffff).optional(),
@@ -96,6 +133,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     const fromFile = parsed as Record<string, unknown>;
     Object.assign(merged, fromFile, {
       fleet: { ...merged.fleet, ...(fromFile.fleet as object | undefined) },
+      net: { ...merged.net, ...(fromFile.net as object | undefined) },
     });
   } else if (env.FLEETDRILL_CONFIG) {
     throw new ConfigError('FLEETDRILL_CONFIG', `names a file that does not exist: ${file}`);

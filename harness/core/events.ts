@@ -17,7 +17,12 @@ export type FleetEvent =
   | { kind: 'robot-shutdown'; robot: string }
   | { kind: 'ros-disconnected'; robot: string; url: string }
   | { kind: 'ros-reconnected'; robot: string; url: string; downMs: number }
-  | { kind: 'topic-stall'; robot: string; topic: string; ms: number };
+  | { kind: 'topic-stall'; robot: string; topic: string; ms: number }
+  | { kind: 'fault-applied'; robot: string; link: string; profile: string; reason: string }
+  | { kind: 'fault-cleared'; robot: string; link: string; reason: string }
+  | { kind: 'dead-zone-entered'; robot: string; x: number; y: number; rssiDbm: number | null }
+  | { kind: 'dead-zone-left'; robot: string; x: number; y: number; rssiDbm: number; afterMs: number }
+  | { kind: 'link-quality'; robot: string; profile: string; rssiDbm: number | null; ap: string | null };
 
 /** An event as recorded, with its time. */
 export type RecordedEvent = FleetEvent & { t: number };

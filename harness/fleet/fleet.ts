@@ -7,6 +7,16 @@ import { placePose, type Pose2D, type World } from '../../fixtures/worlds/world.
 import { resolveWorld, type ResolvedWorld } from './world.ts';
 import type { RobotSpec, StartedRobotBackend, StartedRobotHost } from './backend.ts';
 import { EmbeddedBackend } from './embedded/backend.ts';
+import { FleetNetwork, TOXIPROXY_URL_ENV, type StartedFleetNetwork } from '../net/network.ts';
+import type { CustomProfileConfig } from '../net/profiles.ts';
+import {
+  chaosSchedule,
+  runSchedule,
+  type ChaosOptions,
+  type FaultStep,
+  type RunningSchedule,
+} from '../net/schedule.ts';
+import { WifiCoverage, type WifiCoverageOptions } from '../net/wifi-coverage.ts';
 import { Robot } from './robot.ts';
 import { createRunDir, type RunDir } from './run-dir.ts';
 
@@ -27,6 +37,15 @@ export interface FleetOptions {
   readyTimeoutMs?: number;
   /** The run's event bus; a private one is made when not given. */
   events?: EventBus;
+  /** A real Toxiproxy API for the fault layer; default: $TOXIPROXY_URL, else the embedded server. */
+  toxiproxyUrl?: string;
+  /** Custom link profiles (config `net.profiles`). */
+  profiles?: Readonly<Record<string, CustomProfileConfig>>;
+}
+
+/** `ws://127.0.0.1:PORT` → `127.0.0.1:PORT`, the form a proxy's upstream takes. */
+function hostPort(url: string): string {
+  return new URL(url).host;
 }
 
 /** Robot ids are zero-padded to the fleet's width: r01..r50, r001..r100. */
@@ -61,7 +80,15 @@ export class Fleet {
     const hosts: StartedRobotHost[] = [];
     const robots: Robot[] = [];
     let backend: StartedRobotBackend | undefined;
+    let network: StartedFleetNetwork | undefined;
     try {
+      network = await new FleetNetwork({
+        seed: options.seed,
+        toxiproxyUrl: options.toxiproxyUrl ?? (process.env[TOXIPROXY_URL_ENV] || undefined),
+        profiles: options.profiles,
+        events,
+      }).start();
+      const net = network;
       backend = await new EmbeddedBackend({ runDir: runDir.path, bootTimeoutMs: readyTimeoutMs }).start();
       const specs: RobotSpec[] = Array.from({ length: options.robots }, (_, index) => {
         const id = robotId(index, options.robots);
@@ -76,7 +103,13 @@ export class Fleet {
           events.emit({ kind: 'robot-booting', robot: spec.id });
           const host = await started.startRobot(spec);
           hosts.push(host);
-          const robot = await Robot.attach(spec, host, { events, readyTimeoutMs });
+          // The harness talks to the robot through its own proxy, so any fault can hit any robot.
+          const link = await net.addLink(spec.id, 'rosbridge', hostPort(host.endpoints.rosbridge));
+          const robot = await Robot.attach(spec, host, {
+            events,
+            readyTimeoutMs,
+            rosbridge: `ws://${link.listen}`,
+          });
           robots.push(robot);
           events.emit({
             kind: 'robot-ready',
@@ -92,7 +125,7 @@ export class Fleet {
       const readyMs = Math.round(performance.now() - startedAt);
       events.emit({ kind: 'fleet-ready', robots: robots.length, ms: readyMs });
       log('fleet of %d ready in %d ms', robots.length, readyMs);
-      return new StartedFleet(robots, hosts, backend, runDir, events, {
+      return new StartedFleet(robots, hosts, backend, network, runDir, events, {
         seed: options.seed,
         world,
         rtf,
@@ -102,6 +135,7 @@ export class Fleet {
       await runAll([
         ...robots.map((robot) => () => robot.detach()),
         ...hosts.map((host) => () => host.stop()),
+        () => network?.stop(),
         () => backend?.stop(),
         () => runDir.remove(),
       ]).catch((cleanupError: unknown) => log('cleanup after failed start: %O', cleanupError));
@@ -116,12 +150,17 @@ export class StartedFleet {
   private readonly deathLog: Array<{ robot: string; error: RobotDiedError; t: number }> = [];
   // When each robot was last handed to a drill, so the report attaches only the robots a test used.
   private readonly lastUsed = new Map<string, number>();
+  // Fault machinery a drill started; `resetFaults()` ends it so the next drill starts clean.
+  private readonly coverages = new Set<WifiCoverage>();
+  private readonly schedules = new Set<RunningSchedule>();
 
   constructor(
     /** Every robot, in id order, without counting as "used" by the current test. */
     readonly roster: readonly Robot[],
     private readonly hosts: readonly StartedRobotHost[],
     private readonly backend: StartedRobotBackend,
+    /** The fault layer: one proxy per robot link, and the profiles to put on them. */
+    readonly network: StartedFleetNetwork,
     private readonly runDir: RunDir,
     readonly events: EventBus,
     readonly info: { seed: number; world: ResolvedWorld; rtf: number; readyMs: number },
@@ -180,6 +219,48 @@ export class StartedFleet {
     }
   }
 
+  /**
+   * Follows robots (default: all) around the world's Wi-Fi map and puts each robot's link in the
+   * profile its position gets; dead zones black-hole the link. Stop it, or let the drill end.
+   */
+  followWifi(
+    robots: readonly string[] = this.roster.map((r) => r.id),
+    options: WifiCoverageOptions = {},
+  ): WifiCoverage {
+    if (this.world.accessPoints.length === 0) {
+      throw new ConfigError('', `world ${this.world.name} has no accessPoints: nothing to follow`);
+    }
+    const coverage = new WifiCoverage(this.world, this.network, { events: this.events, ...options });
+    for (const id of robots) {
+      const robot = this.robot(id);
+      coverage.follow(id, (listener) => robot.onTruePose(listener));
+    }
+    this.coverages.add(coverage);
+    return coverage;
+  }
+
+  /** Runs fault steps ("at 5 s give r02 wifi-edge for 10 s") on timers. */
+  schedule(steps: readonly FaultStep[]): RunningSchedule {
+    for (const step of steps) this.robot(step.robot);
+    const running = runSchedule(this.network, steps);
+    this.schedules.add(running);
+    return running;
+  }
+
+  /** A random fault schedule drawn from the run's seed (same seed, same schedule). */
+  chaos(options: Omit<ChaosOptions, 'robots'> & { robots?: readonly string[] }): FaultStep[] {
+    return chaosSchedule(this.seed, { robots: this.roster.map((r) => r.id), ...options });
+  }
+
+  /** Ends Wi-Fi following and schedules and clears every link. The fixtures call it after each drill. */
+  async resetFaults(): Promise<void> {
+    for (const coverage of this.coverages) coverage.stop();
+    this.coverages.clear();
+    await Promise.all([...this.schedules].map((running) => running.stop()));
+    this.schedules.clear();
+    await this.network.clearAll();
+  }
+
   /** Robots that died unexpectedly since `since` (ms since the epoch). */
   deathsSince(since: number): RobotDiedError[] {
     return this.deathLog.filter((death) => death.t >= since).map((death) => death.error);
@@ -193,6 +274,8 @@ export class StartedFleet {
       ...robots.map((robot) => () => robot.detach()),
       // Shutdowns run together: a 50-robot fleet should not take 50 sequential grace periods.
       () => settleAll(this.hosts.map((host) => host.stop())),
+      () => this.resetFaults(),
+      () => this.network.stop(),
       () => this.backend.stop(),
       () => this.runDir.remove(),
     ]);

@@ -35,6 +35,8 @@ export function odomReadiness(rtf: number) {
 export class Robot {
   private aborter = new AbortController();
   private deathListeners = new Set<(error: RobotDiedError) => void>();
+  // A second client straight to the robot, not behind its proxy: opened on first use.
+  private truth: RosClient | undefined;
 
   private constructor(
     readonly spec: RobotSpec,
@@ -49,11 +51,16 @@ export class Robot {
   static async attach(
     spec: RobotSpec,
     host: StartedRobotHost,
-    options: { events?: EventBus; readyTimeoutMs: number },
+    options: {
+      events?: EventBus;
+      readyTimeoutMs: number;
+      /** Where the harness reaches rosbridge (the robot's proxy); default the robot itself. */
+      rosbridge?: string;
+    },
   ): Promise<Robot> {
     // The client needs the robot's abort signal, and the robot needs the client: break the cycle.
     const holder: { robot?: Robot } = {};
-    const ros = await RosClient.connect(host.endpoints.rosbridge, {
+    const ros = await RosClient.connect(options.rosbridge ?? host.endpoints.rosbridge, {
       name: spec.id,
       connectTimeoutMs: options.readyTimeoutMs,
       events: options.events,
@@ -74,9 +81,37 @@ export class Robot {
     return this.spec.id;
   }
 
-  /** The robot's rosbridge URL. */
+  /** The rosbridge URL the harness uses: through the robot's proxy, so faults apply to it. */
   get rosbridgeUrl(): string {
+    return this.ros.url;
+  }
+
+  /** The robot's own rosbridge URL, bypassing the fault layer. */
+  get directRosbridgeUrl(): string {
     return this.host.endpoints.rosbridge;
+  }
+
+  /**
+   * The robot's pose as the simulation knows it, over a link no fault touches: what a Wi-Fi map
+   * needs to decide where the robot is, even while the robot's own link is dead. Returns the
+   * unsubscribe function.
+   */
+  onTruePose(
+    listener: (pose: { x: number; y: number; yaw: number; receivedAt: number }) => void,
+  ): () => void {
+    this.truth ??= RosClient.open(this.host.endpoints.rosbridge, {
+      name: `${this.id}-truth`,
+      signal: () => this.aborter.signal,
+    });
+    const subscription = this.truth.subscribe<Odometry>(
+      ROBOT_TOPICS.odom.name,
+      ROBOT_TOPICS.odom.type,
+      (odom) => {
+        const { position, orientation } = odom.pose.pose;
+        listener({ x: position.x, y: position.y, yaw: yawOf(orientation), receivedAt: performance.now() });
+      },
+    );
+    return () => subscription.unsubscribe();
   }
 
   get logPath(): string {
@@ -183,6 +218,8 @@ export class Robot {
   /** Closes the harness's link to the robot (the robot itself is stopped by its host). */
   detach(): void {
     this.ros.close();
+    this.truth?.close();
+    this.truth = undefined;
   }
 
   private handleDeath(exit: RobotExit): void {

@@ -8,6 +8,7 @@ import { sweepStaleRunDirs } from '../fleet/run-dir.ts';
  */
 export default async function globalSetup(_config: FullConfig): Promise<void> {
   const seed = runSeed();
-  console.log(`fleetdrill: seed ${seed} (replay with ${SEED_ENV}=${seed})`);
+  // stderr: stdout may be a machine-readable report (`--reporter=json`).
+  console.error(`fleetdrill: seed ${seed} (replay with ${SEED_ENV}=${seed})`);
   await sweepStaleRunDirs();
 }

@@ -77,6 +77,16 @@ export class RosClient {
     return client;
   }
 
+  /**
+   * A client that starts dialling and returns at once; subscriptions made now take effect when
+   * the link comes up. For background listeners that must not hold up the caller.
+   */
+  static open(url: string, options: RosClientOptions): RosClient {
+    const client = new RosClient(url, options);
+    client.dial();
+    return client;
+  }
+
   /** True while the WebSocket is open (a black-holed link still looks open: use timeouts). */
   get connected(): boolean {
     return this.ros.isConnected;

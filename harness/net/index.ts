@@ -1,0 +1,29 @@
+export {
+  FleetNetwork,
+  StartedFleetNetwork,
+  TOXIPROXY_URL_ENV,
+  type FleetNetworkOptions,
+  type InlineProfile,
+} from './network.ts';
+export { RobotLink } from './link.ts';
+export {
+  BUILTIN_PROFILES,
+  ProfileRegistry,
+  type CustomProfileConfig,
+  type LinkProfile,
+  type LinkState,
+  type ProfilePhase,
+  type Stream,
+  type ToxicSpec,
+} from './profiles.ts';
+export {
+  chaosSchedule,
+  runSchedule,
+  type ChaosOptions,
+  type FaultStep,
+  type RunningSchedule,
+  type TimelineEntry,
+} from './schedule.ts';
+export { linkQuality, nextTier, tierFor, TIERS, type LinkQuality, type TierProfile } from './wifi-map.ts';
+export { WifiCoverage, type WifiCoverageOptions } from './wifi-coverage.ts';
+export { UdpRelay, UdpToxicError, UDP_TOXICS, type UdpToxic } from './udp/index.ts';

@@ -1,0 +1,195 @@
+import createDebug from 'debug';
+import { Toxiproxy, type Proxy } from 'toxiproxy-node-client';
+import { ConfigError, runAll } from '../core/errors.ts';
+import type { EventBus } from '../core/events.ts';
+import { deriveSeed, SeededRandom } from '../core/seed.ts';
+import { RobotLink } from './link.ts';
+import { ProfileRegistry, type CustomProfileConfig, type LinkProfile, type ToxicSpec } from './profiles.ts';
+import { ToxiproxyServer, type StartedToxiproxyServer } from './toxiproxy/index.ts';
+
+const log = createDebug('fleetdrill:net');
+
+/** Environment variable naming a real Toxiproxy server to use instead of the embedded one. */
+export const TOXIPROXY_URL_ENV = 'TOXIPROXY_URL';
+
+/** A one-off link state a drill spells out itself. */
+export interface InlineProfile {
+  name?: string;
+  toxics: readonly ToxicSpec[];
+  enabled?: boolean;
+}
+
+function isInline(profile: readonly string[] | InlineProfile): profile is InlineProfile {
+  return !Array.isArray(profile);
+}
+
+/** How the fleet's links are faulted. */
+export interface FleetNetworkOptions {
+  /** The run's seed: jitter, toxicity and seeded profiles derive from it. */
+  seed: number;
+  /** A Toxiproxy API to use (a real toxiproxy-server); default: start the embedded one. */
+  toxiproxyUrl?: string;
+  /** Custom link profiles, by name. */
+  profiles?: Readonly<Record<string, CustomProfileConfig>>;
+  events?: EventBus;
+}
+
+/** The fault layer's configuration; `start()` returns a {@link StartedFleetNetwork}. */
+export class FleetNetwork {
+  constructor(private readonly options: FleetNetworkOptions) {}
+
+  async start(): Promise<StartedFleetNetwork> {
+    const { seed, toxiproxyUrl } = this.options;
+    const profiles = new ProfileRegistry(this.options.profiles);
+    let server: StartedToxiproxyServer | undefined;
+    let url = toxiproxyUrl;
+    if (!url) {
+      server = await new ToxiproxyServer({
+        host: '127.0.0.1',
+        port: 0,
+        seed: deriveSeed(seed, 'toxiproxy'),
+      }).start();
+      url = server.url;
+    }
+    const client = new Toxiproxy(url);
+    try {
+      await client.getVersion();
+    } catch (error) {
+      await server?.stop();
+      throw new ConfigError(
+        toxiproxyUrl ? TOXIPROXY_URL_ENV : 'toxiproxy',
+        `cannot reach a Toxiproxy API at ${url}: ${(error as Error).message}`,
+      );
+    }
+    log('fault layer at %s (%s)', url, server ? 'embedded' : 'external');
+    return new StartedFleetNetwork(client, url, server, profiles, seed, this.options.events);
+  }
+}
+
+/**
+ * The running fault layer: one proxy per robot link, named `<robot>-<link>`, and the profiles
+ * to put on them. Against a real Toxiproxy it removes exactly the proxies it made.
+ */
+export class StartedFleetNetwork {
+  private readonly links = new Map<string, RobotLink>();
+  private readonly randoms = new Map<string, SeededRandom>();
+  private stopped = false;
+
+  constructor(
+    private readonly client: Toxiproxy,
+    /** The Toxiproxy API URL. */
+    readonly url: string,
+    private readonly server: StartedToxiproxyServer | undefined,
+    readonly profiles: ProfileRegistry,
+    private readonly seed: number,
+    private readonly events: EventBus | undefined,
+  ) {}
+
+  /** True when the fault layer is the embedded server, false for a real Toxiproxy. */
+  get embedded(): boolean {
+    return this.server !== undefined;
+  }
+
+  /**
+   * Puts a robot's link behind a new proxy listening on a free loopback port; `upstream` is the
+   * `host:port` the robot serves it on. Clients connect to the returned link's `listen`.
+   */
+  async addLink(robot: string, name: string, upstream: string): Promise<RobotLink> {
+    const proxyName = `${robot}-${name}`;
+    let proxy: Proxy;
+    try {
+      proxy = await this.client.createProxy({
+        name: proxyName,
+        listen: '127.0.0.1:0',
+        upstream,
+        enabled: true,
+      });
+    } catch (error) {
+      throw new ConfigError(
+        '',
+        `robot ${robot}: cannot create proxy ${proxyName}: ${(error as Error).message}`,
+      );
+    }
+    const link = new RobotLink(robot, name, proxy, proxy.listen, this.events);
+    this.links.set(proxyName, link);
+    return link;
+  }
+
+  /** The link of a robot; throws naming the links there are. */
+  link(robot: string, name = 'rosbridge'): RobotLink {
+    const link = this.links.get(`${robot}-${name}`);
+    if (!link) {
+      throw new ConfigError(
+        'link',
+        `robot ${robot} has no link '${name}' (links: ${[...this.links.keys()].join(', ') || 'none'})`,
+      );
+    }
+    return link;
+  }
+
+  /**
+   * Puts a robot's link into a named profile, several combined (`['lte', 'roaming-handover']`),
+   * or an inline state (`{ toxics: [...] }`). Resolves once the first phase is active.
+   */
+  async apply(
+    robot: string,
+    profile: string | readonly string[] | InlineProfile,
+    options: { link?: string; reason?: string } = {},
+  ): Promise<void> {
+    const link = this.link(robot, options.link);
+    await link.apply(this.resolve(profile), this.random(robot, link.name), options.reason);
+  }
+
+  /** The profile a name, a list of names or an inline state stands for. */
+  resolve(profile: string | readonly string[] | InlineProfile): LinkProfile {
+    if (typeof profile === 'string') return this.profiles.get(profile);
+    if (isInline(profile)) {
+      const state = { toxics: profile.toxics, enabled: profile.enabled ?? true };
+      return { name: profile.name ?? 'inline', description: 'inline profile', phases: () => [state] };
+    }
+    return this.profiles.combine(profile);
+  }
+
+  /** Clears one robot's link. */
+  async clear(robot: string, options: { link?: string; reason?: string } = {}): Promise<void> {
+    await this.link(robot, options.link).clear(options.reason);
+  }
+
+  /** Clears every link: what the fixtures do after each drill. */
+  async clearAll(reason = 'drill ended'): Promise<void> {
+    await Promise.all([...this.links.values()].map((link) => link.clear(reason)));
+  }
+
+  /** Removes every proxy this network made and stops the embedded server. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const link of this.links.values()) link.dispose();
+    await runAll([
+      // A real Toxiproxy outlives the run: leave it as found. The embedded one just goes.
+      ...(this.server
+        ? []
+        : [...this.links.keys()].map((name) => async () => (await this.client.get(name)).remove())),
+      () => this.server?.stop(),
+    ]);
+    this.links.clear();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+
+  /**
+   * One random stream per robot link, derived from the run's seed, so what r02's faults draw
+   * does not depend on how many faults r01 got.
+   */
+  private random(robot: string, link: string): SeededRandom {
+    const key = `${robot}-${link}`;
+    let random = this.randoms.get(key);
+    if (!random) {
+      random = new SeededRandom(deriveSeed(this.seed, 'link', key));
+      this.randoms.set(key, random);
+    }
+    return random;
+  }
+}
