@@ -1,0 +1,59 @@
+import { ROBOT_TOPICS, expect, test, type RecordedEvent } from '../harness/index.ts';
+
+test.describe('Wi-Fi dead zone', { tag: ['@smoke', '@nightly'] }, () => {
+  test('odom stalls inside a dead zone and resumes with fresh data after it', async ({ fleet, events }) => {
+    test.setTimeout(150_000);
+    // r03: the drills of other files use r01 and r02 on this worker's fleet.
+    const robot = fleet.robot('r03');
+    const started = Date.now();
+    const coverage = fleet.followWifi([robot.id]);
+    const odom = robot.probe(ROBOT_TOPICS.odom.name, ROBOT_TOPICS.odom.type, {
+      nominalHz: ROBOT_TOPICS.odom.hz,
+      stallMs: 1_000,
+    });
+
+    // The dock lies behind the steel mezzanine: every route from the hall crosses the dead band.
+    const status = await robot.goTo(fleet.place('dock'), { timeoutMs: 120_000 });
+    expect(status.status, `goal ended ${status.status}: ${status.reason}`).toBe('succeeded');
+    // Fresh data once out of the dead zone: the newest /odom is recent, and keeps coming.
+    await expect.poll(() => odom.stats().ageMs ?? Infinity, { timeout: 10_000 }).toBeLessThan(500);
+    odom.stop();
+    coverage.stop();
+
+    const mine = (event: RecordedEvent) => 'robot' in event && event.robot === robot.id;
+    const timeline = events.since(started).filter(mine);
+    const entered = timeline.find((event) => event.kind === 'dead-zone-entered');
+    const left = timeline.find((event) => event.kind === 'dead-zone-left');
+    await test.info().attach('dead-zone timeline', {
+      body: JSON.stringify(
+        timeline
+          .filter((event) =>
+            [
+              'dead-zone-entered',
+              'dead-zone-left',
+              'link-quality',
+              'ros-disconnected',
+              'ros-reconnected',
+            ].includes(event.kind),
+          )
+          .map((event) => ({ ...event, atMs: event.t - started })),
+        null,
+        2,
+      ),
+      contentType: 'application/json',
+    });
+    expect(entered, 'the robot entered a dead zone on its way').toBeDefined();
+    expect(left, 'the robot left the dead zone').toBeDefined();
+    const stall = odom.stats().stalls.find((s) => s.from >= entered!.t - 1_500 && s.from <= left!.t);
+    expect(
+      stall,
+      `an /odom stall between ${entered!.t - started} ms and ${left!.t - started} ms`,
+    ).toBeDefined();
+    // The stall ends after the robot is out of the zone, not before (data did not leak through).
+    expect(stall!.to ?? Infinity).toBeGreaterThanOrEqual(left!.t - 200);
+    test.info().annotations.push({
+      type: 'kpi',
+      description: `dead_zone_ms=${left!.t - entered!.t} odom_stall_ms=${(stall!.to ?? Date.now()) - stall!.from}`,
+    });
+  });
+});
