@@ -89,7 +89,22 @@ test.describe('fleetdrill up', () => {
       const ready = lines.find((line) => line.event === 'ready');
       expect(ready?.robots).toBe(3);
       expect(typeof ready?.ms).toBe('number');
-      const ports = robots.map((robot) => Number(new URL(robot.rosbridge as string).port));
+      // The rosbridge URL a user gets is the robot's proxy: faults through the Toxiproxy API hit it.
+      const toxiproxy = lines.find((line) => line.event === 'toxiproxy');
+      expect(toxiproxy?.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const proxies = (await (await fetch(`${toxiproxy?.url as string}/proxies`)).json()) as Record<
+        string,
+        { listen: string; upstream: string }
+      >;
+      for (const robot of robots) {
+        const proxy = proxies[robot.proxy as string];
+        expect(proxy?.listen).toBe(new URL(robot.rosbridge as string).host);
+        expect(proxy?.upstream).toBe(new URL(robot.direct as string).host);
+      }
+      const ports = robots.flatMap((robot) => [
+        Number(new URL(robot.rosbridge as string).port),
+        Number(new URL(robot.direct as string).port),
+      ]);
       expect(await listeningPorts(ports)).toEqual(ports);
 
       child.kill('SIGINT');
