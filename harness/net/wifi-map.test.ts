@@ -64,4 +64,6 @@ test('tiers follow the signal, and hysteresis keeps a robot on a boundary from f
   expect(nextTier('dead', -84)).toBe('dead');
   expect(nextTier('dead', -81)).toBe('wifi-edge');
   expect(nextTier('wifi-edge', -60)).toBe('wifi-good');
+  // Out of a dead zone straight into a good spot, but just under its margin: the next tier down.
+  expect(nextTier('dead', -69)).toBe('wifi-congested');
 });

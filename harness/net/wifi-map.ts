@@ -95,9 +95,9 @@ export function nextTier(current: TierProfile, rssiDbm: number | null, hysteresi
   const from = index(current);
   const to = index(candidate);
   if (to < from) {
-    // Better: the signal must clear the boundary of the tier it moves into by the margin.
-    const boundary = TIERS[to]?.minDbm ?? -Infinity;
-    return signal >= boundary + hysteresisDb ? candidate : current;
+    // Better: the best tier whose floor the signal clears by the margin, if better than now.
+    const better = TIERS.findIndex((tier, i) => i < from && signal >= tier.minDbm + hysteresisDb);
+    return better >= 0 ? (TIERS[better]?.profile ?? current) : current;
   }
   // Worse: it must fall the margin below the current tier's floor; losing every AP always counts.
   const floor = TIERS[from]?.minDbm ?? -Infinity;
