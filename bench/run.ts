@@ -8,6 +8,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../harness/fleet/embedded/bundle.ts';
 import { fleetUpMs, holds, measureLoad, median, type LoadPoint } from './fleet.ts';
+import { deadZoneApplyLagMs } from './dead-zone.ts';
 import { rosbridgeMessagesPerSecond } from './rosbridge.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -79,6 +80,8 @@ await repeat('max_robots_rtf1', 'robots', '>= 100', (run) =>
 );
 
 await repeat('rosbridge_msgs_per_s', 'msg/s', undefined, (run) => rosbridgeMessagesPerSecond(SEED + run));
+
+await repeat('dead_zone_apply_lag_ms', 'ms', undefined, (run) => deadZoneApplyLagMs(SEED + run));
 
 const report = {
   date: new Date().toISOString(),
