@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { REPO_ROOT } from '../harness/fleet/embedded/bundle.ts';
 import { fleetUpMs, holds, measureLoad, median, type LoadPoint } from './fleet.ts';
 import { deadZoneApplyLagMs } from './dead-zone.ts';
+import { measureFaultLayer, type FaultLayerResult } from './fault-layer.ts';
 import { rosbridgeMessagesPerSecond } from './rosbridge.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -82,6 +83,28 @@ await repeat('max_robots_rtf1', 'robots', '>= 100', (run) =>
 await repeat('rosbridge_msgs_per_s', 'msg/s', undefined, (run) => rosbridgeMessagesPerSecond(SEED + run));
 
 await repeat('dead_zone_apply_lag_ms', 'ms', undefined, (run) => deadZoneApplyLagMs(SEED + run));
+
+// One fault-layer run gives all three proxy metrics; runs are shared between them.
+const faultLayerRuns: FaultLayerResult[] = [];
+const faultLayer = async (run: number): Promise<FaultLayerResult> => {
+  faultLayerRuns[run] ??= await measureFaultLayer(SEED + run);
+  const result = faultLayerRuns[run];
+  console.log(`  fault layer run ${run + 1}: ${JSON.stringify(result)}`);
+  return result;
+};
+await repeat('proxy_added_latency_p50_us', 'µs', '<= 200', async (run) => (await faultLayer(run)).addedP50Us);
+await repeat(
+  'proxy_added_latency_p99_us',
+  'µs',
+  undefined,
+  async (run) => (await faultLayer(run)).addedP99Us,
+);
+await repeat(
+  'proxy_throughput_ratio',
+  'ratio',
+  '>= 0.5',
+  async (run) => (await faultLayer(run)).throughputRatio,
+);
 
 const report = {
   date: new Date().toISOString(),
