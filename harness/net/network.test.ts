@@ -1,9 +1,9 @@
-import { expect, test } from '@playwright/test';
+import { expect } from '@playwright/test';
+import { netTest } from './test-fixtures.ts';
 import { Toxiproxy } from 'toxiproxy-node-client';
-import { EventBus } from '../core/events.ts';
 import { FleetNetwork, type StartedFleetNetwork } from './network.ts';
 import { ToxiproxyServer } from './toxiproxy/index.ts';
-import { connectTo, sleep, startEcho, within, type TcpServer } from './toxiproxy/test-helpers.ts';
+import { connectTo, sleep, within } from './toxiproxy/test-helpers.ts';
 
 /** The toxics on a proxy as the API reports them: name → type/stream/attributes. */
 async function toxicsOf(network: StartedFleetNetwork, proxy: string) {
@@ -17,19 +17,7 @@ async function toxicsOf(network: StartedFleetNetwork, proxy: string) {
   return toxics.sort((a, b) => a.name.localeCompare(b.name));
 }
 
-const it = test.extend<{ echo: TcpServer; events: EventBus; network: StartedFleetNetwork }>({
-  echo: async ({}, use) => {
-    const echo = await startEcho();
-    await use(echo);
-    await echo.stop();
-  },
-  events: async ({}, use) => use(new EventBus()),
-  network: async ({ events }, use) => {
-    const network = await new FleetNetwork({ seed: 7, events }).start();
-    await use(network);
-    await network.stop();
-  },
-});
+const it = netTest;
 
 it('a robot link is a proxy named <robot>-<link> that passes data untouched', async ({ echo, network }) => {
   const link = await network.addLink('r01', 'rosbridge', echo.address);

@@ -1,8 +1,6 @@
-import { expect, test } from '@playwright/test';
+import { expect } from '@playwright/test';
+import { netTest } from './test-fixtures.ts';
 import { loadWorld, resolveWorldPath } from '../../fixtures/worlds/world.ts';
-import { EventBus } from '../core/events.ts';
-import { FleetNetwork, type StartedFleetNetwork } from './network.ts';
-import { startEcho, type TcpServer } from './toxiproxy/test-helpers.ts';
 import { WifiCoverage, type TimedPose } from './wifi-coverage.ts';
 
 const warehouse = loadWorld(resolveWorldPath('warehouse'));
@@ -22,18 +20,10 @@ function poseFeed() {
   };
 }
 
-const it = test.extend<{ echo: TcpServer; events: EventBus; network: StartedFleetNetwork }>({
-  echo: async ({}, use) => {
-    const echo = await startEcho();
-    await use(echo);
-    await echo.stop();
-  },
-  events: async ({}, use) => use(new EventBus()),
-  network: async ({ events, echo }, use) => {
-    const network = await new FleetNetwork({ seed: 3, events }).start();
+const it = netTest.extend({
+  network: async ({ network, echo }, use) => {
     await network.addLink('r01', 'rosbridge', echo.address);
     await use(network);
-    await network.stop();
   },
 });
 
