@@ -39,6 +39,20 @@ test.describe('config', () => {
     );
   });
 
+  test('custom link profiles come from the file and are validated', () => {
+    const satellite = {
+      description: 'geo link',
+      toxics: [{ type: 'latency', stream: 'downstream', attributes: { latency: 600, jitter: 50 } }],
+    };
+    writeFileSync(join(dir, 'fleetdrill.config.json'), JSON.stringify({ net: { profiles: { satellite } } }));
+    expect(loadConfig({}, dir).net.profiles.satellite).toEqual(satellite);
+    const bad = { toxics: [{ type: 'packet_magic', stream: 'downstream', attributes: {} }] };
+    writeFileSync(join(dir, 'fleetdrill.config.json'), JSON.stringify({ net: { profiles: { bad } } }));
+    expect(() => loadConfig({}, dir)).toThrow(
+      /^net\.profiles\.bad\.toxics\.0\.type must be one of "latency"/,
+    );
+  });
+
   test('a config file that is not JSON is named in the error', () => {
     writeFileSync(join(dir, 'fleetdrill.config.json'), '{ robots: 3');
     expect(() => loadConfig({}, dir)).toThrow(/fleetdrill\.config\.json is not valid JSON/);
