@@ -64,7 +64,9 @@ await repeat('single_robot_max_rtf', 'x', '>= 50', (run) =>
   largestPassing([10, 25, 50, 75, 100, 150, 200, 300, 400], async (rtf) => {
     const point = await measureLoad(1, rtf, SEED + run, 3_000);
     loadPoints.push(point);
-    console.log(`  1 robot at rtf ${rtf}: achieved ${point.minAchievedRtf.toFixed(1)}, worst ${point.worst}`);
+    console.log(
+      `  1 robot at rtf ${rtf}: achieved ${point.minAchievedRtf.toFixed(1)}–${point.maxAchievedRtf.toFixed(1)}, worst ${point.worst}`,
+    );
     return holds(point);
   }),
 );
@@ -74,7 +76,7 @@ await repeat('max_robots_rtf1', 'robots', '>= 100', (run) =>
     const point = await measureLoad(robots, 1, SEED + run);
     loadPoints.push(point);
     console.log(
-      `  ${robots} robots at rtf 1: min achieved rtf ${point.minAchievedRtf.toFixed(3)}, worst ${point.worst}`,
+      `  ${robots} robots at rtf 1: achieved rtf ${point.minAchievedRtf.toFixed(3)}–${point.maxAchievedRtf.toFixed(3)}, worst ${point.worst}`,
     );
     return holds(point);
   }),

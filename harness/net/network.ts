@@ -12,6 +12,13 @@ const log = createDebug('fleetdrill:net');
 /** Environment variable naming a real Toxiproxy server to use instead of the embedded one. */
 export const TOXIPROXY_URL_ENV = 'TOXIPROXY_URL';
 
+/** An error with its cause: fetch's own message ("fetch failed") says nothing by itself. */
+function describe(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
+  return message + cause;
+}
+
 /** A one-off link state a drill spells out itself. */
 export interface InlineProfile {
   name?: string;
@@ -74,6 +81,7 @@ export class StartedFleetNetwork {
   private readonly links = new Map<string, RobotLink>();
   private readonly randoms = new Map<string, SeededRandom>();
   private stopped = false;
+  private creating: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly client: Toxiproxy,
@@ -97,6 +105,12 @@ export class StartedFleetNetwork {
   async addLink(robot: string, name: string, upstream: string): Promise<RobotLink> {
     const proxyName = `${robot}-${name}`;
     let proxy: Proxy;
+    // One at a time: a fleet of 100 booting at once would open 100 API connections in a burst,
+    // and an HTTP server (ours or a real Toxiproxy) may refuse some of them.
+    const turn = this.creating;
+    let done!: () => void;
+    this.creating = new Promise<void>((resolve) => (done = resolve));
+    await turn;
     try {
       proxy = await this.client.createProxy({
         name: proxyName,
@@ -105,10 +119,9 @@ export class StartedFleetNetwork {
         enabled: true,
       });
     } catch (error) {
-      throw new ConfigError(
-        '',
-        `robot ${robot}: cannot create proxy ${proxyName}: ${(error as Error).message}`,
-      );
+      throw new ConfigError('', `robot ${robot}: cannot create proxy ${proxyName}: ${describe(error)}`);
+    } finally {
+      done();
     }
     const link = new RobotLink(robot, name, proxy, proxy.listen, this.events);
     this.links.set(proxyName, link);
