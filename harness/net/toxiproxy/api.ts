@@ -2,7 +2,7 @@ import createDebug from 'debug';
 import { parseProxyConfig, parseProxyPatch, type ProxyCollection } from './collection.ts';
 import { ApiError, badBody } from './errors.ts';
 import type { ProxyMetrics } from './metrics.ts';
-import { parseNewToxic, toxicJson } from './toxic-spec.ts';
+import { toxicJson } from './toxic-spec.ts';
 
 const log = createDebug('fleetdrill:toxiproxy');
 
@@ -99,7 +99,7 @@ export class ToxiproxyApi {
           GET: ([name]) => ok(p.get(name!).toxics.map(toxicJson)),
           POST: ([name], request) => {
             const proxy = p.get(name!);
-            const toxic = parseNewToxic(request.body());
+            const toxic = proxy.parseToxic(request.body());
             proxy.addToxic(toxic);
             return ok(toxicJson(toxic));
           },

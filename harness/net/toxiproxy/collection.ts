@@ -1,6 +1,10 @@
 import { parseAddress } from './address.ts';
 import { ApiError, badBody, missingField, proxyExists, proxyNotFound } from './errors.ts';
 import { Proxy, type ProxyConfig, type ProxyContext, type ProxyPatch } from './proxy.ts';
+import { UdpProxy } from './udp-proxy.ts';
+
+/** A TCP proxy (Toxiproxy's own) or a UDP relay (fleetdrill's extension), behind one API. */
+export type AnyProxy = Proxy | UdpProxy;
 
 /** Where a proxy listens when the request names no address: loopback, any free port. */
 export const DEFAULT_LISTEN = '127.0.0.1:0';
@@ -31,7 +35,10 @@ export function parseProxyConfig(body: unknown): ProxyConfig {
   const listen = optional<string>(body, 'listen', 'string') || DEFAULT_LISTEN;
   parseAddress(listen, 'listen');
   parseAddress(upstream, 'upstream');
-  return { name, listen, upstream, enabled: optional<boolean>(body, 'enabled', 'boolean') };
+  const protocol = optional<string>(body, 'protocol', 'string') ?? 'tcp';
+  if (protocol !== 'tcp' && protocol !== 'udp')
+    throw badBody(`protocol must be "tcp" or "udp", got "${protocol}"`);
+  return { name, listen, upstream, enabled: optional<boolean>(body, 'enabled', 'boolean'), protocol };
 }
 
 /** Validates the body of `PATCH /proxies/{p}`. */
@@ -46,7 +53,7 @@ export function parseProxyPatch(body: unknown): ProxyPatch {
 
 /** What `/populate` did: the proxies it left in place, and the first failure if any. */
 export interface PopulateResult {
-  proxies: Proxy[];
+  proxies: AnyProxy[];
   error?: ApiError;
   /** Index in the request of the entry that failed. */
   index?: number;
@@ -54,23 +61,24 @@ export interface PopulateResult {
 
 /** Every proxy of one server, by name. */
 export class ProxyCollection {
-  private readonly proxies = new Map<string, Proxy>();
+  private readonly proxies = new Map<string, AnyProxy>();
 
   constructor(private readonly context: ProxyContext) {}
 
-  all(): Proxy[] {
+  all(): AnyProxy[] {
     return [...this.proxies.values()];
   }
 
-  get(name: string): Proxy {
+  get(name: string): AnyProxy {
     const proxy = this.proxies.get(name);
     if (!proxy) throw proxyNotFound();
     return proxy;
   }
 
-  async create(config: ProxyConfig): Promise<Proxy> {
+  async create(config: ProxyConfig): Promise<AnyProxy> {
     if (this.proxies.has(config.name)) throw proxyExists();
-    const proxy = new Proxy(this.context, config);
+    const proxy =
+      config.protocol === 'udp' ? new UdpProxy(this.context, config) : new Proxy(this.context, config);
     if (config.enabled ?? true) await proxy.start();
     this.proxies.set(proxy.name, proxy);
     return proxy;
@@ -92,7 +100,7 @@ export class ProxyCollection {
         return { proxies: [], error: asApiError(error), index };
       }
     }
-    const proxies: Proxy[] = [];
+    const proxies: AnyProxy[] = [];
     for (const [index, config] of configs.entries()) {
       try {
         const existing = this.proxies.get(config.name);

@@ -5,7 +5,7 @@ import { formatAddress, parseAddress } from './address.ts';
 import { Connection } from './connection.ts';
 import { ApiError, toxicExists, toxicNotFound } from './errors.ts';
 import type { ProxyMetrics } from './metrics.ts';
-import { parseToxicUpdate, toxicJson, type ToxicSpec } from './toxic-spec.ts';
+import { parseNewToxic, parseToxicUpdate, toxicJson, type ToxicSpec } from './toxic-spec.ts';
 
 const log = createDebug('fleetdrill:toxiproxy');
 
@@ -22,6 +22,8 @@ export interface ProxyConfig {
   upstream: string;
   /** Unset: true for a new proxy, unchanged for an existing one. */
   enabled?: boolean;
+  /** fleetdrill extension: `udp` makes a UDP relay (see udp-proxy.ts). Default `tcp`. */
+  protocol?: 'tcp' | 'udp';
 }
 
 /** The fields `PATCH /proxies/{p}` may change. */
@@ -42,6 +44,7 @@ function bindHost(host: string): string | undefined {
  * toxics. Toxic changes reach live connections at once.
  */
 export class Proxy {
+  readonly protocol = 'tcp';
   readonly name: string;
   /** The bound address once listening (port 0 resolved); the requested one before. */
   listen: string;
@@ -128,9 +131,15 @@ export class Proxy {
   /** True when populating `config` would leave this proxy as it is. */
   matches(config: ProxyConfig): boolean {
     return (
+      config.protocol !== 'udp' &&
       (config.listen === this.listen || config.listen === this.requestedListen) &&
       config.upstream === this.upstream
     );
+  }
+
+  /** Validates a new toxic for this proxy (TCP toxic types). */
+  parseToxic(body: unknown): ToxicSpec {
+    return parseNewToxic(body);
   }
 
   toxic(name: string): ToxicSpec {

@@ -50,6 +50,33 @@ export class UdpToxicError extends Error {
  */
 const RECV_BUFFER_BYTES = 4 * 1024 * 1024;
 
+/** A toxic as a request gives it: anything may be missing or of the wrong type. */
+export interface ToxicInput {
+  name?: string;
+  type?: unknown;
+  stream?: unknown;
+  toxicity?: unknown;
+  attributes?: unknown;
+}
+
+function parseToxicity(value: unknown): number {
+  if (typeof value !== 'number' || !(value >= 0 && value <= 1)) {
+    throw new UdpToxicError('toxicity must be a number in 0..1', 400);
+  }
+  return value;
+}
+
+function parseAttributes(kind: UdpToxicKind<unknown>, raw: unknown): Record<string, number> {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new UdpToxicError('attributes must be an object', 400);
+  }
+  try {
+    return kind.parse(raw as Record<string, unknown>) as Record<string, number>;
+  } catch (error) {
+    throw new UdpToxicError((error as Error).message, 400);
+  }
+}
+
 /** Flows idle this long are forgotten and their upstream sockets closed. */
 const FLOW_IDLE_MS = 60_000;
 
@@ -146,28 +173,26 @@ export class UdpRelay {
     return this.toxicList;
   }
 
-  addToxic(input: {
-    name?: string;
-    type?: unknown;
-    stream?: unknown;
-    toxicity?: unknown;
-    attributes?: unknown;
-  }): UdpToxic {
+  /** Validates a toxic and fills in Toxiproxy's defaults (stream downstream, toxicity 1, name). */
+  static validateToxic(input: ToxicInput): UdpToxic {
     const kind = typeof input.type === 'string' ? UDP_TOXICS.get(input.type) : undefined;
     if (!kind) throw new UdpToxicError('invalid toxic type', 400);
     const stream = input.stream ?? 'downstream';
     if (stream !== 'upstream' && stream !== 'downstream')
       throw new UdpToxicError('stream must be upstream or downstream', 400);
-    const name = input.name ?? `${kind.type}_${stream}`;
-    if (this.toxicList.some((toxic) => toxic.name === name))
-      throw new UdpToxicError('toxic already exists', 409);
-    const toxic: UdpToxic = {
-      name,
+    return {
+      name: input.name ?? `${kind.type}_${stream}`,
       type: kind.type,
       stream,
-      toxicity: this.toxicity(input.toxicity ?? 1),
-      attributes: this.attributes(kind, input.attributes ?? {}),
+      toxicity: parseToxicity(input.toxicity ?? 1),
+      attributes: parseAttributes(kind, input.attributes ?? {}),
     };
+  }
+
+  addToxic(input: ToxicInput): UdpToxic {
+    const toxic = UdpRelay.validateToxic(input);
+    if (this.toxicList.some((existing) => existing.name === toxic.name))
+      throw new UdpToxicError('toxic already exists', 409);
     this.toxicList.push(toxic);
     this.rebuildChains();
     return toxic;
@@ -177,9 +202,9 @@ export class UdpRelay {
     const toxic = this.toxicList.find((t) => t.name === name);
     if (!toxic) throw new UdpToxicError('toxic not found', 404);
     const kind = UDP_TOXICS.get(toxic.type) as UdpToxicKind<unknown>;
-    if (input.toxicity !== undefined) toxic.toxicity = this.toxicity(input.toxicity);
+    if (input.toxicity !== undefined) toxic.toxicity = parseToxicity(input.toxicity);
     if (input.attributes !== undefined) {
-      toxic.attributes = this.attributes(kind, { ...toxic.attributes, ...(input.attributes as object) });
+      toxic.attributes = parseAttributes(kind, { ...toxic.attributes, ...(input.attributes as object) });
     }
     this.rebuildChains();
     return toxic;
@@ -214,24 +239,6 @@ export class UdpRelay {
     for (const flow of this.flows.values()) flow.socket.close();
     this.flows.clear();
     await new Promise<void>((resolve) => this.socket.close(() => resolve()));
-  }
-
-  private toxicity(value: unknown): number {
-    if (typeof value !== 'number' || !(value >= 0 && value <= 1)) {
-      throw new UdpToxicError('toxicity must be a number in 0..1', 400);
-    }
-    return value;
-  }
-
-  private attributes(kind: UdpToxicKind<unknown>, raw: unknown): Record<string, number> {
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-      throw new UdpToxicError('attributes must be an object', 400);
-    }
-    try {
-      return kind.parse(raw as Record<string, unknown>) as Record<string, number>;
-    } catch (error) {
-      throw new UdpToxicError((error as Error).message, 400);
-    }
   }
 
   private fromClient(data: Buffer, client: RemoteInfo): void {
