@@ -1,0 +1,183 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { onProcessExit } from '../../core/cleanup.ts';
+import { TimeoutError } from '../../core/errors.ts';
+import type { RobotExit } from '../backend.ts';
+import { describeExit } from '../backend.ts';
+
+const SHUTDOWN_GRACE_MS = 5_000;
+
+/** How to run one service process. */
+export interface ServiceProcessOptions<Ready> {
+  /** File that collects the process's console output across restarts. */
+  logPath: string;
+  /** How long a start may take until the ready line arrives. */
+  bootTimeoutMs: number;
+  /** Checks the ready line (parsed JSON); throws to refuse it. */
+  validateReady: (line: unknown) => Ready;
+  /** Turns a reason ("exited during boot (exit code 2)") into the error a failed start throws. */
+  startError: (message: string, logTail: string[]) => Error;
+}
+
+/**
+ * One service (a robot host, the fleet cloud) as a process on this machine: its own process group
+ * (its own session, so a Ctrl-C in the terminal does not reach it), so a kill is SIGKILL of
+ * everything it started. Its stdin is a lifeline pipe: if the harness dies, even by SIGKILL, the
+ * pipe closes and the service stops by itself, so nothing outlives the run. Once listening it
+ * writes one JSON ready line to fd 3.
+ */
+export class ServiceProcess<Ready> {
+  private child: ChildProcess | undefined;
+  private exited: Promise<RobotExit> | undefined;
+  private expectingExit = false;
+  private readonly listeners = new Set<(exit: RobotExit) => void>();
+  private unregisterExitHook: (() => void) | undefined;
+
+  constructor(private readonly options: ServiceProcessOptions<Ready>) {}
+
+  get running(): boolean {
+    return this.child !== undefined;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Called when the process goes down without being asked to. */
+  onUnexpectedExit(listener: (exit: RobotExit) => void): void {
+    this.listeners.add(listener);
+  }
+
+  /** Starts the process and resolves with its ready line. */
+  async start(
+    args: readonly string[],
+    env: NodeJS.ProcessEnv = process.env,
+    banner = 'start',
+  ): Promise<Ready> {
+    const logFd = openSync(this.options.logPath, 'a');
+    writeSync(logFd, `--- ${new Date().toISOString()} ${banner} ---\n`);
+    const child = spawn(process.execPath, ['--enable-source-maps', ...args], {
+      detached: true,
+      stdio: ['pipe', logFd, logFd, 'pipe'],
+      env,
+    });
+    closeSync(logFd);
+    this.child = child;
+    this.expectingExit = false;
+    const pid = child.pid;
+    this.unregisterExitHook = onProcessExit(() => killGroup(pid, 'SIGKILL'));
+    this.exited = new Promise<RobotExit>((resolve) => {
+      child.once('exit', (code, signal) => {
+        this.onExit(child, { code, signal });
+        resolve({ code, signal });
+      });
+    });
+    return this.readReadyLine(child);
+  }
+
+  /** SIGKILL of the whole group, no cleanup: a power cut or a crash. */
+  async kill(note = 'killed'): Promise<void> {
+    const { child, exited } = this;
+    if (!child || !exited) return;
+    this.expectingExit = true;
+    killGroup(child.pid, 'SIGKILL');
+    await exited;
+    this.note(note);
+  }
+
+  /** SIGTERM and time to finish, then SIGKILL for whatever is left in the group. */
+  async shutdown(note = 'shutdown'): Promise<void> {
+    const { child, exited } = this;
+    if (!child || !exited) return;
+    this.expectingExit = true;
+    killGroup(child.pid, 'SIGTERM');
+    const timer = setTimeout(() => killGroup(child.pid, 'SIGKILL'), SHUTDOWN_GRACE_MS);
+    await exited;
+    clearTimeout(timer);
+    killGroup(child.pid, 'SIGKILL');
+    this.note(note);
+  }
+
+  /** The last lines of the console log. */
+  logTail(lines = 20): string[] {
+    try {
+      return readFileSync(this.options.logPath, 'utf8').trimEnd().split('\n').slice(-lines);
+    } catch {
+      return [];
+    }
+  }
+
+  /** Writes a `--- <time> <what> ---` marker into the console log. */
+  note(what: string): void {
+    try {
+      const fd = openSync(this.options.logPath, 'a');
+      writeSync(fd, `--- ${new Date().toISOString()} ${what} ---\n`);
+      closeSync(fd);
+    } catch {
+      /* the run dir may already be gone during teardown */
+    }
+  }
+
+  private onExit(child: ChildProcess, exit: RobotExit): void {
+    if (this.child !== child) return;
+    this.child = undefined;
+    this.unregisterExitHook?.();
+    // The group may still hold processes the service started; they go with it.
+    killGroup(child.pid, 'SIGKILL');
+    if (this.expectingExit) return;
+    for (const listener of this.listeners) listener(exit);
+  }
+
+  private readReadyLine(child: ChildProcess): Promise<Ready> {
+    const { bootTimeoutMs, validateReady, startError } = this.options;
+    return new Promise<Ready>((resolve, reject) => {
+      const readyPipe = child.stdio[3] as Readable;
+      let buffer = '';
+      const finish = (error: string | undefined, value?: Ready) => {
+        clearTimeout(timer);
+        readyPipe.off('data', onData);
+        child.off('exit', onExit);
+        // The ready line comes once; close our end so it holds nothing open.
+        readyPipe.destroy();
+        if (error === undefined) return resolve(value as Ready);
+        killGroup(child.pid, 'SIGKILL');
+        reject(startError(error, this.logTail(15)));
+      };
+      const onData = (chunk: Buffer) => {
+        buffer += chunk.toString('utf8');
+        const newline = buffer.indexOf('\n');
+        if (newline < 0) return;
+        const text = buffer.slice(0, newline);
+        try {
+          finish(undefined, validateReady(JSON.parse(text)));
+        } catch {
+          finish(`wrote a malformed ready line: ${text}`);
+        }
+      };
+      const onExit = (code: number | null, signal: NodeJS.Signals | null) =>
+        finish(`exited during boot (${describeExit({ code, signal })})`);
+      const timer = setTimeout(
+        () => finish(new TimeoutError(`not ready within ${bootTimeoutMs} ms`).message),
+        bootTimeoutMs,
+      );
+      readyPipe.on('data', onData);
+      child.once('exit', onExit);
+    });
+  }
+}
+
+/** Signals a whole process group; a group that is already gone is fine. */
+export function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    /* ESRCH: nothing left to kill */
+  }
+}
+
+/** `message` followed by the log tail under a heading, for start errors. */
+export function withLogTail(message: string, who: string, tail: readonly string[]): string {
+  return tail.length ? `${message}\n--- last log lines of ${who} ---\n${tail.join('\n')}` : message;
+}
