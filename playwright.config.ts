@@ -29,6 +29,7 @@ export default defineConfig<object, FleetWorkerOptions>({
           seed: String(seed),
           robots: String(config.fleet.robots),
           backend: config.fleet.backend,
+          telemetry: String(config.fleet.telemetry),
           world: config.fleet.world,
           rtf: String(config.fleet.rtf),
           fleetdrill: version,
@@ -44,12 +45,15 @@ export default defineConfig<object, FleetWorkerOptions>({
     world: config.fleet.world,
     rtf: config.fleet.rtf,
     backend: config.fleet.backend,
+    telemetry: config.fleet.telemetry,
   },
   projects: [
     // The project's own tests: unit tests beside the code.
     { name: 'unit', testDir: '.', testMatch: /^(?!.*node_modules).*\.test\.ts$/ },
     // The drills tagged @smoke: part of `npm test`.
     { name: 'smoke', testDir: 'scenarios', grep: /@smoke/ },
+    // The telemetry drills (edge agent, fleet cloud, oracles): part of `npm test` too.
+    { name: 'telemetry', testDir: 'scenarios', grep: /@telemetry/, grepInvert: /@smoke/ },
     // Every drill on the embedded fleet: `fleetdrill run` and the nightly suite select with tags.
     { name: 'embedded', testDir: 'scenarios' },
   ],

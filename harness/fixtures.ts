@@ -1,4 +1,5 @@
 import { test as base, expect } from '@playwright/test';
+import type { AgentSettings } from '../fixtures/edge-agent/index.ts';
 import type { BackendName } from './core/config.ts';
 import { DEFAULT_CONFIG, loadConfig } from './core/config.ts';
 import { EventBus } from './core/events.ts';
@@ -17,6 +18,10 @@ export interface FleetWorkerOptions {
   /** Simulation real-time factor. */
   rtf: number;
   backend: BackendName;
+  /** Edge agents on the robots and a fleet cloud (default on). */
+  telemetry: boolean;
+  /** Settings of every robot's edge agent; a file that sets them gets a fleet of its own. */
+  agent: AgentSettings;
 }
 
 interface WorkerFixtures extends FleetWorkerOptions {
@@ -44,6 +49,8 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
   world: [DEFAULT_CONFIG.fleet.world, { option: true, scope: 'worker' }],
   rtf: [DEFAULT_CONFIG.fleet.rtf, { option: true, scope: 'worker' }],
   backend: [DEFAULT_CONFIG.fleet.backend, { option: true, scope: 'worker' }],
+  telemetry: [DEFAULT_CONFIG.fleet.telemetry, { option: true, scope: 'worker' }],
+  agent: [{}, { option: true, scope: 'worker' }],
 
   events: [
     async ({}, use) => {
@@ -53,10 +60,20 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
   ],
 
   fleet: [
-    async ({ robots, seed, world, rtf, backend, events }, use) => {
+    async ({ robots, seed, world, rtf, backend, telemetry, agent, events }, use) => {
       // Custom link profiles come from the config file; they are not a per-test knob.
       const { profiles } = loadConfig().net;
-      const fleet = await new Fleet({ robots, seed, world, rtf, backend, events, profiles }).start();
+      const fleet = await new Fleet({
+        robots,
+        seed,
+        world,
+        rtf,
+        backend,
+        events,
+        profiles,
+        telemetry,
+        agent,
+      }).start();
       workerFleet = fleet;
       try {
         await use(fleet);

@@ -55,3 +55,23 @@ export {
   type TimelineEntry,
   type TierProfile,
 } from './net/index.ts';
+export {
+  CloudClient,
+  StartedFleetCloud,
+  EdgeAgentHandle,
+  judgeTelemetry,
+  assertTelemetry,
+  collectTelemetryEvidence,
+  inspectBlackbox,
+  coversWindow,
+  McapInvalidError,
+  BLACKBOX_TRIGGERS,
+  type StoredRecord,
+  type TelemetryJudgeOptions,
+  type TelemetryVerdict,
+  type OracleVerdict,
+  type TelemetryEvidence,
+  type BlackboxContents,
+} from './telemetry/index.ts';
+export type { AgentSettings, AgentStatus } from '../fixtures/edge-agent/index.ts';
+export type { RobotTelemetrySummary, Tier, TelemetryRecord } from '../fixtures/fleet-cloud/protocol.ts';

@@ -35,7 +35,7 @@ test.describe('fleetdrill CLI: bad input', () => {
     [['up', '--rtf', 'fast'], "--rtf must be a positive number, got 'fast'"],
     [['up', '--seed', 'x1'], "--seed must be an integer from 0 to 4294967295, got 'x1'"],
     [['up', '--backend', 'k8s'], "--backend must be one of embedded, got 'k8s'"],
-    [['up', '--world', 'atlantis'], 'unknown world "atlantis"; available: empty, warehouse'],
+    [['up', '--world', 'atlantis'], 'unknown world "atlantis"; available: corridor, empty, warehouse'],
     [['run', 'no-such-drill'], "scenario 'no-such-drill' is unknown; scenarios:"],
   ] as const) {
     test(`${args.join(' ')} fails with a clear message`, async () => {
@@ -101,10 +101,21 @@ test.describe('fleetdrill up', () => {
         expect(proxy?.listen).toBe(new URL(robot.rosbridge as string).host);
         expect(proxy?.upstream).toBe(new URL(robot.direct as string).host);
       }
-      const ports = robots.flatMap((robot) => [
-        Number(new URL(robot.rosbridge as string).port),
-        Number(new URL(robot.direct as string).port),
-      ]);
+      // The fleet cloud, reached by every robot's agent through the robot's own cloud proxy.
+      const cloud = lines.find((line) => line.event === 'cloud');
+      const cloudHttp = new URL(cloud?.http as string);
+      const cloudMqtt = new URL(cloud?.mqtt as string);
+      expect(((await (await fetch(`${cloudHttp.origin}/health`)).json()) as { ok: boolean }).ok).toBe(true);
+      for (const robot of robots)
+        expect(proxies[`${robot.id as string}-cloud`]?.upstream).toBe(cloudHttp.host);
+      const ports = [
+        ...robots.flatMap((robot) => [
+          Number(new URL(robot.rosbridge as string).port),
+          Number(new URL(robot.direct as string).port),
+        ]),
+        Number(cloudHttp.port),
+        Number(cloudMqtt.port),
+      ];
       expect(await listeningPorts(ports)).toEqual(ports);
 
       child.kill('SIGINT');

@@ -40,6 +40,7 @@ export function buildProgram(): Command {
     .option('--world <name|path>', 'world name in fixtures/worlds or a path', DEFAULT_CONFIG.fleet.world)
     .option('--rtf <x>', 'simulation real-time factor', String(DEFAULT_CONFIG.fleet.rtf))
     .option('--backend <name>', 'where robots run', DEFAULT_CONFIG.fleet.backend)
+    .option('--no-telemetry', 'no edge agents and no fleet cloud: robots only')
     .option('--json', 'one JSON object per line on stdout')
     .action(async (flags: UpFlags) => {
       process.exitCode = await up(flags);

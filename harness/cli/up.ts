@@ -13,6 +13,8 @@ export interface UpFlags {
   world: string;
   rtf: string;
   backend: string;
+  /** Commander's `--no-telemetry` sets this false. */
+  telemetry?: boolean;
   json?: boolean;
 }
 
@@ -32,6 +34,7 @@ export function parseUpFlags(flags: UpFlags) {
     backend: flags.backend as BackendName,
     world: world.path,
     json: Boolean(flags.json),
+    telemetry: flags.telemetry ?? loadConfig().fleet.telemetry,
     profiles: loadConfig().net.profiles,
   };
 }
@@ -81,13 +84,24 @@ export async function up(flags: UpFlags): Promise<number> {
         log: robot.logPath,
       });
     print({ event: 'toxiproxy', url: fleet.network.url, embedded: fleet.network.embedded });
+    if (fleet.telemetry)
+      print({ event: 'cloud', http: fleet.cloud.url, mqtt: fleet.cloud.mqttUrl, log: fleet.cloud.logPath });
     print({ event: 'ready', robots: fleet.roster.length, ms: fleet.info.readyMs });
   } else {
     const table = new Table({ head: ['robot', 'rosbridge (proxied)', 'direct', 'seed', 'log'] });
     for (const robot of fleet.roster)
       table.push([robot.id, robot.rosbridgeUrl, robot.directRosbridgeUrl, robot.spec.seed, robot.logPath]);
     console.log(table.toString());
-    console.log(`Toxiproxy API: ${fleet.network.url} (proxies named <robot>-rosbridge)`);
+    console.log(`Toxiproxy API: ${fleet.network.url} (proxies named <robot>-rosbridge, <robot>-cloud)`);
+    if (fleet.telemetry) {
+      const mqtt = new URL(fleet.cloud.mqttUrl);
+      console.log(
+        `Fleet cloud: ${fleet.cloud.url} (try ${fleet.cloud.url}/v1/robots/${fleet.roster[0]!.id}/telemetry)`,
+      );
+      console.log(
+        `Live metrics: mosquitto_sub -h ${mqtt.hostname} -p ${mqtt.port} -t 'fleetdrill/+/metrics'`,
+      );
+    }
     console.log(`${fleet.roster.length} robot(s) ready in ${fleet.info.readyMs} ms. Ctrl-C to stop.`);
   }
   const signal = await stopSignal;

@@ -24,6 +24,8 @@ export interface FleetdrillConfig {
     backend: BackendName;
     /** How long one robot may take from power-on to ready. */
     readyTimeoutMs: number;
+    /** Run an edge agent on every robot and a fleet cloud beside the fleet. */
+    telemetry: boolean;
   };
   /** The fault layer. */
   net: {
@@ -43,7 +45,14 @@ export interface ToxicConfig {
 }
 
 export const DEFAULT_CONFIG: FleetdrillConfig = {
-  fleet: { robots: 3, world: 'warehouse', rtf: 1, backend: 'embedded', readyTimeoutMs: 20_000 },
+  fleet: {
+    robots: 3,
+    world: 'warehouse',
+    rtf: 1,
+    backend: 'embedded',
+    readyTimeoutMs: 20_000,
+    telemetry: true,
+  },
   net: { profiles: {} },
 };
 
@@ -65,6 +74,7 @@ const schema = z
         rtf: z.number().positive().max(1000),
         backend: z.enum(BACKENDS),
         readyTimeoutMs: z.number().int().positive(),
+        telemetry: z.boolean(),
       })
       .strict(),
     net: z
@@ -91,7 +101,16 @@ export const CONFIG_ENV = {
   FLEETDRILL_WORLD: 'fleet.world',
   FLEETDRILL_RTF: 'fleet.rtf',
   FLEETDRILL_BACKEND: 'fleet.backend',
+  FLEETDRILL_TELEMETRY: 'fleet.telemetry',
 } as const;
+
+/** Parses an on/off switch from the environment. */
+export function parseSwitch(value: string, field: string): boolean {
+  const normalized = value.trim().toLowerCase();
+  if (['1', 'true', 'on', 'yes'].includes(normalized)) return true;
+  if (['0', 'false', 'off', 'no'].includes(normalized)) return false;
+  throw new ConfigError(field, `must be one of 1, 0, true, false, on, off, got '${value}'`);
+}
 
 /** Parses a whole number from user input, naming the field when it is not one. */
 export function parseCount(value: string, field: string, min = 1, max = MAX_ROBOTS): number {
@@ -144,7 +163,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     const key = field.split('.')[1] as keyof FleetdrillConfig['fleet'];
     const fleet = merged.fleet as unknown as Record<string, unknown>;
     fleet[key] =
-      key === 'robots' ? parseCount(value, name) : key === 'rtf' ? parsePositive(value, name) : value;
+      key === 'robots'
+        ? parseCount(value, name)
+        : key === 'rtf'
+          ? parsePositive(value, name)
+          : key === 'telemetry'
+            ? parseSwitch(value, name)
+            : value;
   }
   if (env[SEED_ENV]) merged.seed = parseSeed(env[SEED_ENV]);
   return validateConfig(merged);

@@ -22,7 +22,10 @@ export type FleetEvent =
   | { kind: 'fault-cleared'; robot: string; link: string; reason: string }
   | { kind: 'dead-zone-entered'; robot: string; x: number; y: number; rssiDbm: number | null }
   | { kind: 'dead-zone-left'; robot: string; x: number; y: number; rssiDbm: number; afterMs: number }
-  | { kind: 'link-quality'; robot: string; profile: string; rssiDbm: number | null; ap: string | null };
+  | { kind: 'link-quality'; robot: string; profile: string; rssiDbm: number | null; ap: string | null }
+  | { kind: 'cloud-ready'; url: string; mqtt: string }
+  | { kind: 'cloud-restarted'; crash: boolean; downMs: number }
+  | { kind: 'cloud-died'; exit: string };
 
 /** An event as recorded, with its time. */
 export type RecordedEvent = FleetEvent & { t: number };

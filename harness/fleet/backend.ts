@@ -1,3 +1,5 @@
+import type { AgentSettings } from '../../fixtures/edge-agent/index.ts';
+
 /** What a backend needs to bring one robot up. */
 export interface RobotSpec {
   /** Robot id, such as `r01`. */
@@ -10,6 +12,8 @@ export interface RobotSpec {
   worldPath: string;
   /** Simulation real-time factor. */
   rtf: number;
+  /** Run the edge agent on this robot, talking to the cloud at `cloudUrl` (the robot's radio link). */
+  agent?: { cloudUrl: string; settings: AgentSettings };
 }
 
 /** How the outside world reaches a robot. */
@@ -49,10 +53,27 @@ export interface StartedRobotHost {
   logTail(lines?: number): string[];
 }
 
-/** Starts robot hosts. One interface for embedded processes and, later, containers. */
+/** The fleet cloud as the harness controls it. */
+export interface StartedCloudHost {
+  /** The cloud's HTTP API, straight (robots reach it through their own proxies). */
+  readonly httpUrl: string;
+  /** The cloud's MQTT broker. */
+  readonly mqttUrl: string;
+  readonly logPath: string;
+  readonly running: boolean;
+  /** Stops and starts the cloud with its data; `crash` kills it instead of stopping it. */
+  restart(options?: { crash?: boolean }): Promise<void>;
+  /** Stops for good; idempotent. */
+  stop(): Promise<void>;
+  onUnexpectedExit(listener: (exit: RobotExit) => void): void;
+  logTail(lines?: number): string[];
+}
+
+/** Starts robot hosts and the fleet cloud. One interface for embedded processes and, later, containers. */
 export interface StartedRobotBackend {
   readonly name: string;
   startRobot(spec: RobotSpec): Promise<StartedRobotHost>;
+  startCloud(): Promise<StartedCloudHost>;
   stop(): Promise<void>;
 }
 

@@ -6,11 +6,17 @@ import { ROBOT_TOPICS } from '../ros/messages.ts';
 import { processesWithEnv } from '../testing/leftovers.ts';
 import { Fleet, robotId, type StartedFleet } from './fleet.ts';
 
-/** The pid of a robot's host process, found the way an operator would: by its environment. */
-function hostPid(robot: string): number {
-  const pids = processesWithEnv('FLEETDRILL_ROBOT_ID', robot).filter((pid) =>
-    processesWithEnv('FLEETDRILL_HARNESS_PID', String(process.pid)).includes(pid),
+/** Pids of a robot's processes of one role, found the way an operator would: by their environment. */
+function robotPids(robot: string, role: 'robot-host' | 'edge-agent'): number[] {
+  const mine = processesWithEnv('FLEETDRILL_HARNESS_PID', String(process.pid));
+  const ofRole = processesWithEnv('FLEETDRILL_ROLE', role);
+  return processesWithEnv('FLEETDRILL_ROBOT_ID', robot).filter(
+    (pid) => mine.includes(pid) && ofRole.includes(pid),
   );
+}
+
+function hostPid(robot: string): number {
+  const pids = robotPids(robot, 'robot-host');
   expect(pids, `host process of ${robot}`).toHaveLength(1);
   return pids[0] as number;
 }
@@ -54,6 +60,9 @@ test.describe('fleet on the embedded backend', () => {
     const robot = fleet.robot('r01');
     const url = robot.rosbridgeUrl;
     const pid = hostPid('r01');
+    await expect
+      .poll(() => robotPids('r01', 'edge-agent').length, { message: 'the edge agent runs' })
+      .toBe(1);
     const probe = robot.probe(ROBOT_TOPICS.odom.name, ROBOT_TOPICS.odom.type, {
       nominalHz: 20,
       stallMs: 500,
@@ -62,6 +71,8 @@ test.describe('fleet on the embedded backend', () => {
 
     await robot.powerCut();
     expect(() => process.kill(pid, 0)).toThrow();
+    // The edge agent runs on the robot: it goes down with the power (a zombie has no environment).
+    await expect.poll(() => robotPids('r01', 'edge-agent'), { timeout: 2_000 }).toEqual([]);
     expect(robot.powered).toBe(false);
     const countAtCut = probe.count;
     await new Promise((resolve) => setTimeout(resolve, 1_000));

@@ -1,11 +1,14 @@
 import createDebug from 'debug';
 import type { BackendName } from '../core/config.ts';
-import { ConfigError, type RobotDiedError, runAll, settleAll } from '../core/errors.ts';
+import { ConfigError, RobotDiedError, runAll, settleAll } from '../core/errors.ts';
 import { EventBus } from '../core/events.ts';
 import { deriveSeed } from '../core/seed.ts';
 import { placePose, type Pose2D, type World } from '../../fixtures/worlds/world.ts';
 import { resolveWorld, type ResolvedWorld } from './world.ts';
-import type { RobotSpec, StartedRobotBackend, StartedRobotHost } from './backend.ts';
+import type { RobotSpec, StartedCloudHost, StartedRobotBackend, StartedRobotHost } from './backend.ts';
+import { describeExit } from './backend.ts';
+import type { AgentSettings } from '../../fixtures/edge-agent/index.ts';
+import { StartedFleetCloud } from '../telemetry/cloud.ts';
 import { EmbeddedBackend } from './embedded/backend.ts';
 import { FleetNetwork, TOXIPROXY_URL_ENV, type StartedFleetNetwork } from '../net/network.ts';
 import type { CustomProfileConfig } from '../net/profiles.ts';
@@ -41,6 +44,10 @@ export interface FleetOptions {
   toxiproxyUrl?: string;
   /** Custom link profiles (config `net.profiles`). */
   profiles?: Readonly<Record<string, CustomProfileConfig>>;
+  /** Run an edge agent on every robot and a fleet cloud (default true). */
+  telemetry?: boolean;
+  /** Settings of every robot's edge agent (buffer budgets, blackbox window, rates). */
+  agent?: AgentSettings;
 }
 
 /** `ws://127.0.0.1:PORT` → `127.0.0.1:PORT`, the form a proxy's upstream takes. */
@@ -79,8 +86,10 @@ export class Fleet {
     const runDir = await createRunDir();
     const hosts: StartedRobotHost[] = [];
     const robots: Robot[] = [];
+    const telemetry = options.telemetry ?? true;
     let backend: StartedRobotBackend | undefined;
     let network: StartedFleetNetwork | undefined;
+    let cloudHost: StartedCloudHost | undefined;
     try {
       network = await new FleetNetwork({
         seed: options.seed,
@@ -89,7 +98,16 @@ export class Fleet {
         events,
       }).start();
       const net = network;
-      backend = await new EmbeddedBackend({ runDir: runDir.path, bootTimeoutMs: readyTimeoutMs }).start();
+      backend = await new EmbeddedBackend({
+        runDir: runDir.path,
+        bootTimeoutMs: readyTimeoutMs,
+        telemetry,
+      }).start();
+      if (telemetry) {
+        cloudHost = await backend.startCloud();
+        events.emit({ kind: 'cloud-ready', url: cloudHost.httpUrl, mqtt: cloudHost.mqttUrl });
+      }
+      const cloud = cloudHost;
       const specs: RobotSpec[] = Array.from({ length: options.robots }, (_, index) => {
         const id = robotId(index, options.robots);
         return { id, index, seed: deriveSeed(options.seed, 'robot', id), worldPath: world.path, rtf };
@@ -101,6 +119,11 @@ export class Fleet {
         specs.map(async (spec) => {
           const bootAt = performance.now();
           events.emit({ kind: 'robot-booting', robot: spec.id });
+          if (cloud) {
+            // The agent reaches the cloud over the robot's radio: its own proxy, so faults hit it too.
+            const cloudLink = await net.addLink(spec.id, 'cloud', hostPort(cloud.httpUrl));
+            spec.agent = { cloudUrl: `http://${cloudLink.listen}`, settings: options.agent ?? {} };
+          }
           const host = await started.startRobot(spec);
           hosts.push(host);
           // The harness talks to the robot through its own proxy, so any fault can hit any robot.
@@ -125,7 +148,7 @@ export class Fleet {
       const readyMs = Math.round(performance.now() - startedAt);
       events.emit({ kind: 'fleet-ready', robots: robots.length, ms: readyMs });
       log('fleet of %d ready in %d ms', robots.length, readyMs);
-      return new StartedFleet(robots, hosts, backend, network, runDir, events, {
+      return new StartedFleet(robots, hosts, backend, network, runDir, events, cloudHost, {
         seed: options.seed,
         world,
         rtf,
@@ -135,6 +158,7 @@ export class Fleet {
       await runAll([
         ...robots.map((robot) => () => robot.detach()),
         ...hosts.map((host) => () => host.stop()),
+        () => cloudHost?.stop(),
         () => network?.stop(),
         () => backend?.stop(),
         () => runDir.remove(),
@@ -153,6 +177,7 @@ export class StartedFleet {
   // Fault machinery a drill started; `resetFaults()` ends it so the next drill starts clean.
   private readonly coverages = new Set<WifiCoverage>();
   private readonly schedules = new Set<RunningSchedule>();
+  private readonly fleetCloud: StartedFleetCloud | undefined;
 
   constructor(
     /** Every robot, in id order, without counting as "used" by the current test. */
@@ -163,11 +188,35 @@ export class StartedFleet {
     readonly network: StartedFleetNetwork,
     private readonly runDir: RunDir,
     readonly events: EventBus,
+    private readonly cloudHost: StartedCloudHost | undefined,
     readonly info: { seed: number; world: ResolvedWorld; rtf: number; readyMs: number },
   ) {
     for (const robot of roster) {
       robot.onDeath((error) => this.deathLog.push({ robot: robot.id, error, t: Date.now() }));
     }
+    if (cloudHost) {
+      this.fleetCloud = new StartedFleetCloud(cloudHost, events);
+      // The cloud dying on its own fails the running drill, as a robot dying does.
+      cloudHost.onUnexpectedExit((exit) => {
+        events.emit({ kind: 'cloud-died', exit: describeExit(exit) });
+        this.deathLog.push({
+          robot: 'cloud',
+          error: new RobotDiedError('cloud', describeExit(exit), cloudHost.logTail(15)),
+          t: Date.now(),
+        });
+      });
+    }
+  }
+
+  /** The fleet cloud: telemetry ingest, broker, blackbox store. Throws when telemetry is off. */
+  get cloud(): StartedFleetCloud {
+    if (!this.fleetCloud) throw new ConfigError('telemetry', 'is off: this fleet has no fleet cloud');
+    return this.fleetCloud;
+  }
+
+  /** Whether robots run edge agents and the fleet has a cloud. */
+  get telemetry(): boolean {
+    return this.fleetCloud !== undefined;
   }
 
   /** Every robot, in id order. */
@@ -274,6 +323,7 @@ export class StartedFleet {
       ...robots.map((robot) => () => robot.detach()),
       // Shutdowns run together: a 50-robot fleet should not take 50 sequential grace periods.
       () => settleAll(this.hosts.map((host) => host.stop())),
+      () => this.cloudHost?.stop(),
       () => this.resetFaults(),
       () => this.network.stop(),
       () => this.backend.stop(),

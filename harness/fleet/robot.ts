@@ -1,4 +1,5 @@
-import { RobotDiedError, TimeoutError } from '../core/errors.ts';
+import { ConfigError, RobotDiedError, TimeoutError } from '../core/errors.ts';
+import { EdgeAgentHandle } from '../telemetry/agent.ts';
 import type { EventBus } from '../core/events.ts';
 import { RosClient } from '../ros/client.ts';
 import {
@@ -37,6 +38,7 @@ export class Robot {
   private deathListeners = new Set<(error: RobotDiedError) => void>();
   // A second client straight to the robot, not behind its proxy: opened on first use.
   private truth: RosClient | undefined;
+  private readonly agentHandle: EdgeAgentHandle | undefined;
 
   private constructor(
     readonly spec: RobotSpec,
@@ -45,6 +47,15 @@ export class Robot {
     private readonly events: EventBus | undefined,
   ) {
     host.onUnexpectedExit((exit) => this.handleDeath(exit));
+    if (spec.agent) this.agentHandle = new EdgeAgentHandle(spec.id, ros);
+  }
+
+  /** The robot's edge agent, reached over the robot's rosbridge (so through its link). */
+  get agent(): EdgeAgentHandle {
+    if (!this.agentHandle) {
+      throw new ConfigError('telemetry', `is off: robot ${this.id} runs no edge agent (set fleet.telemetry)`);
+    }
+    return this.agentHandle;
   }
 
   /** Connects to a started host and waits until the robot is ready. */
@@ -175,6 +186,16 @@ export class Robot {
     });
     const { position, orientation } = odom.pose.pose;
     return { x: position.x, y: position.y, yaw: yawOf(orientation) };
+  }
+
+  /** Waits until the robot's sim clock (its /odom stamps) reaches `seconds`; resolves with it. */
+  async waitForSimTime(seconds: number, timeoutMs = 60_000): Promise<number> {
+    const odom = await this.ros.waitForMessage<Odometry>(ROBOT_TOPICS.odom.name, ROBOT_TOPICS.odom.type, {
+      timeoutMs,
+      predicate: (message) => message.header.stamp.sec + message.header.stamp.nanosec / 1e9 >= seconds,
+      description: `sim time ${seconds} s`,
+    });
+    return odom.header.stamp.sec + odom.header.stamp.nanosec / 1e9;
   }
 
   /** Commands a velocity once (the robot stops by itself after 0.5 s without commands). */

@@ -140,8 +140,20 @@ export class StartedFleetNetwork {
     return link;
   }
 
+  /** Every link of a robot (its radio carries them all); throws naming the links there are. */
+  linksOf(robot: string): RobotLink[] {
+    const links = [...this.links.values()].filter((link) => link.robot === robot);
+    if (!links.length) {
+      throw new ConfigError(
+        'link',
+        `robot ${robot} has no links (links: ${[...this.links.keys()].join(', ') || 'none'})`,
+      );
+    }
+    return links;
+  }
+
   /**
-   * Puts a robot's link into a named profile, several combined (`['lte', 'roaming-handover']`),
+   * Puts a robot's links (all of them, or `options.link`) into a named profile, several combined (`['lte', 'roaming-handover']`),
    * or an inline state (`{ toxics: [...] }`). Resolves once the first phase is active.
    */
   async apply(
@@ -149,8 +161,11 @@ export class StartedFleetNetwork {
     profile: string | readonly string[] | InlineProfile,
     options: { link?: string; reason?: string } = {},
   ): Promise<void> {
-    const link = this.link(robot, options.link);
-    await link.apply(this.resolve(profile), this.random(robot, link.name), options.reason);
+    const resolved = this.resolve(profile);
+    const links = options.link ? [this.link(robot, options.link)] : this.linksOf(robot);
+    await Promise.all(
+      links.map((link) => link.apply(resolved, this.random(robot, link.name), options.reason)),
+    );
   }
 
   /** The profile a name, a list of names or an inline state stands for. */
@@ -163,9 +178,10 @@ export class StartedFleetNetwork {
     return this.profiles.combine(profile);
   }
 
-  /** Clears one robot's link. */
+  /** Clears a robot's links (all of them, or `options.link`). */
   async clear(robot: string, options: { link?: string; reason?: string } = {}): Promise<void> {
-    await this.link(robot, options.link).clear(options.reason);
+    const links = options.link ? [this.link(robot, options.link)] : this.linksOf(robot);
+    await Promise.all(links.map((link) => link.clear(options.reason)));
   }
 
   /** Clears every link: what the fixtures do after each drill. */

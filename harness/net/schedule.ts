@@ -8,7 +8,7 @@ export interface FaultStep {
   robot: string;
   profile: string | readonly string[];
   forMs?: number;
-  /** Which of the robot's links; default `rosbridge`. */
+  /** Which of the robot's links; default all of them (the robot's radio). */
   link?: string;
 }
 
@@ -106,17 +106,19 @@ export function runSchedule(network: StartedFleetNetwork, steps: readonly FaultS
   };
 
   for (const step of steps) {
-    const link = step.link ?? 'rosbridge';
+    const link = step.link;
+    const shown = link ?? 'all';
     const profile = typeof step.profile === 'string' ? step.profile : step.profile.join('+');
     // Validate up front: a typo must fail the drill before the first fault, not halfway.
     network.resolve(step.profile);
-    network.link(step.robot, link);
+    if (link) network.link(step.robot, link);
+    else network.linksOf(step.robot);
     at(step.atMs, async () => {
-      touched.add(`${step.robot}\u0000${link}`);
+      touched.add(`${step.robot}\u0000${link ?? ''}`);
       await network.apply(step.robot, step.profile, { link, reason: 'schedule' });
       timeline.push({
         robot: step.robot,
-        link,
+        link: shown,
         action: 'apply',
         profile,
         plannedMs: step.atMs,
@@ -129,7 +131,7 @@ export function runSchedule(network: StartedFleetNetwork, steps: readonly FaultS
         await network.clear(step.robot, { link, reason: 'schedule' });
         timeline.push({
           robot: step.robot,
-          link,
+          link: shown,
           action: 'clear',
           profile,
           plannedMs: end,
@@ -159,7 +161,7 @@ export function runSchedule(network: StartedFleetNetwork, steps: readonly FaultS
       await Promise.all(
         [...touched].map((key) => {
           const [robot = '', link] = key.split('\u0000');
-          return network.clear(robot, { link, reason: 'schedule stopped' });
+          return network.clear(robot, { link: link || undefined, reason: 'schedule stopped' });
         }),
       );
     },

@@ -67,3 +67,11 @@ test('tiers follow the signal, and hysteresis keeps a robot on a boundary from f
   // Out of a dead zone straight into a good spot, but just under its margin: the next tier down.
   expect(nextTier('dead', -69)).toBe('wifi-congested');
 });
+
+test('the corridor world has a 66 m radio shadow between its fire doors, reachable at both ends', () => {
+  const corridor = loadWorld(resolveWorldPath('corridor'));
+  expect(linkQuality(corridor, 17.5, 5).ap).toBe('ap-west');
+  for (const x of [18.5, 30, 50, 70, 83.5]) expect(linkQuality(corridor, x, 5).rssiDbm, `x=${x}`).toBeNull();
+  expect(linkQuality(corridor, 84.5, 5).ap).toBe('ap-east');
+  expect(tierFor(linkQuality(corridor, 100, 5).rssiDbm)).toBe('wifi-good');
+});

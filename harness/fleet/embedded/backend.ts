@@ -1,7 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { RobotSpec, StartedRobotBackend, StartedRobotHost } from '../backend.ts';
+import type { RobotSpec, StartedCloudHost, StartedRobotBackend, StartedRobotHost } from '../backend.ts';
 import { ensureBundle } from './bundle.ts';
+import { EmbeddedCloudHost } from './cloud-process.ts';
 import { EmbeddedRobotHost } from './robot-process.ts';
 
 /** Options of the embedded backend. */
@@ -12,6 +13,15 @@ export interface EmbeddedBackendOptions {
   host?: string;
   /** How long a robot host may take to boot (default 20 s). */
   bootTimeoutMs?: number;
+  /** Whether robots run the edge agent and a fleet cloud is started. */
+  telemetry?: boolean;
+}
+
+/** The bundled entry points the embedded backend starts. */
+interface Entries {
+  robotHost: string;
+  agent?: string;
+  cloud?: string;
 }
 
 /** Robots as child processes on this machine: no Docker needed. */
@@ -19,8 +29,15 @@ export class EmbeddedBackend {
   constructor(private readonly options: EmbeddedBackendOptions) {}
 
   async start(): Promise<StartedEmbeddedBackend> {
-    const entry = await ensureBundle('fixtures/robot-host/main.ts', 'robot-host');
-    return new StartedEmbeddedBackend(entry, this.options);
+    const [robotHost, agent, cloud] = await Promise.all([
+      ensureBundle('fixtures/robot-host/main.ts', 'robot-host'),
+      this.options.telemetry ? ensureBundle('fixtures/edge-agent/main.ts', 'edge-agent') : undefined,
+      // A native module cannot be bundled: the bundle loads it from node_modules.
+      this.options.telemetry
+        ? ensureBundle('fixtures/fleet-cloud/main.ts', 'fleet-cloud', ['better-sqlite3'])
+        : undefined,
+    ]);
+    return new StartedEmbeddedBackend({ robotHost, agent, cloud }, this.options);
   }
 }
 
@@ -28,7 +45,7 @@ export class StartedEmbeddedBackend implements StartedRobotBackend {
   readonly name = 'embedded';
 
   constructor(
-    private readonly entry: string,
+    private readonly entries: Entries,
     private readonly options: EmbeddedBackendOptions,
   ) {}
 
@@ -36,14 +53,26 @@ export class StartedEmbeddedBackend implements StartedRobotBackend {
     const dir = join(this.options.runDir, spec.id);
     await mkdir(dir, { recursive: true });
     return EmbeddedRobotHost.start(spec, {
-      entry: this.entry,
+      entry: this.entries.robotHost,
+      agentEntry: this.entries.agent,
       dir,
       host: this.options.host ?? '127.0.0.1',
       bootTimeoutMs: this.options.bootTimeoutMs ?? 20_000,
     });
   }
 
+  async startCloud(): Promise<StartedCloudHost> {
+    if (!this.entries.cloud)
+      throw new Error('embedded backend started without telemetry: no fleet cloud to start');
+    return EmbeddedCloudHost.start({
+      entry: this.entries.cloud,
+      dir: join(this.options.runDir, 'cloud'),
+      host: this.options.host ?? '127.0.0.1',
+      bootTimeoutMs: this.options.bootTimeoutMs ?? 20_000,
+    });
+  }
+
   async stop(): Promise<void> {
-    // Robots are stopped by the fleet; the backend holds nothing else.
+    // Robots and the cloud are stopped by the fleet; the backend holds nothing else.
   }
 }

@@ -15,7 +15,11 @@ const BUILD_DIR = join(REPO_ROOT, '.fleetdrill', 'build');
  * input changed. Robots start from the bundle because a bundled file starts in a fraction of the
  * time a TypeScript loader needs, and a fleet of 50 starts 50 of them at once.
  */
-export async function ensureBundle(entry: string, name: string): Promise<string> {
+export async function ensureBundle(
+  entry: string,
+  name: string,
+  external: readonly string[] = [],
+): Promise<string> {
   const outfile = join(BUILD_DIR, `${name}.mjs`);
   const manifest = join(BUILD_DIR, `${name}.inputs.json`);
   if (await isFresh(outfile, manifest)) return outfile;
@@ -31,7 +35,7 @@ export async function ensureBundle(entry: string, name: string): Promise<string>
     target: 'node20',
     // Packages go in too: resolving and compiling zod's and ws's many files costs each robot
     // process more CPU than the rest of its boot, and 50 boot at once on two cores.
-    external: ['bufferutil', 'utf-8-validate'],
+    external: ['bufferutil', 'utf-8-validate', ...external],
     banner: {
       js: "import { createRequire as __fleetdrillRequire } from 'node:module'; const require = __fleetdrillRequire(import.meta.url);",
     },

@@ -1,0 +1,24 @@
+export { CloudClient, CloudQueryError, type StoredRecord } from './cloud-client.ts';
+export { StartedFleetCloud } from './cloud.ts';
+export { EdgeAgentHandle } from './agent.ts';
+export {
+  assertTelemetry,
+  collectTelemetryEvidence,
+  judgeTelemetry,
+  type TelemetryJudgeOptions,
+  type TelemetryVerdict,
+} from './judge.ts';
+export { inspectBlackbox, coversWindow, McapInvalidError, type BlackboxContents } from './mcap.ts';
+export {
+  bandwidth,
+  completeness,
+  ingestLatency,
+  mcapValidity,
+  noDuplicates,
+  perSeriesOrder,
+  tierPolicy,
+  BLACKBOX_TRIGGERS,
+  type OracleVerdict,
+  type TelemetryEvidence,
+  type TelemetryOracle,
+} from './oracles/index.ts';

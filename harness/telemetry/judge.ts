@@ -1,0 +1,106 @@
+import { createHash } from 'node:crypto';
+import type { Tier } from '../../fixtures/fleet-cloud/protocol.ts';
+import { GateFailedError } from '../core/errors.ts';
+import type { StartedFleet } from '../fleet/fleet.ts';
+import { inspectBlackbox } from './mcap.ts';
+import {
+  bandwidth,
+  completeness,
+  ingestLatency,
+  mcapValidity,
+  noDuplicates,
+  perSeriesOrder,
+  tierPolicy,
+  type BlackboxEvidence,
+  type OracleVerdict,
+  type TelemetryEvidence,
+} from './oracles/index.ts';
+
+/** What to judge beyond the always-on checks (completeness, no duplicates, order, latency). */
+export interface TelemetryJudgeOptions {
+  /** How long to wait for each agent to drain first. */
+  drainTimeoutMs?: number;
+  /** The agents' blackbox window, for the tier policy and MCAP checks (the agent defaults: 10 s, 5 s). */
+  blackbox?: { preS: number; postS: number };
+  /** Ingest latency ceilings. */
+  p99MaxMs?: Partial<Record<Tier, number>>;
+  /** Bandwidth budgets per tier over `durationS`. */
+  bandwidth?: { durationS: number; budgetBytesPerS: Partial<Record<Tier, number>> };
+}
+
+/** Every oracle's verdict for every robot judged. */
+export interface TelemetryVerdict {
+  ok: boolean;
+  verdicts: OracleVerdict[];
+  evidence: TelemetryEvidence[];
+}
+
+/** Waits for a robot's agent to drain and gathers what the oracles need from it and the cloud. */
+export async function collectTelemetryEvidence(
+  fleet: StartedFleet,
+  robotId: string,
+  options: { drainTimeoutMs?: number } = {},
+): Promise<TelemetryEvidence> {
+  const robot = fleet.robot(robotId);
+  const agent = await robot.agent.waitUntilDrained(options.drainTimeoutMs ?? 60_000);
+  const api = fleet.cloud.api;
+  const [summary, records, infos] = await Promise.all([
+    api.summary(robotId),
+    api.records(robotId),
+    api.blackboxes(robotId),
+  ]);
+  const blackboxes: BlackboxEvidence[] = [];
+  for (const info of infos) {
+    const box: BlackboxEvidence = { info };
+    if (info.complete) {
+      try {
+        const bytes = await api.blackbox(info.key);
+        box.servedSha256 = createHash('sha256').update(bytes).digest('hex');
+        box.contents = await inspectBlackbox(bytes);
+      } catch (error) {
+        box.error = (error as Error).message;
+      }
+    }
+    blackboxes.push(box);
+  }
+  return { robotId, agent, summary, records, blackboxes };
+}
+
+/**
+ * Judges the telemetry of the given robots after a drill: completeness against the agent's own
+ * account, no duplicates, per-series order, ingest latency, the tier policy and every blackbox's
+ * MCAP, and bandwidth when a budget is given.
+ */
+export async function judgeTelemetry(
+  fleet: StartedFleet,
+  robotIds: readonly string[],
+  options: TelemetryJudgeOptions = {},
+): Promise<TelemetryVerdict> {
+  const window = options.blackbox ?? { preS: 10, postS: 5 };
+  const evidence = await Promise.all(
+    robotIds.map((id) => collectTelemetryEvidence(fleet, id, { drainTimeoutMs: options.drainTimeoutMs })),
+  );
+  const verdicts: OracleVerdict[] = [];
+  for (const item of evidence) {
+    verdicts.push(
+      completeness.check(item, {}),
+      noDuplicates.check(item, {}),
+      perSeriesOrder.check(item, {}),
+      ingestLatency.check(item, { p99MaxMs: options.p99MaxMs }),
+      tierPolicy.check(item, window),
+      mcapValidity.check(item, window),
+    );
+    if (options.bandwidth) verdicts.push(bandwidth.check(item, options.bandwidth));
+  }
+  return { ok: verdicts.every((v) => v.ok), verdicts, evidence };
+}
+
+/** Throws a GateFailedError listing every failed verdict. */
+export function assertTelemetry(result: TelemetryVerdict): void {
+  const failed = result.verdicts.filter((v) => !v.ok);
+  if (failed.length) {
+    throw new GateFailedError(
+      `telemetry oracles failed:\n${failed.map((v) => `  ${v.oracle}: ${v.message}`).join('\n')}`,
+    );
+  }
+}

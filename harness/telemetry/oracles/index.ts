@@ -1,0 +1,8 @@
+export { bandwidth } from './bandwidth.ts';
+export { completeness } from './completeness.ts';
+export { ingestLatency } from './ingest-latency.ts';
+export { mcapValidity } from './mcap-validity.ts';
+export { noDuplicates } from './no-duplicates.ts';
+export { perSeriesOrder } from './order.ts';
+export { BLACKBOX_TRIGGERS, tierPolicy } from './tier-policy.ts';
+export type { BlackboxEvidence, OracleVerdict, TelemetryEvidence, TelemetryOracle } from './oracle.ts';

@@ -1,0 +1,63 @@
+import type { AgentStatus } from '../../../fixtures/edge-agent/index.ts';
+import type { BlackboxInfo, RobotTelemetrySummary } from '../../../fixtures/fleet-cloud/protocol.ts';
+import type { StoredRecord } from '../cloud-client.ts';
+import type { BlackboxContents } from '../mcap.ts';
+
+/** A blackbox file as the cloud holds it, read back and checked. */
+export interface BlackboxEvidence {
+  info: BlackboxInfo;
+  /** SHA-256 of the bytes the cloud serves. */
+  servedSha256?: string;
+  contents?: BlackboxContents;
+  /** Why it could not be read back, when it could not. */
+  error?: string;
+}
+
+/** Everything the oracles judge one robot by, gathered once after the drill. */
+export interface TelemetryEvidence {
+  robotId: string;
+  /** The agent's own account, read after it drained. */
+  agent: AgentStatus;
+  summary: RobotTelemetrySummary;
+  /** Every record the cloud holds for the robot, in arrival order. */
+  records: StoredRecord[];
+  blackboxes: BlackboxEvidence[];
+}
+
+/** One oracle's judgement of one robot. */
+export interface OracleVerdict {
+  oracle: string;
+  robotId: string;
+  ok: boolean;
+  /** What held or what broke, with the numbers: `r02: 3 seqs missing from boot b1: 41, 42, 57`. */
+  message: string;
+  measured: Record<string, number | string | boolean>;
+}
+
+/** A telemetry oracle: one property, judged from evidence alone, parameters as one object. */
+export interface TelemetryOracle<Params = Record<string, never>> {
+  readonly name: string;
+  check(evidence: TelemetryEvidence, params: Params): OracleVerdict;
+}
+
+/** Lists at most `max` items, then how many more. */
+export function listSome(items: readonly (number | string)[], max = 8): string {
+  const shown = items.slice(0, max).join(', ');
+  return items.length > max ? `${shown} and ${items.length - max} more` : shown;
+}
+
+export function verdict(
+  oracle: string,
+  evidence: TelemetryEvidence,
+  problems: readonly string[],
+  okMessage: string,
+  measured: OracleVerdict['measured'],
+): OracleVerdict {
+  return {
+    oracle,
+    robotId: evidence.robotId,
+    ok: problems.length === 0,
+    message: `${evidence.robotId}: ${problems.length ? problems.join('; ') : okMessage}`,
+    measured,
+  };
+}
