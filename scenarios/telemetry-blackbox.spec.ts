@@ -1,0 +1,86 @@
+import {
+  assertTelemetry,
+  expect,
+  judgeTelemetry,
+  test,
+  type Collision,
+  ROBOT_TOPICS,
+} from '../harness/index.ts';
+
+test.use({ robots: 1 });
+
+test.describe('blackbox on trigger', { tag: ['@telemetry', '@nightly'] }, () => {
+  test('a collision uploads a blackbox that opens and covers [trigger − 10 s, trigger + 5 s]', async ({
+    fleet,
+  }) => {
+    test.setTimeout(150_000);
+    const robot = fleet.robot('r01');
+    await robot.agent.waitUntilReady();
+    const approach = fleet.place('wall-approach');
+    expect((await robot.goTo(approach, { timeoutMs: 60_000 })).status).toBe('succeeded');
+    // Ten seconds of history before the hit, so the window can be covered in full.
+    await robot.waitForSimTime(11);
+
+    const bumped = robot.ros.waitForMessage<Collision>(ROBOT_TOPICS.bumper.name, ROBOT_TOPICS.bumper.type, {
+      timeoutMs: 15_000,
+      description: 'r01 hitting the wall',
+    });
+    const drive = setInterval(() => robot.drive(0.5, 0), 50);
+    let collision: Collision;
+    try {
+      collision = await bumped;
+    } finally {
+      clearInterval(drive);
+    }
+    const triggerS = collision.header.stamp.sec + collision.header.stamp.nanosec / 1e9;
+
+    // The file is written once the 5 s after the hit are in, then uploaded.
+    await expect
+      .poll(async () => (await fleet.cloud.api.blackboxes(robot.id)).filter((box) => box.complete).length, {
+        timeout: 60_000,
+        message: 'a finished blackbox in the cloud',
+      })
+      .toBe(1);
+    const verdict = await judgeTelemetry(fleet, [robot.id]);
+    await test.info().attach('telemetry verdicts', {
+      body: JSON.stringify(verdict.verdicts, null, 2),
+      contentType: 'application/json',
+    });
+    assertTelemetry(verdict);
+
+    const [evidence] = verdict.evidence;
+    const [box] = evidence!.blackboxes;
+    const trigger = evidence!.records.find(
+      (record) => record.tier === 'events' && record.seq === box!.info.triggerSeq,
+    );
+    expect(trigger?.name).toBe('collision');
+    expect(trigger?.data.obstacle).toBe(collision.obstacle);
+    const odom = box!.contents!.channels.find((channel) => channel.topic === '/odom')!;
+    expect(Number(odom.firstNs) / 1e9).toBeLessThanOrEqual(triggerS - 10 + 0.1);
+    expect(Number(odom.lastNs) / 1e9).toBeGreaterThanOrEqual(triggerS + 5 - 0.1);
+    // 20 Hz odometry over 15 s of sim time.
+    expect(odom.messages).toBeGreaterThanOrEqual(290);
+    await test.info().attach(`blackbox ${box!.info.key}`, {
+      body: Buffer.from(await fleet.cloud.api.blackbox(box!.info.key)),
+      contentType: 'application/octet-stream',
+    });
+    test.info().annotations.push({
+      type: 'kpi',
+      description: `blackbox_bytes=${box!.info.length} messages=${box!.contents!.messageCount} from_s=${(Number(box!.contents!.startNs) / 1e9).toFixed(2)} to_s=${(Number(box!.contents!.endNs) / 1e9).toFixed(2)} trigger_s=${triggerS.toFixed(2)}`,
+    });
+  });
+
+  test('the manual trigger service records a blackbox too', async ({ fleet }) => {
+    const robot = fleet.robot('r01');
+    await robot.waitForSimTime(11);
+    const before = (await fleet.cloud.api.blackboxes(robot.id)).length;
+    const answer = await robot.agent.triggerBlackbox();
+    expect(answer.success, answer.message).toBe(true);
+    await expect
+      .poll(async () => (await fleet.cloud.api.blackboxes(robot.id)).filter((box) => box.complete).length, {
+        timeout: 60_000,
+      })
+      .toBe(before + 1);
+    assertTelemetry(await judgeTelemetry(fleet, [robot.id]));
+  });
+});

@@ -1,0 +1,28 @@
+import { assertTelemetry, expect, judgeTelemetry, test } from '../harness/index.ts';
+
+test.use({ robots: 3 });
+
+test.describe('fleet cloud restart', { tag: ['@telemetry', '@nightly'] }, () => {
+  test('the cloud killed and restarted mid-run loses nothing', async ({ fleet }) => {
+    test.setTimeout(120_000);
+    const ids = fleet.robots.map((robot) => robot.id);
+    await Promise.all(ids.map((id) => fleet.robot(id).agent.waitUntilReady()));
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    await fleet.cloud.restart({ crash: true });
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    // And an orderly restart, while agents keep sending.
+    await fleet.cloud.restart();
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+
+    const verdict = await judgeTelemetry(fleet, ids);
+    await test.info().attach('telemetry verdicts', {
+      body: JSON.stringify(verdict.verdicts, null, 2),
+      contentType: 'application/json',
+    });
+    assertTelemetry(verdict);
+    for (const evidence of verdict.evidence) {
+      expect(evidence.summary.tiers.metrics.stored, `${evidence.robotId} metrics`).toBeGreaterThan(5);
+    }
+    expect((await fleet.cloud.api.health()).ok).toBe(true);
+  });
+});

@@ -1,0 +1,56 @@
+import { assertTelemetry, expect, judgeTelemetry, test, type RecordedEvent } from '../harness/index.ts';
+
+// A corridor with an access point at each end and a 66 m radio shadow between two fire doors:
+// at 1 m/s a robot driving through is out of reach for over a minute of sim time.
+test.use({ world: 'corridor', robots: 1, rtf: 4 });
+
+test.describe('telemetry across a dead zone', { tag: ['@telemetry', '@nightly'] }, () => {
+  test('a robot crossing 60 s of dead zone loses nothing and duplicates nothing', async ({
+    fleet,
+    events,
+  }) => {
+    test.setTimeout(150_000);
+    const robot = fleet.robot('r01');
+    await robot.agent.waitUntilReady();
+    const started = Date.now();
+    const coverage = fleet.followWifi([robot.id]);
+
+    const status = await robot.goTo(fleet.place('east-end'), { timeoutMs: 100_000 });
+    expect(status.status, `goal ended ${status.status}: ${status.reason}`).toBe('succeeded');
+    coverage.stop();
+
+    const mine = events
+      .since(started)
+      .filter((event: RecordedEvent) => 'robot' in event && event.robot === robot.id);
+    const entered = mine.find((event) => event.kind === 'dead-zone-entered');
+    const left = mine.find((event) => event.kind === 'dead-zone-left');
+    expect(entered, 'the robot entered the dead zone').toBeDefined();
+    expect(left, 'the robot left the dead zone').toBeDefined();
+
+    const verdict = await judgeTelemetry(fleet, [robot.id], { drainTimeoutMs: 60_000 });
+    await test.info().attach('telemetry verdicts', {
+      body: JSON.stringify(verdict.verdicts, null, 2),
+      contentType: 'application/json',
+    });
+    assertTelemetry(verdict);
+
+    // The outage was real and long: samples taken inside it reached the cloud only afterwards.
+    const [evidence] = verdict.evidence;
+    const inside = evidence!.records.filter(
+      (record) => record.tier === 'metrics' && record.capturedAt > entered!.t && record.capturedAt < left!.t,
+    );
+    const simTimes = inside.map((record) => record.simTime ?? 0);
+    const deadSimS = Math.max(...simTimes) - Math.min(...simTimes);
+    expect(deadSimS, 'sim seconds spent in the dead zone').toBeGreaterThanOrEqual(60);
+    expect(
+      inside.every((record) => record.receivedAt >= left!.t - 200),
+      'nothing got through the dead zone',
+    ).toBe(true);
+    const evicted = evidence!.agent.accounts.reduce((sum, account) => sum + account.evicted.metrics, 0);
+    expect(evicted, 'the default buffer holds a minute of metrics').toBe(0);
+    test.info().annotations.push({
+      type: 'kpi',
+      description: `dead_zone_sim_s=${deadSimS.toFixed(1)} samples_buffered=${inside.length} duplicates_suppressed=${evidence!.summary.tiers.metrics.duplicates}`,
+    });
+  });
+});

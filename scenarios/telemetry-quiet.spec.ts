@@ -1,0 +1,33 @@
+import { assertTelemetry, expect, judgeTelemetry, test } from '../harness/index.ts';
+
+// Ten minutes of sim time in 30 s: the robot runs at 20× real time.
+test.use({ robots: 1, rtf: 20 });
+
+test.describe('blackbox only on trigger', { tag: ['@telemetry', '@nightly'] }, () => {
+  test('ten minutes of sim time with no trigger send no blackbox bytes', async ({ fleet }) => {
+    test.setTimeout(150_000);
+    const robot = fleet.robot('r01');
+    await robot.agent.waitUntilReady();
+    const started = await robot.waitForSimTime(0);
+    // Some driving, planned around every obstacle, so nothing hits anything.
+    const drives = robot.goTo(fleet.place('east-lane'), { timeoutMs: 60_000 });
+    await robot.waitForSimTime(started + 600, 90_000);
+    expect((await drives).status).toBe('succeeded');
+
+    const verdict = await judgeTelemetry(fleet, [robot.id], {
+      // Metrics at 1 Hz are well under 2 KB/s; the blackbox tier gets nothing at all.
+      bandwidth: { durationS: 30, budgetBytesPerS: { metrics: 2_000, events: 500, blackbox: 0 } },
+    });
+    await test.info().attach('telemetry verdicts', {
+      body: JSON.stringify(verdict.verdicts, null, 2),
+      contentType: 'application/json',
+    });
+    assertTelemetry(verdict);
+    const [evidence] = verdict.evidence;
+    expect(evidence!.blackboxes).toHaveLength(0);
+    expect(evidence!.agent.bytes_sent.blackbox).toBe(0);
+    expect(evidence!.summary.tiers.blackbox.bytesReceived).toBe(0);
+    // The link was in use all along: the quiet tier is a policy, not a dead agent.
+    expect(evidence!.summary.tiers.metrics.stored).toBeGreaterThan(20);
+  });
+});
