@@ -61,6 +61,7 @@ export {
   EdgeAgentHandle,
   judgeTelemetry,
   assertTelemetry,
+  checkTelemetry,
   collectTelemetryEvidence,
   inspectBlackbox,
   coversWindow,

@@ -1,4 +1,4 @@
-import { ROBOT_TOPICS, expect, test, type Collision, type Odometry } from '../harness/index.ts';
+import { ROBOT_TOPICS, expect, test, type Odometry } from '../harness/index.ts';
 
 test.describe('collision', { tag: ['@smoke', '@nightly'] }, () => {
   test('driving into a wall produces the collision event and a stop', async ({ fleet }) => {
@@ -6,17 +6,7 @@ test.describe('collision', { tag: ['@smoke', '@nightly'] }, () => {
     const approach = fleet.place('wall-approach');
     expect((await robot.goTo(approach, { timeoutMs: 60_000 })).status).toBe('succeeded');
 
-    const bumped = robot.ros.waitForMessage<Collision>(ROBOT_TOPICS.bumper.name, ROBOT_TOPICS.bumper.type, {
-      timeoutMs: 15_000,
-      description: 'r03 hitting the wall',
-    });
-    const drive = setInterval(() => robot.drive(0.5, 0), 50);
-    let collision: Collision;
-    try {
-      collision = await bumped;
-    } finally {
-      clearInterval(drive);
-    }
+    const collision = await robot.driveUntilCollision(0.5);
     // The approach pose faces the partition between storage and the hall.
     expect(collision.obstacle).toBe('partition-south');
     expect(collision.speed).toBeGreaterThan(0.1);

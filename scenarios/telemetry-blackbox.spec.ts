@@ -1,11 +1,4 @@
-import {
-  assertTelemetry,
-  expect,
-  judgeTelemetry,
-  test,
-  type Collision,
-  ROBOT_TOPICS,
-} from '../harness/index.ts';
+import { checkTelemetry, expect, test } from '../harness/index.ts';
 
 test.use({ robots: 1 });
 
@@ -21,17 +14,7 @@ test.describe('blackbox on trigger', { tag: ['@telemetry', '@nightly'] }, () => 
     // Ten seconds of history before the hit, so the window can be covered in full.
     await robot.waitForSimTime(11);
 
-    const bumped = robot.ros.waitForMessage<Collision>(ROBOT_TOPICS.bumper.name, ROBOT_TOPICS.bumper.type, {
-      timeoutMs: 15_000,
-      description: 'r01 hitting the wall',
-    });
-    const drive = setInterval(() => robot.drive(0.5, 0), 50);
-    let collision: Collision;
-    try {
-      collision = await bumped;
-    } finally {
-      clearInterval(drive);
-    }
+    const collision = await robot.driveUntilCollision(0.5);
     const triggerS = collision.header.stamp.sec + collision.header.stamp.nanosec / 1e9;
 
     // The file is written once the 5 s after the hit are in, then uploaded.
@@ -41,12 +24,7 @@ test.describe('blackbox on trigger', { tag: ['@telemetry', '@nightly'] }, () => 
         message: 'a finished blackbox in the cloud',
       })
       .toBe(1);
-    const verdict = await judgeTelemetry(fleet, [robot.id]);
-    await test.info().attach('telemetry verdicts', {
-      body: JSON.stringify(verdict.verdicts, null, 2),
-      contentType: 'application/json',
-    });
-    assertTelemetry(verdict);
+    const verdict = await checkTelemetry(fleet, [robot.id]);
 
     const [evidence] = verdict.evidence;
     const [box] = evidence!.blackboxes;
@@ -81,6 +59,6 @@ test.describe('blackbox on trigger', { tag: ['@telemetry', '@nightly'] }, () => 
         timeout: 60_000,
       })
       .toBe(before + 1);
-    assertTelemetry(await judgeTelemetry(fleet, [robot.id]));
+    await checkTelemetry(fleet, [robot.id]);
   });
 });

@@ -1,4 +1,4 @@
-import { assertTelemetry, expect, judgeTelemetry, test } from '../harness/index.ts';
+import { checkTelemetry, expect, test } from '../harness/index.ts';
 
 test.use({ robots: 2 });
 
@@ -39,12 +39,7 @@ test.describe('telemetry across power cuts', { tag: ['@telemetry', '@nightly'] }
         timeout: 90_000,
       })
       .toBe(1);
-    const verdict = await judgeTelemetry(fleet, [robot.id]);
-    await test.info().attach('telemetry verdicts', {
-      body: JSON.stringify(verdict.verdicts, null, 2),
-      contentType: 'application/json',
-    });
-    assertTelemetry(verdict);
+    const verdict = await checkTelemetry(fleet, [robot.id]);
     const [evidence] = verdict.evidence;
     expect(evidence!.agent.accounts.map((account) => account.bootId)).toEqual(['b1', 'b2']);
     const [box] = evidence!.blackboxes;
@@ -75,12 +70,7 @@ test.describe('telemetry across power cuts', { tag: ['@telemetry', '@nightly'] }
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     await fleet.network.clear(robot.id, { link: 'cloud' });
 
-    const verdict = await judgeTelemetry(fleet, [robot.id]);
-    await test.info().attach('telemetry verdicts', {
-      body: JSON.stringify(verdict.verdicts, null, 2),
-      contentType: 'application/json',
-    });
-    assertTelemetry(verdict);
+    const verdict = await checkTelemetry(fleet, [robot.id]);
     const [evidence] = verdict.evidence;
     const firstBoot = evidence!.agent.accounts.find((account) => account.bootId === 'b1')!;
     const held = evidence!.records.filter((record) => record.bootId === 'b1');

@@ -7,6 +7,7 @@ import {
   ROBOT_TOPICS,
   quaternionFromYaw,
   yawOf,
+  type Collision,
   type GoalStatus,
   type Odometry,
   type TriggerResponse,
@@ -186,6 +187,23 @@ export class Robot {
     });
     const { position, orientation } = odom.pose.pose;
     return { x: position.x, y: position.y, yaw: yawOf(orientation) };
+  }
+
+  /**
+   * Drives straight ahead at `linear` m/s, commanding it every 50 ms, until the robot reports a
+   * collision on /bumper; resolves with it. The robot stops by itself once the commands end.
+   */
+  async driveUntilCollision(linear: number, timeoutMs = 15_000): Promise<Collision> {
+    const bumped = this.ros.waitForMessage<Collision>(ROBOT_TOPICS.bumper.name, ROBOT_TOPICS.bumper.type, {
+      timeoutMs,
+      description: `${this.id} hitting something`,
+    });
+    const drive = setInterval(() => this.drive(linear, 0), 50);
+    try {
+      return await bumped;
+    } finally {
+      clearInterval(drive);
+    }
   }
 
   /** Waits until the robot's sim clock (its /odom stamps) reaches `seconds`; resolves with it. */

@@ -3,6 +3,7 @@ export { StartedFleetCloud } from './cloud.ts';
 export { EdgeAgentHandle } from './agent.ts';
 export {
   assertTelemetry,
+  checkTelemetry,
   collectTelemetryEvidence,
   judgeTelemetry,
   type TelemetryJudgeOptions,

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { test } from '@playwright/test';
 import type { Tier } from '../../fixtures/fleet-cloud/protocol.ts';
 import { GateFailedError } from '../core/errors.ts';
 import type { StartedFleet } from '../fleet/fleet.ts';
@@ -103,4 +104,29 @@ export function assertTelemetry(result: TelemetryVerdict): void {
       `telemetry oracles failed:\n${failed.map((v) => `  ${v.oracle}: ${v.message}`).join('\n')}`,
     );
   }
+}
+
+/**
+ * What drills call: judges the robots' telemetry, attaches every verdict (and the measured
+ * values as a KPI annotation) to the running test, then fails it if any oracle failed.
+ */
+export async function checkTelemetry(
+  fleet: StartedFleet,
+  robotIds: readonly string[],
+  options: TelemetryJudgeOptions = {},
+): Promise<TelemetryVerdict> {
+  const result = await judgeTelemetry(fleet, robotIds, options);
+  const info = test.info();
+  await info.attach('telemetry verdicts', {
+    body: JSON.stringify(result.verdicts, null, 2),
+    contentType: 'application/json',
+  });
+  for (const v of result.verdicts) {
+    info.annotations.push({
+      type: v.ok ? 'oracle' : 'oracle failed',
+      description: `${v.oracle}: ${v.message}`,
+    });
+  }
+  assertTelemetry(result);
+  return result;
 }
