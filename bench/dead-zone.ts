@@ -7,7 +7,8 @@ import { Fleet } from '../harness/fleet/index.ts';
  * itself is at most one /odom period (50 ms) older than the crossing.
  */
 export async function deadZoneApplyLagMs(seed: number): Promise<number> {
-  const fleet = await new Fleet({ robots: 1, seed, world: 'warehouse' }).start();
+  // This measures the fault layer's reaction: the agent's uploads would share its CPU and proxy.
+  const fleet = await new Fleet({ robots: 1, seed, world: 'warehouse', telemetry: false }).start();
   try {
     const robot = fleet.roster[0]!;
     const coverage = fleet.followWifi([robot.id], { minIntervalMs: 0 });

@@ -11,12 +11,25 @@ const PUBLISHED = [
   ROBOT_TOPICS.diagnostics,
 ];
 
-/** Starts a fleet, returns its time to ready, stops it. */
-export async function fleetUpMs(robots: number, seed: number): Promise<number> {
-  const fleet = await new Fleet({ robots, seed, world: 'empty' }).start();
-  const ms = fleet.info.readyMs;
-  await fleet.stop();
-  return ms;
+/** How long a fleet took to come up. */
+export interface FleetUp {
+  /** `start()` to a started fleet: what a drill waits for. */
+  readyMs: number;
+  /** `start()` to every robot's edge agent answering (agents start just after their robot); telemetry only. */
+  agentsMs?: number;
+}
+
+/** Starts a fleet (by default with its cloud and agents, as drills get it), times it, stops it. */
+export async function fleetUp(robots: number, seed: number, telemetry = true): Promise<FleetUp> {
+  const startedAt = performance.now();
+  const fleet = await new Fleet({ robots, seed, world: 'empty', telemetry }).start();
+  try {
+    if (!telemetry) return { readyMs: fleet.info.readyMs };
+    await Promise.all(fleet.roster.map((robot) => robot.agent.waitUntilReady(60_000)));
+    return { readyMs: fleet.info.readyMs, agentsMs: Math.round(performance.now() - startedAt) };
+  } finally {
+    await fleet.stop();
+  }
 }
 
 /** What one load point measured: the worst robot's achieved rtf and worst topic rate ratio. */
@@ -51,6 +64,8 @@ export async function measureLoad(
     rtf,
     world: 'empty',
     readyTimeoutMs: 60_000,
+    // This measures the robot simulator: agents and the cloud would share its CPU.
+    telemetry: false,
   }).start();
   try {
     const probes: Array<{ robot: string; nominalHz: number; probe: TopicProbe; arrivals: Arrivals }> = [];
