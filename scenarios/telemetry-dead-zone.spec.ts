@@ -1,8 +1,9 @@
 import { checkTelemetry, expect, test, type RecordedEvent } from '../harness/index.ts';
 
-// A corridor with an access point at each end and a 66 m radio shadow between two fire doors:
-// at 1 m/s a robot driving through is out of reach for over a minute of sim time.
-test.use({ world: 'corridor', robots: 1, rtf: 4 });
+// A corridor with an access point at each end and a 74 m radio shadow between two fire doors:
+// at 1 m/s a robot driving through is out of reach for over a minute of sim time. Metrics at
+// 4 Hz wall are one per sim second at rtf 4, fine enough to measure how long the outage was.
+test.use({ world: 'corridor', robots: 1, rtf: 4, agent: { metricsHz: 4 } });
 
 test.describe('telemetry across a dead zone', { tag: ['@telemetry', '@nightly'] }, () => {
   test('a robot crossing 60 s of dead zone loses nothing and duplicates nothing', async ({

@@ -68,10 +68,10 @@ test('tiers follow the signal, and hysteresis keeps a robot on a boundary from f
   expect(nextTier('dead', -69)).toBe('wifi-congested');
 });
 
-test('the corridor world has a 66 m radio shadow between its fire doors, reachable at both ends', () => {
+test('the corridor world has a 74 m radio shadow between its fire doors, reachable at both ends', () => {
   const corridor = loadWorld(resolveWorldPath('corridor'));
-  expect(linkQuality(corridor, 17.5, 5).ap).toBe('ap-west');
-  for (const x of [18.5, 30, 50, 70, 83.5]) expect(linkQuality(corridor, x, 5).rssiDbm, `x=${x}`).toBeNull();
-  expect(linkQuality(corridor, 84.5, 5).ap).toBe('ap-east');
+  expect(linkQuality(corridor, 13.5, 5).ap).toBe('ap-west');
+  for (const x of [14.5, 30, 50, 70, 87.5]) expect(linkQuality(corridor, x, 5).rssiDbm, `x=${x}`).toBeNull();
+  expect(linkQuality(corridor, 88.5, 5).ap).toBe('ap-east');
   expect(tierFor(linkQuality(corridor, 100, 5).rssiDbm)).toBe('wifi-good');
 });
