@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { expect, test } from '@playwright/test';
 import { REPO_ROOT } from '../fleet/embedded/bundle.ts';
+import { loadTestKeyPair, payloadRange, verifyArtifact } from '../ota/index.ts';
 import { listeningPorts, processesWithEnv, runDirsIn, settle } from '../testing/leftovers.ts';
 
 const BIN = join(REPO_ROOT, 'bin/fleetdrill.js');
@@ -37,6 +38,11 @@ test.describe('fleetdrill CLI: bad input', () => {
     [['up', '--backend', 'k8s'], "--backend must be one of embedded, got 'k8s'"],
     [['up', '--world', 'atlantis'], 'unknown world "atlantis"; available: corridor, empty, warehouse'],
     [['run', 'no-such-drill'], "scenario 'no-such-drill' is unknown; scenarios:"],
+    [
+      ['ota', 'build', '--variant', 'bricked', '--version', '1.1.0'],
+      "--variant must be one of good, fails-self-test, crashes-on-boot, no-cloud, slow-boot, too-large, got 'bricked'",
+    ],
+    [['ota', 'build', '--version', '1.1'], "--version must be a semver version such as 1.1.0, got '1.1'"],
   ] as const) {
     test(`${args.join(' ')} fails with a clear message`, async () => {
       const result = await fleetdrill([...args]);
@@ -126,6 +132,50 @@ test.describe('fleetdrill up', () => {
     } finally {
       child.kill('SIGKILL');
       rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});
+
+test.describe('fleetdrill ota build', () => {
+  test('--json --out writes a verifiable artifact and describes it in one JSON object', async () => {
+    test.setTimeout(60_000);
+    const dir = mkdtempSync(join(tmpdir(), 'fleetdrill-cli-ota-'));
+    try {
+      const out = join(dir, 'nested', 'good.fdart');
+      const result = await fleetdrill([
+        'ota',
+        'build',
+        '--variant',
+        'good',
+        '--version',
+        '1.1.0',
+        '--out',
+        out,
+        '--json',
+      ]);
+      expect(result.code, result.stderr).toBe(0);
+      const lines = result.stdout.split('\n').filter(Boolean);
+      expect(lines).toHaveLength(1);
+      const printed = JSON.parse(lines[0]!) as Record<string, unknown>;
+      expect(printed).toMatchObject({ path: out, variant: 'good', version: '1.1.0' });
+      const bytes = readFileSync(out);
+      expect(printed.artifactSize).toBe(bytes.length);
+      expect(printed.artifactSha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+      const { offset, length } = await payloadRange(out);
+      expect(printed.payloadSize).toBe(length);
+      expect(printed.payloadSha256).toBe(
+        createHash('sha256')
+          .update(bytes.subarray(offset, offset + length))
+          .digest('hex'),
+      );
+      const verified = await verifyArtifact(out, {
+        publicKeys: [loadTestKeyPair().publicKey],
+        model: 'fd-amr-1',
+      });
+      expect(verified.manifest.version).toBe('1.1.0');
+      expect(readdirSync(join(dir, 'nested')), 'no temp file left beside it').toEqual(['good.fdart']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

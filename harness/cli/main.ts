@@ -7,6 +7,8 @@ import { parseCount, parsePositive } from '../core/config.ts';
 import { parseSeed } from '../core/seed.ts';
 import { up, type UpFlags } from './up.ts';
 import { toxiproxy, type ToxiproxyFlags } from './toxiproxy.ts';
+import { otaBuild, type OtaBuildFlags } from './ota.ts';
+import { ROBOT_VARIANTS } from '../ota/variants.ts';
 
 /** Flags `run` and `nightly` share. */
 interface RunFlags {
@@ -56,6 +58,19 @@ export function buildProgram(): Command {
     .option('--json', 'one JSON object per line on stdout')
     .action(async (flags: ToxiproxyFlags) => {
       process.exitCode = await toxiproxy(flags);
+    });
+
+  const ota = program.command('ota').description('signed OTA artifacts for the update drills');
+  ota
+    .command('build')
+    .description('build an artifact of the reference robot software in one variant')
+    .option('--variant <name>', `one of ${ROBOT_VARIANTS.join(', ')}`, 'good')
+    .option('--version <semver>', 'the version the artifact carries and the software reports')
+    .option('--out <file>', 'copy the artifact here (default: print its path in the cache)')
+    .option('--slot-capacity <bytes>', 'the slot size it must fit (too-large: the size it must pass)')
+    .option('--json', 'one JSON object on stdout')
+    .action(async (flags: OtaBuildFlags) => {
+      process.exitCode = await otaBuild(flags);
     });
 
   program

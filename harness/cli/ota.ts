@@ -1,0 +1,105 @@
+import { randomBytes } from 'node:crypto';
+import { copyFile, mkdir, rename, rm } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { artifactManifestSchema } from '../../fixtures/edge-agent/ota/artifact.ts';
+import { parseCount } from '../core/config.ts';
+import { ConfigError } from '../core/errors.ts';
+import { buildRobotVariant, ROBOT_VARIANTS, type RobotVariant } from '../ota/variants.ts';
+
+/** `fleetdrill ota build` options as commander hands them over (strings, unvalidated). */
+export interface OtaBuildFlags {
+  variant: string;
+  version?: string;
+  out?: string;
+  slotCapacity?: string;
+  json?: boolean;
+}
+
+/** Validates `ota build` flags, naming the flag and the value on error. */
+export function parseOtaBuildFlags(flags: OtaBuildFlags) {
+  if (!(ROBOT_VARIANTS as readonly string[]).includes(flags.variant)) {
+    throw new ConfigError('--variant', `must be one of ${ROBOT_VARIANTS.join(', ')}, got '${flags.variant}'`);
+  }
+  const variant = flags.variant as RobotVariant;
+  if (flags.version === undefined) throw new ConfigError('--version', 'is required, e.g. --version 1.1.0');
+  // The manifest's own rule, so the CLI refuses exactly what an artifact could not carry.
+  if (!artifactManifestSchema.shape.version.safeParse(flags.version).success) {
+    throw new ConfigError('--version', `must be a semver version such as 1.1.0, got '${flags.version}'`);
+  }
+  const slotCapacityBytes =
+    flags.slotCapacity === undefined
+      ? undefined
+      : parseCount(flags.slotCapacity, '--slot-capacity', 1, Number.MAX_SAFE_INTEGER);
+  if (variant === 'too-large' && slotCapacityBytes === undefined) {
+    throw new ConfigError('--slot-capacity', 'is required with --variant too-large');
+  }
+  if (flags.out !== undefined && flags.out.trim() === '')
+    throw new ConfigError('--out', 'must be a file path');
+  return {
+    variant,
+    version: flags.version,
+    slotCapacityBytes,
+    out: flags.out === undefined ? undefined : resolve(flags.out),
+    json: Boolean(flags.json),
+  };
+}
+
+/**
+ * Builds (or takes from the cache) an artifact of the reference robot software in one variant and
+ * prints where it is and what is in it. With --out it is copied there, whole or not at all, since
+ * the cached file is shared and must not be handed out for editing.
+ */
+export async function otaBuild(flags: OtaBuildFlags): Promise<number> {
+  const options = parseOtaBuildFlags(flags);
+  let built;
+  try {
+    built = await buildRobotVariant({
+      variant: options.variant,
+      version: options.version,
+      slotCapacityBytes: options.slotCapacityBytes,
+    });
+  } catch (error) {
+    // The builder names its option; the user typed a flag.
+    if (error instanceof ConfigError && error.path === 'slotCapacityBytes') {
+      throw new ConfigError('--slot-capacity', error.message.slice(error.path.length + 1));
+    }
+    throw error;
+  }
+  let path = built.path;
+  if (options.out !== undefined) {
+    await mkdir(dirname(options.out), { recursive: true });
+    const temp = `${options.out}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
+    try {
+      await copyFile(built.path, temp);
+      await rename(temp, options.out);
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw error;
+    }
+    path = options.out;
+  }
+  const { manifest } = built;
+  if (options.json) {
+    console.log(
+      JSON.stringify({
+        path,
+        name: manifest.name,
+        variant: built.variant,
+        version: manifest.version,
+        compatibleModels: manifest.compatibleModels,
+        payloadSize: manifest.payload.size,
+        payloadSha256: built.sha256,
+        artifactSize: built.artifactSize,
+        artifactSha256: built.artifactSha256,
+        keyId: built.keyId,
+        cached: built.cached,
+      }),
+    );
+  } else {
+    console.log(`path      ${path}`);
+    console.log(`version   ${manifest.name} ${manifest.version} (${built.variant})`);
+    console.log(`payload   ${manifest.payload.size} bytes, sha256 ${built.sha256}`);
+    console.log(`artifact  ${built.artifactSize} bytes, sha256 ${built.artifactSha256}`);
+  }
+  return 0;
+}
