@@ -24,8 +24,9 @@ export async function ensureBundle(
   const manifest = join(BUILD_DIR, `${name}.inputs.json`);
   if (await isFresh(outfile, manifest)) return outfile;
   await mkdir(BUILD_DIR, { recursive: true });
-  // Build into a private folder, then rename: parallel workers may build at the same time.
-  const scratch = join(BUILD_DIR, `.build-${process.pid}`);
+  // Build into a private folder, then rename: parallel workers may build at the same time, and
+  // one process builds several bundles at once, so the folder is per process and per bundle.
+  const scratch = join(BUILD_DIR, `.build-${process.pid}-${name}`);
   const result = await build({
     entryPoints: [resolve(REPO_ROOT, entry)],
     outfile: join(scratch, `${name}.mjs`),

@@ -1,0 +1,47 @@
+/* Bundles are built into a scratch folder and renamed into place; several at once must not collide. */
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { expect, test } from '@playwright/test';
+import { ensureBundle, REPO_ROOT } from './bundle.ts';
+
+test('one process building several bundles at once gets every one of them', async () => {
+  // Inside the repo, so the entries resolve packages from its node_modules.
+  const dir = join(REPO_ROOT, '.fleetdrill', `bundle-test-${process.pid}`);
+  await mkdir(dir, { recursive: true });
+  const names = Array.from({ length: 8 }, (_, n) => `bundle-test-${process.pid}-${n}`);
+  try {
+    const entries = await Promise.all(
+      names.map(async (name, i) => {
+        const entry = join(dir, `${name}.ts`);
+        // One small bundle and two big ones: the small one finishes while the others still build.
+        const body =
+          i === 0 ? '' : "import { z } from 'zod';\nexport const schema = z.object({ a: z.string() });\n";
+        await writeFile(entry, `${body}export const which: number = ${i};\n`);
+        return entry;
+      }),
+    );
+    const built = await Promise.all(names.map((name, i) => ensureBundle(entries[i]!, name)));
+    for (const [i, path] of built.entries()) {
+      expect(basename(path)).toBe(`${names[i]}.mjs`);
+      const module = (await import(path)) as { which: number };
+      expect(module.which).toBe(i);
+    }
+    // No scratch folder of this process is left behind.
+    const left = (await readdir(dirname(built[0]!))).filter((entry) =>
+      entry.startsWith(`.build-${process.pid}`),
+    );
+    expect(left).toEqual([]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+    // Whatever got built under these names, finished or not.
+    const buildDir = join(REPO_ROOT, '.fleetdrill', 'build');
+    for (const entry of await readdir(buildDir)) {
+      if (
+        names.some((name) => entry.startsWith(name)) ||
+        entry.startsWith(`.build-${process.pid}-bundle-test`)
+      ) {
+        await rm(join(buildDir, entry), { recursive: true, force: true });
+      }
+    }
+  }
+});
