@@ -64,7 +64,9 @@ export async function collectTelemetryEvidence(
     }
     blackboxes.push(box);
   }
-  return { robotId, agent, summary, records, blackboxes };
+  // Read again: what the agent took while the cloud was read may already be there.
+  const agentAfter = await robot.agent.status();
+  return { robotId, agent, agentAfter, summary, records, blackboxes };
 }
 
 /**

@@ -3,7 +3,9 @@ import { listSome, verdict, type TelemetryOracle } from './oracle.ts';
 
 /**
  * What the cloud holds equals what the agent produced minus what it counted as evicted, per
- * boot and tier, down to the seq: a lost record and an uncounted eviction both fail.
+ * boot and tier, down to the seq: a lost record and an uncounted eviction both fail. Records the
+ * agent took while the evidence was gathered (after its account, by its second account) are
+ * neither counted nor missed; anything past the second account was never taken.
  */
 export const completeness: TelemetryOracle = {
   name: 'completeness',
@@ -12,10 +14,15 @@ export const completeness: TelemetryOracle = {
     let produced = 0;
     let evicted = 0;
     let held = 0;
+    let late = 0;
     const bootsInCloud = new Set(evidence.records.map((record) => record.bootId));
     for (const account of evidence.agent.accounts) {
       bootsInCloud.delete(account.bootId);
-      const inCloud = evidence.records.filter((record) => record.bootId === account.bootId);
+      const takenBy =
+        evidence.agentAfter?.accounts.find((after) => after.bootId === account.bootId)?.lastSeq ??
+        account.lastSeq;
+      const ofBoot = evidence.records.filter((record) => record.bootId === account.bootId);
+      const inCloud = ofBoot.filter((record) => record.seq <= account.lastSeq);
       const cloudSeqs = new Set(inCloud.map((record) => record.seq));
       const evictedSeqs = new Set<number>();
       for (const tier of TIERS) {
@@ -26,7 +33,11 @@ export const completeness: TelemetryOracle = {
       for (let seq = 1; seq <= account.lastSeq; seq++) {
         if (!evictedSeqs.has(seq) && !cloudSeqs.has(seq)) missing.push(seq);
       }
-      const unexpected = [...cloudSeqs].filter((seq) => seq > account.lastSeq || evictedSeqs.has(seq));
+      const lateSeqs = ofBoot.filter((r) => r.seq > account.lastSeq && r.seq <= takenBy).map((r) => r.seq);
+      late += new Set(lateSeqs).size;
+      const unexpected = [...new Set(ofBoot.map((record) => record.seq))].filter(
+        (seq) => seq > takenBy || evictedSeqs.has(seq),
+      );
       if (missing.length)
         problems.push(`${missing.length} seqs of boot ${account.bootId} missing: ${listSome(missing)}`);
       if (unexpected.length) {
@@ -61,6 +72,7 @@ export const completeness: TelemetryOracle = {
         evicted,
         held,
         boots: evidence.agent.accounts.length,
+        late,
       },
     );
   },

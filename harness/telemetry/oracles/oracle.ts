@@ -18,6 +18,11 @@ export interface TelemetryEvidence {
   robotId: string;
   /** The agent's own account, read after it drained. */
   agent: AgentStatus;
+  /**
+   * The agent's account read again after the cloud was: the agent keeps producing while the
+   * evidence is gathered, so the cloud may hold records taken after `agent` was read, up to here.
+   */
+  agentAfter?: AgentStatus;
   summary: RobotTelemetrySummary;
   /** Every record the cloud holds for the robot, in arrival order. */
   records: StoredRecord[];

@@ -263,7 +263,7 @@ test.describe('a healthy robot', () => {
 
     const complete = completeness.check(evidence, {});
     expectPass(complete);
-    expect(complete.measured).toEqual({ produced: 14, evicted: 2, held: 12, boots: 2 });
+    expect(complete.measured).toEqual({ produced: 14, evicted: 2, held: 12, boots: 2, late: 0 });
     expect(complete.message).toBe('r07: all 12 records held: 14 produced − 2 evicted');
 
     const duplicates = noDuplicates.check(evidence, {});
@@ -339,6 +339,29 @@ test.describe('completeness', () => {
     expectFailure(
       completeness.check(evidence, {}),
       'boot b2 stored though counted evicted or never taken: 5',
+    );
+  });
+
+  test('a record the agent took while the cloud was read is neither counted nor missed', () => {
+    const evidence = healthy();
+    evidence.records.push({ ...find(evidence, 'b2', 4), seq: 5, arrival: 99 });
+    const after = structuredClone(evidence.agent);
+    after.accounts.find((a) => a.bootId === 'b2')!.lastSeq = 5;
+    evidence.agentAfter = after;
+    const verdict = completeness.check(evidence, {});
+    expectPass(verdict);
+    expect(verdict.measured).toMatchObject({ held: 12, late: 1 });
+  });
+
+  test('a record past even the second account of the agent fails', () => {
+    const evidence = healthy();
+    evidence.records.push({ ...find(evidence, 'b2', 4), seq: 6, arrival: 99 });
+    const after = structuredClone(evidence.agent);
+    after.accounts.find((a) => a.bootId === 'b2')!.lastSeq = 5;
+    evidence.agentAfter = after;
+    expectFailure(
+      completeness.check(evidence, {}),
+      '1 seqs of boot b2 stored though counted evicted or never taken: 6',
     );
   });
 
