@@ -74,5 +74,16 @@ export {
   type TelemetryEvidence,
   type BlackboxContents,
 } from './telemetry/index.ts';
+export {
+  FleetOta,
+  runOtaDrill,
+  inspectDisk,
+  describeDisk,
+  buildRobotVariant,
+  nextPatch,
+  type OtaDrill,
+  type OtaDrillResult,
+  type DiskState,
+} from './ota/index.ts';
 export type { AgentSettings, AgentStatus } from '../fixtures/edge-agent/index.ts';
 export type { RobotTelemetrySummary, Tier, TelemetryRecord } from '../fixtures/fleet-cloud/protocol.ts';

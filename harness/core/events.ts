@@ -12,7 +12,7 @@ export type FleetEvent =
   | { kind: 'robot-booting'; robot: string }
   | { kind: 'robot-ready'; robot: string; rosbridge: string; ms: number }
   | { kind: 'robot-died'; robot: string; exit: string }
-  | { kind: 'power-cut'; robot: string }
+  | { kind: 'power-cut'; robot: string; injectedAt?: string }
   | { kind: 'power-on'; robot: string }
   | { kind: 'robot-shutdown'; robot: string }
   | { kind: 'ros-disconnected'; robot: string; url: string }
@@ -25,7 +25,10 @@ export type FleetEvent =
   | { kind: 'link-quality'; robot: string; profile: string; rssiDbm: number | null; ap: string | null }
   | { kind: 'cloud-ready'; url: string; mqtt: string }
   | { kind: 'cloud-restarted'; crash: boolean; downMs: number }
-  | { kind: 'cloud-died'; exit: string };
+  | { kind: 'cloud-died'; exit: string }
+  | { kind: 'ota-artifact'; id: string; name: string; version: string; size: number }
+  | { kind: 'ota-deployment'; id: string; name: string; artifactId: string; robots: number }
+  | { kind: 'ota-state'; robot: string; deploymentId: string; state: string; status: string | null };
 
 /** An event as recorded, with its time. */
 export type RecordedEvent = FleetEvent & { t: number };

@@ -14,6 +14,18 @@ export interface RobotSpec {
   rtf: number;
   /** Run the edge agent on this robot, talking to the cloud at `cloudUrl` (the robot's radio link). */
   agent?: { cloudUrl: string; settings: AgentSettings };
+  /** What the robot boots: the factory image a fresh disk gets, and the bootloader's settings. */
+  software: RobotSoftwareSpec;
+}
+
+/** The robot's software and boot settings. */
+export interface RobotSoftwareSpec {
+  /** The signed artifact whose payload is installed into slot A of a fresh disk. */
+  factoryArtifact: string;
+  /** Boots a trial may take before the bootloader rolls back (U-Boot's bootlimit). */
+  bootlimit: number;
+  /** The watchdog: software not up within this many ms after boot is reset (a warm reboot). */
+  bootDeadlineMs: number;
 }
 
 /** How the outside world reaches a robot. */
@@ -49,6 +61,10 @@ export interface StartedRobotHost {
   stop(): Promise<void>;
   /** Called when the robot goes down without being asked to. */
   onUnexpectedExit(listener: (exit: RobotExit) => void): void;
+  /** Called when a drill's injected power cut (edge-agent/ota/faults.ts) took the robot down; not a death. */
+  onInjectedPowerCut(listener: (where: string) => void): void;
+  /** The robot's disk as the harness can read it: slots, boot environment, the agent's store. */
+  readonly diskPath: string;
   /** The last lines of the robot's console log. */
   logTail(lines?: number): string[];
 }

@@ -20,6 +20,7 @@ import {
   type RunningSchedule,
 } from '../net/schedule.ts';
 import { WifiCoverage, type WifiCoverageOptions } from '../net/wifi-coverage.ts';
+import { buildRobotVariant, DRILL_SLOT_CAPACITY, FleetOta, loadTestKeyPair } from '../ota/index.ts';
 import { Robot } from './robot.ts';
 import { createRunDir, type RunDir } from './run-dir.ts';
 
@@ -46,8 +47,56 @@ export interface FleetOptions {
   profiles?: Readonly<Record<string, CustomProfileConfig>>;
   /** Run an edge agent on every robot and a fleet cloud (default true). */
   telemetry?: boolean;
-  /** Settings of every robot's edge agent (buffer budgets, blackbox window, rates). */
+  /** Settings of every robot's edge agent (buffer budgets, blackbox window, rates, OTA client). */
   agent?: AgentSettings;
+  /** What the robots boot, and how their bootloader and watchdog behave. */
+  software?: FleetSoftwareOptions;
+}
+
+/** The robots' software and boot settings; every field has a default. */
+export interface FleetSoftwareOptions {
+  /** Version of the factory image (the good reference software) on a fresh disk. Default 1.0.0. */
+  factoryVersion?: string;
+  /** Boots a trial may take before the bootloader rolls back. Default 1, as U-Boot's. */
+  bootlimit?: number;
+  /** Software not up within this many ms of its boot is reset by the watchdog. Default 10 s. */
+  bootDeadlineMs?: number;
+}
+
+/** The robot software every fresh disk is provisioned with, unless a fleet says otherwise. */
+export const FACTORY_VERSION = '1.0.0';
+
+/** The agent settings as robots get them: OTA trusts the test-only key unless told otherwise. */
+function agentSettingsFor(settings: AgentSettings | undefined): AgentSettings {
+  const ota = settings?.ota ?? {};
+  return {
+    ...settings,
+    ota: {
+      ...ota,
+      publicKeys: ota.publicKeys ?? [loadTestKeyPair('test-ota').publicKeyPem],
+      slotCapacity: ota.slotCapacity ?? DRILL_SLOT_CAPACITY,
+    },
+  };
+}
+
+/** Builds (or finds cached) the factory image and checks the boot settings. */
+async function resolveSoftware(options: FleetSoftwareOptions = {}): Promise<RobotSpec['software']> {
+  const bootlimit = options.bootlimit ?? 1;
+  if (!Number.isInteger(bootlimit) || bootlimit < 1) {
+    throw new ConfigError('software.bootlimit', `must be a whole number >= 1, got ${bootlimit}`);
+  }
+  const bootDeadlineMs = options.bootDeadlineMs ?? 10_000;
+  if (!Number.isInteger(bootDeadlineMs) || bootDeadlineMs < 1) {
+    throw new ConfigError(
+      'software.bootDeadlineMs',
+      `must be a whole number of ms >= 1, got ${bootDeadlineMs}`,
+    );
+  }
+  const factory = await buildRobotVariant({
+    variant: 'good',
+    version: options.factoryVersion ?? FACTORY_VERSION,
+  });
+  return { factoryArtifact: factory.path, bootlimit, bootDeadlineMs };
 }
 
 /** `ws://127.0.0.1:PORT` → `127.0.0.1:PORT`, the form a proxy's upstream takes. */
@@ -98,6 +147,8 @@ export class Fleet {
         events,
       }).start();
       const net = network;
+      const software = await resolveSoftware(options.software);
+      const agentSettings = agentSettingsFor(options.agent);
       backend = await new EmbeddedBackend({
         runDir: runDir.path,
         bootTimeoutMs: readyTimeoutMs,
@@ -110,7 +161,14 @@ export class Fleet {
       const cloud = cloudHost;
       const specs: RobotSpec[] = Array.from({ length: options.robots }, (_, index) => {
         const id = robotId(index, options.robots);
-        return { id, index, seed: deriveSeed(options.seed, 'robot', id), worldPath: world.path, rtf };
+        return {
+          id,
+          index,
+          seed: deriveSeed(options.seed, 'robot', id),
+          worldPath: world.path,
+          rtf,
+          software,
+        };
       });
       const started = backend;
       // Every robot boots at once, as a fleet powered up together does; failures are gathered so
@@ -122,7 +180,7 @@ export class Fleet {
           if (cloud) {
             // The agent reaches the cloud over the robot's radio: its own proxy, so faults hit it too.
             const cloudLink = await net.addLink(spec.id, 'cloud', hostPort(cloud.httpUrl));
-            spec.agent = { cloudUrl: `http://${cloudLink.listen}`, settings: options.agent ?? {} };
+            spec.agent = { cloudUrl: `http://${cloudLink.listen}`, settings: agentSettings };
           }
           const host = await started.startRobot(spec);
           hosts.push(host);
@@ -178,6 +236,7 @@ export class StartedFleet {
   private readonly coverages = new Set<WifiCoverage>();
   private readonly schedules = new Set<RunningSchedule>();
   private readonly fleetCloud: StartedFleetCloud | undefined;
+  private fleetOta: FleetOta | undefined;
 
   constructor(
     /** Every robot, in id order, without counting as "used" by the current test. */
@@ -212,6 +271,15 @@ export class StartedFleet {
   get cloud(): StartedFleetCloud {
     if (!this.fleetCloud) throw new ConfigError('telemetry', 'is off: this fleet has no fleet cloud');
     return this.fleetCloud;
+  }
+
+  /** The fleet cloud's OTA API: artifacts and deployments. Throws when telemetry is off. */
+  get ota(): FleetOta {
+    if (!this.cloudHost) {
+      throw new ConfigError('telemetry', "is off: OTA needs the fleet cloud and the robots' edge agents");
+    }
+    this.fleetOta ??= new FleetOta(this.cloudHost.httpUrl, this.events);
+    return this.fleetOta;
   }
 
   /** Whether robots run edge agents and the fleet has a cloud. */

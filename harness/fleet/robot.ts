@@ -1,3 +1,5 @@
+import { OTA_SERVICES } from '../../fixtures/edge-agent/ota/agent-ota.ts';
+import type { ArmedFault } from '../../fixtures/edge-agent/ota/faults.ts';
 import { ConfigError, RobotDiedError, TimeoutError } from '../core/errors.ts';
 import { EdgeAgentHandle } from '../telemetry/agent.ts';
 import type { EventBus } from '../core/events.ts';
@@ -8,6 +10,7 @@ import {
   quaternionFromYaw,
   yawOf,
   type Collision,
+  type GetVersionResponse,
   type GoalStatus,
   type Odometry,
   type TriggerResponse,
@@ -40,6 +43,7 @@ export class Robot {
   // A second client straight to the robot, not behind its proxy: opened on first use.
   private truth: RosClient | undefined;
   private readonly agentHandle: EdgeAgentHandle | undefined;
+  private readonly powerCutWaiters = new Set<(where: string) => void>();
 
   private constructor(
     readonly spec: RobotSpec,
@@ -48,6 +52,11 @@ export class Robot {
     private readonly events: EventBus | undefined,
   ) {
     host.onUnexpectedExit((exit) => this.handleDeath(exit));
+    host.onInjectedPowerCut((where) => {
+      this.events?.emit({ kind: 'power-cut', robot: this.id, injectedAt: where });
+      for (const waiter of this.powerCutWaiters) waiter(where);
+      this.powerCutWaiters.clear();
+    });
     if (spec.agent) this.agentHandle = new EdgeAgentHandle(spec.id, ros);
   }
 
@@ -128,6 +137,47 @@ export class Robot {
 
   get logPath(): string {
     return this.host.logPath;
+  }
+
+  /** The robot's disk (slots, boot environment, the agent's store), for oracles that read it. */
+  get diskPath(): string {
+    return this.host.diskPath;
+  }
+
+  /**
+   * Arms a power cut at a point of the robot's next update (its OTA client's state scripts); it
+   * survives reboots until it fires. Resolve the cut with {@link waitForInjectedPowerCut}.
+   */
+  async armPowerCut(fault: ArmedFault): Promise<void> {
+    const { name, type } = OTA_SERVICES.armPowerCut;
+    const answer = await this.ros.callService<TriggerResponse>(
+      name,
+      type,
+      { ...fault },
+      { timeoutMs: 5_000 },
+    );
+    if (!answer.success) throw new ConfigError('fault', `robot ${this.id}: ${answer.message}`);
+  }
+
+  /** Resolves with where the next injected power cut hit, once the robot is down. */
+  waitForInjectedPowerCut(timeoutMs = 60_000): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.powerCutWaiters.delete(done);
+        reject(new TimeoutError(`robot ${this.id}: no injected power cut within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const done = (where: string): void => {
+        clearTimeout(timer);
+        resolve(where);
+      };
+      this.powerCutWaiters.add(done);
+    });
+  }
+
+  /** What the running software says it is (/get_version). */
+  async version(timeoutMs = 5_000): Promise<GetVersionResponse> {
+    const { name, type } = ROBOT_SERVICES.getVersion;
+    return this.ros.callService<GetVersionResponse>(name, type, {}, { timeoutMs });
   }
 
   get powered(): boolean {

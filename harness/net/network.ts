@@ -184,6 +184,29 @@ export class StartedFleetNetwork {
     await Promise.all(links.map((link) => link.clear(options.reason)));
   }
 
+  /**
+   * Bytes that crossed a robot's link so far, from the fault layer's Prometheus metrics
+   * (Toxiproxy's `/metrics`): `toRobot` what the proxy delivered downstream, `fromRobot` upstream.
+   * A black-holed byte is not counted until it passes.
+   */
+  async linkBytes(robot: string, name = 'rosbridge'): Promise<{ toRobot: number; fromRobot: number }> {
+    const proxy = this.link(robot, name).proxyName;
+    const response = await fetch(new URL('/metrics', this.url));
+    if (!response.ok) throw new ConfigError('toxiproxy', `GET /metrics answered ${response.status}`);
+    const bytes = { toRobot: 0, fromRobot: 0 };
+    for (const line of (await response.text()).split('\n')) {
+      const match = /^toxiproxy_proxy_sent_bytes_total\{(.*)\} (\d+(?:\.\d+)?(?:e\+?\d+)?)$/.exec(line);
+      if (!match) continue;
+      const labels = Object.fromEntries(
+        [...match[1]!.matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]),
+      );
+      if (labels.proxy !== proxy) continue;
+      if (labels.direction === 'downstream') bytes.toRobot += Number(match[2]);
+      if (labels.direction === 'upstream') bytes.fromRobot += Number(match[2]);
+    }
+    return bytes;
+  }
+
   /** Clears every link: what the fixtures do after each drill. */
   async clearAll(reason = 'drill ended'): Promise<void> {
     await Promise.all([...this.links.values()].map((link) => link.clear(reason)));

@@ -1,12 +1,12 @@
-/* Each variant's payload, run as a slot would run it (plain node, no tsx), does what its name says over real rosbridge. */
-import { spawn, type ChildProcess } from 'node:child_process';
+/* Each variant's payload, booted as the robot host boots a slot (in a worker), does what its name says over real rosbridge. */
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { expect, test } from '@playwright/test';
 import { Ros, Service } from 'roslib';
+import type { SlotSoftwareOptions } from '../../fixtures/robot-sim/slot-main.ts';
+import { SlotSoftware, SoftwareBootError } from '../../fixtures/robot-host/software.ts';
 import { REPO_ROOT } from '../fleet/embedded/bundle.ts';
 import { buildRobotVariant, payloadRange, type RobotVariant } from './index.ts';
 
@@ -16,19 +16,14 @@ const SLOT = 4 * 1024 * 1024;
 const WORLD = join(REPO_ROOT, 'fixtures/worlds/warehouse.json');
 
 let work: string;
-const children = new Set<ChildProcess>();
+const running = new Set<SlotSoftware>();
 test.beforeEach(async () => {
   work = await mkdtemp(join(tmpdir(), 'fd-ota-behaviour-'));
+  await mkdir(join(work, 'disk'));
 });
 test.afterEach(async () => {
-  for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null) {
-      const gone = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGKILL');
-      await gone;
-    }
-  }
-  children.clear();
+  await Promise.all([...running].map((software) => software.kill()));
+  running.clear();
   await rm(work, { recursive: true, force: true });
 });
 
@@ -42,59 +37,47 @@ async function payloadFile(variant: RobotVariant): Promise<string> {
 }
 
 interface Booted {
-  child: ChildProcess;
-  /** The ready line's url, or undefined when the process exited first. */
+  software?: SlotSoftware;
+  /** The software's rosbridge URL, or undefined when it exited first. */
   url?: string;
-  /** Wall ms from spawn to ready (or exit). */
+  /** Wall ms from the boot to ready (or exit). */
   ms: number;
-  exitCode: number | null;
-  stderr: () => string;
+  exitCode?: number;
+  output: () => string;
 }
 
-/** Starts a payload with node and waits for its ready line or its exit. */
+/** Boots a payload as the robot host does, in a worker, and waits for it to listen or exit. */
 async function boot(
   payload: string,
-  args: string[] = [],
+  options: Partial<SlotSoftwareOptions> = {},
   env: NodeJS.ProcessEnv = {},
   timeoutMs = 20_000,
 ): Promise<Booted> {
   const started = performance.now();
-  const child = spawn(process.execPath, [payload, '--id', 'r01', '--world', WORLD, '--seed', '3', ...args], {
-    cwd: work,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const ready = (async () => {
-    for await (const line of createInterface({ input: child.stdout })) {
-      const parsed = JSON.parse(line) as { event?: string; url?: string };
-      if (parsed.event === 'ready') return parsed.url;
-    }
-    return undefined;
-  })();
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`${payload} neither got ready nor exited in ${timeoutMs} ms: ${stderr}`)),
-      timeoutMs,
-    );
-  });
+  let output = '';
   try {
-    const first = await Promise.race([
-      ready.then((url) => ({ url })),
-      exited.then((code) => ({ code })),
-      timeout,
-    ]);
-    const ms = performance.now() - started;
-    if ('url' in first && first.url !== undefined) {
-      return { child, url: first.url, ms, exitCode: null, stderr: () => stderr };
-    }
-    return { child, ms, exitCode: await exited, stderr: () => stderr };
-  } finally {
-    clearTimeout(timer);
+    const { software, ready } = await SlotSoftware.boot(
+      payload,
+      {
+        id: 'r01',
+        world: WORLD,
+        seed: 3,
+        rtf: 1,
+        spawnIndex: 0,
+        host: '127.0.0.1',
+        port: 0,
+        disk: join(work, 'disk'),
+        slotVersion: '0.0.1',
+        ...options,
+      },
+      timeoutMs,
+      { onOutput: (text) => (output += text), env: { ...process.env, ...env } },
+    );
+    running.add(software);
+    return { software, url: ready.url, ms: performance.now() - started, output: () => output };
+  } catch (error) {
+    if (!(error instanceof SoftwareBootError) || error.exitCode === undefined) throw error;
+    return { ms: performance.now() - started, exitCode: error.exitCode, output: () => output };
   }
 }
 
@@ -158,9 +141,9 @@ async function accepts(url: string): Promise<boolean> {
 test.describe.configure({ timeout: 60_000 });
 
 for (const variant of ['good', 'too-large'] as const) {
-  test(`${variant} serves its built version, passes its self-test and ignores --version`, async () => {
-    const booted = await boot(await payloadFile(variant), ['--version', '0.0.1']);
-    expect(booted.url, booted.stderr()).toBeDefined();
+  test(`${variant} serves its built version, not the slot's word, and passes its self-test`, async () => {
+    const booted = await boot(await payloadFile(variant), { slotVersion: '0.0.1' });
+    expect(booted.url, booted.output()).toBeDefined();
     expect(await getVersion(booted.url!)).toEqual({ version: VERSION, model: 'fd-amr-1', robot_id: 'r01' });
     expect(await selfTest(booted.url!)).toEqual({
       success: true,
@@ -171,7 +154,7 @@ for (const variant of ['good', 'too-large'] as const) {
 
 test('fails-self-test boots but its self-test fails, naming the failure', async () => {
   const booted = await boot(await payloadFile('fails-self-test'));
-  expect(booted.url, booted.stderr()).toBeDefined();
+  expect(booted.url, booted.output()).toBeDefined();
   expect((await getVersion(booted.url!)).version).toBe(VERSION);
   const result = await selfTest(booted.url!);
   expect(result.success).toBe(false);
@@ -182,29 +165,33 @@ test('crashes-on-boot logs a line and exits 70 without ever listening', async ()
   const booted = await boot(await payloadFile('crashes-on-boot'));
   expect(booted.url).toBeUndefined();
   expect(booted.exitCode).toBe(70);
-  expect(booted.stderr()).toMatch(/crashes-on-boot.*70/);
+  expect(booted.output()).toMatch(/crashes-on-boot.*70/);
 });
 
 test('slow-boot does not listen until FLEETDRILL_SLOW_BOOT_MS have passed, then works', async () => {
   const port = await freePort();
   const url = `ws://127.0.0.1:${port}`;
   const waitMs = 2500;
-  const booting = boot(await payloadFile('slow-boot'), ['--port', String(port)], {
-    FLEETDRILL_SLOW_BOOT_MS: String(waitMs),
-  });
+  const booting = boot(
+    await payloadFile('slow-boot'),
+    { port },
+    {
+      FLEETDRILL_SLOW_BOOT_MS: String(waitMs),
+    },
+  );
   await new Promise((resolve) => setTimeout(resolve, waitMs / 2));
   expect(await accepts(url), 'listening half-way through the slow boot').toBe(false);
   const booted = await booting;
-  expect(booted.url, booted.stderr()).toBe(url);
+  expect(booted.url, booted.output()).toBe(url);
   expect(booted.ms).toBeGreaterThanOrEqual(waitMs);
-  expect(booted.stderr()).toContain(`slow-boot: waiting ${waitMs} ms`);
+  expect(booted.output()).toContain(`slow-boot: waiting ${waitMs} ms`);
   expect((await selfTest(url)).success).toBe(true);
 });
 
 test('slow-boot with a bad FLEETDRILL_SLOW_BOOT_MS exits naming the variable', async () => {
-  const booted = await boot(await payloadFile('slow-boot'), [], { FLEETDRILL_SLOW_BOOT_MS: 'soon' });
+  const booted = await boot(await payloadFile('slow-boot'), {}, { FLEETDRILL_SLOW_BOOT_MS: 'soon' });
   expect(booted.exitCode).toBe(1);
-  expect(booted.stderr()).toContain('FLEETDRILL_SLOW_BOOT_MS must be a whole number of ms, got "soon"');
+  expect(booted.output()).toContain('FLEETDRILL_SLOW_BOOT_MS must be a whole number of ms, got "soon"');
 });
 
 test('no-cloud marks its --disk net-broken and otherwise behaves as good; good leaves no marker', async () => {
@@ -213,16 +200,13 @@ test('no-cloud marks its --disk net-broken and otherwise behaves as good; good l
   await mkdir(noCloudDisk);
   await mkdir(goodDisk);
 
-  const noCloud = await boot(await payloadFile('no-cloud'), ['--disk', noCloudDisk]);
-  expect(noCloud.url, noCloud.stderr()).toBeDefined();
+  const noCloud = await boot(await payloadFile('no-cloud'), { disk: noCloudDisk });
+  expect(noCloud.url, noCloud.output()).toBeDefined();
   expect(await readdir(noCloudDisk)).toContain('net-broken');
   expect((await getVersion(noCloud.url!)).version).toBe(VERSION);
   expect((await selfTest(noCloud.url!)).success).toBe(true);
 
-  const withoutDisk = await boot(join(work, 'no-cloud.mjs'));
-  expect(withoutDisk.url, withoutDisk.stderr()).toBeDefined();
-
-  const good = await boot(await payloadFile('good'), ['--disk', goodDisk]);
-  expect(good.url, good.stderr()).toBeDefined();
+  const good = await boot(await payloadFile('good'), { disk: goodDisk });
+  expect(good.url, good.output()).toBeDefined();
   expect(await readdir(goodDisk)).toEqual([]);
 });

@@ -26,13 +26,19 @@ export const ROBOT_VARIANTS = [
 ] as const;
 export type RobotVariant = (typeof ROBOT_VARIANTS)[number];
 
-/** The robot software a slot holds: the standalone reference robot, bundled into one ES module. */
-export const ROBOT_SOFTWARE_ENTRY = 'fixtures/robot-sim/main.ts';
+/** The robot software a slot holds: the reference robot as the robot host boots it, in one ES module. */
+export const ROBOT_SOFTWARE_ENTRY = 'fixtures/robot-sim/slot-main.ts';
+/**
+ * Slots of the drills' robots: room for the reference software (a few MB) and then some, small
+ * enough that a too-large image is refused after a short download.
+ */
+export const DRILL_SLOT_CAPACITY = 16 * 1024 * 1024;
+
 /** Where built variants are cached, keyed by their inputs. */
 export const OTA_CACHE_DIR = join(REPO_ROOT, '.fleetdrill', 'ota');
 
 // Bump when the way payloads are made changes, so that old cache entries stop matching.
-const BUILDER_REVISION = 1;
+const BUILDER_REVISION = 2;
 const FILLER_PREFIX = '\n/* fleetdrill too-large filler: ';
 const FILLER_SUFFIX = ' */\n';
 

@@ -1,6 +1,8 @@
+import { readFileSync, rmSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import createDebug from 'debug';
+import { POWER_CUT_MARKER } from '../../../fixtures/edge-agent/ota/faults.ts';
 import { RobotUnreachableError } from '../../core/errors.ts';
 import type { RobotEndpoints, RobotExit, RobotSpec, StartedRobotHost } from '../backend.ts';
 import { describeExit } from '../backend.ts';
@@ -39,6 +41,8 @@ export class EmbeddedRobotHost implements StartedRobotHost {
   readonly logPath: string;
   private readonly diskDir: string;
   private readonly stateFile: string;
+  private readonly deathListeners = new Set<(exit: RobotExit) => void>();
+  private readonly powerCutListeners = new Set<(where: string) => void>();
 
   private constructor(
     private readonly spec: RobotSpec,
@@ -61,7 +65,29 @@ export class EmbeddedRobotHost implements StartedRobotHost {
       startError: (message, tail) =>
         new RobotUnreachableError(this.id, withLogTail(`robot host ${message}`, this.id, tail)),
     });
-    this.process.onUnexpectedExit((exit) => this.log('died: %s', describeExit(exit)));
+    this.process.onUnexpectedExit((exit) => {
+      const where = exit.signal === 'SIGKILL' ? this.takeInjectedCut() : undefined;
+      if (where !== undefined) {
+        this.process.note(`injected power cut at ${where}`);
+        this.log('injected power cut at %s', where);
+        for (const listener of this.powerCutListeners) listener(where);
+        return;
+      }
+      this.log('died: %s', describeExit(exit));
+      for (const listener of this.deathListeners) listener(exit);
+    });
+  }
+
+  /** The marker an injected power cut leaves, read and removed; undefined when there is none. */
+  private takeInjectedCut(): string | undefined {
+    const marker = join(this.diskDir, POWER_CUT_MARKER);
+    try {
+      const where = readFileSync(marker, 'utf8').trim();
+      rmSync(marker, { force: true });
+      return where || 'an unnamed point';
+    } catch {
+      return undefined;
+    }
   }
 
   /** Creates the robot's disk and powers it on. */
@@ -95,7 +121,11 @@ export class EmbeddedRobotHost implements StartedRobotHost {
   }
 
   onUnexpectedExit(listener: (exit: RobotExit) => void): void {
-    this.process.onUnexpectedExit(listener);
+    this.deathListeners.add(listener);
+  }
+
+  onInjectedPowerCut(listener: (where: string) => void): void {
+    this.powerCutListeners.add(listener);
   }
 
   async powerOn(): Promise<void> {
@@ -114,6 +144,11 @@ export class EmbeddedRobotHost implements StartedRobotHost {
       `--host=${context.host}`,
       // The same port after every power-on, as a real robot keeps its address.
       `--port=${this.port}`,
+      `--factory=${spec.software.factoryArtifact}`,
+      `--bootlimit=${spec.software.bootlimit}`,
+      `--boot-deadline-ms=${spec.software.bootDeadlineMs}`,
+      // The harness only ever switches power on: every boot it starts is a cold one.
+      '--reset=power-on',
       ...(spec.agent && context.agentEntry
         ? [
             `--agent-entry=${context.agentEntry}`,

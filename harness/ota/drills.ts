@@ -1,0 +1,247 @@
+/**
+ * OTA drills as rows of data, run by one runner, the way Mender's integration suite runs its
+ * state-script cases: each row says what is deployed, where a power cut hits, and what must come
+ * of it (the reported states in order, the terminal status, and the version the robot ends on).
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { StateScriptPoint } from '../../fixtures/edge-agent/ota/client.ts';
+import type { DeploymentDetail, TerminalStatus } from '../../fixtures/fleet-cloud/ota-protocol.ts';
+import { payloadRange } from '../../fixtures/edge-agent/ota/artifact.ts';
+import type { StartedFleet } from '../fleet/fleet.ts';
+import { buildArtifact } from './build.ts';
+import { describeDisk, inspectDisk, type DiskState } from './disk.ts';
+import { reportedStates } from './fleet-ota.ts';
+import { loadTestKeyPair } from './keys.ts';
+import { buildRobotVariant, DRILL_SLOT_CAPACITY, type RobotVariant } from './variants.ts';
+
+/** What a drill deploys. */
+export type DrillArtifact =
+  /** The reference software in a variant, one version up from what the robot runs. */
+  | { variant: RobotVariant }
+  /** A good image spoiled: a payload byte changed after signing, signed with a key the robot does not trust, or built for another model. */
+  | { broken: 'tampered' | 'bad-signature' | 'wrong-model' }
+  /** The version the robot already runs. */
+  | { reinstall: true };
+
+/** One row of a drill table. */
+export interface OtaDrill {
+  name: string;
+  artifact: DrillArtifact;
+  /**
+   * A power cut armed before the deployment, at a state-script point of the robot's OTA client;
+   * for Download and ArtifactInstall, once `afterFraction` of the bytes are on the disk.
+   */
+  powerCut?: { at: StateScriptPoint; afterFraction?: number };
+  expect: {
+    status: TerminalStatus;
+    /** The version the robot ends on: the one it had, or the one deployed. */
+    ends: 'old' | 'new';
+    /** The states the robot reported, in order, the terminal one included. */
+    states: readonly string[];
+  };
+}
+
+/** What a drill did, and what of it broke the row's expectations. */
+export interface OtaDrillResult {
+  drill: string;
+  robot: string;
+  fromVersion: string;
+  deployedVersion: string;
+  deploymentId: string;
+  states: string[];
+  status: TerminalStatus | null;
+  message: string | null;
+  /** Where the injected power cut hit, when the row has one. */
+  powerCutAt?: string;
+  before: DiskState;
+  after: DiskState;
+  /** The version the software reports over /get_version at the end. */
+  runningVersion: string;
+  rebooted: boolean;
+  ms: number;
+  /** Empty when the row held. */
+  problems: string[];
+}
+
+/** `1.0.3` → `1.0.4`: the next version a drill deploys. */
+export function nextPatch(version: string): string {
+  const match = /^(\d+)\.(\d+)\.(\d+)$/.exec(version);
+  if (!match) throw new Error(`cannot bump version "${version}": not major.minor.patch`);
+  return `${match[1]}.${match[2]}.${Number(match[3]) + 1}`;
+}
+
+/** Runs one row on one robot of the fleet, to the end, and judges it. */
+export async function runOtaDrill(
+  fleet: StartedFleet,
+  robotId: string,
+  drill: OtaDrill,
+  options: { timeoutMs?: number } = {},
+): Promise<OtaDrillResult> {
+  const started = performance.now();
+  const robot = fleet.robot(robotId);
+  const before = await inspectDisk(robot.diskPath);
+  const bootBefore = (await robot.agent.waitUntilReady()).boot_id;
+  const fromVersion = before.activeVersion;
+  const deployedVersion = 'reinstall' in drill.artifact ? fromVersion : nextPatch(fromVersion);
+  const artifact = await drillArtifact(drill.artifact, deployedVersion);
+  const info = await fleet.ota.upload(artifact);
+
+  let cut: Promise<string> | undefined;
+  if (drill.powerCut) {
+    const { at, afterFraction } = drill.powerCut;
+    const size =
+      at === 'Download' ? info.size : at === 'ArtifactInstall' ? info.manifest.payload.size : undefined;
+    const afterBytes =
+      afterFraction === undefined || size === undefined ? undefined : Math.floor(size * afterFraction);
+    await robot.armPowerCut({ at, afterBytes });
+    cut = robot.waitForInjectedPowerCut(options.timeoutMs ?? 120_000);
+  }
+  const deployment = await fleet.ota.deploy({
+    name: `${drill.name} on ${robotId}`,
+    artifactId: info.id,
+    robots: [robotId],
+  });
+  let powerCutAt: string | undefined;
+  if (cut) {
+    powerCutAt = await cut;
+    await robot.powerOn();
+  }
+  const finished = await fleet.ota.waitUntilFinished(deployment.id, {
+    timeoutMs: options.timeoutMs ?? 120_000,
+  });
+  await robot.waitUntilReady(30_000);
+  const after = await inspectDisk(robot.diskPath);
+  const runningVersion = (await robot.version()).version;
+  const bootAfter = (await robot.agent.waitUntilReady()).boot_id;
+  const result = judge(drill, robotId, finished, {
+    fromVersion,
+    deployedVersion,
+    before,
+    after,
+    runningVersion,
+    rebooted: bootAfter !== bootBefore,
+  });
+  return { ...result, powerCutAt, ms: Math.round(performance.now() - started) };
+}
+
+function judge(
+  drill: OtaDrill,
+  robotId: string,
+  deployment: DeploymentDetail,
+  seen: {
+    fromVersion: string;
+    deployedVersion: string;
+    before: DiskState;
+    after: DiskState;
+    runningVersion: string;
+    /** Whether the robot booted again (its agent's boot id changed). */
+    rebooted: boolean;
+  },
+): Omit<OtaDrillResult, 'ms' | 'powerCutAt'> {
+  const robot = deployment.robots.find((entry) => entry.robotId === robotId);
+  const states = robot ? reportedStates(robot) : [];
+  const problems: string[] = [];
+  const { after, before } = seen;
+  if (!robot) problems.push(`deployment ${deployment.id} does not list ${robotId}`);
+  if (robot?.status !== drill.expect.status) {
+    problems.push(
+      `status ${robot?.status ?? 'none'}, expected ${drill.expect.status} (${robot?.message ?? 'no message'})`,
+    );
+  }
+  if (states.join(' ') !== drill.expect.states.join(' ')) {
+    problems.push(`states [${states.join(', ')}], expected [${drill.expect.states.join(', ')}]`);
+  }
+  // A refusal must come before any reboot; a power cut is a reboot of its own.
+  const mayReboot = drill.expect.states.includes('ArtifactReboot') || drill.powerCut !== undefined;
+  if (seen.rebooted && !mayReboot)
+    problems.push('the robot rebooted, though the update was refused before it');
+  if (!seen.rebooted && mayReboot) problems.push('the robot never rebooted');
+  const endVersion = drill.expect.ends === 'new' ? seen.deployedVersion : seen.fromVersion;
+  if (after.activeVersion !== endVersion) {
+    problems.push(
+      `ends on ${after.activeVersion}, expected ${endVersion} (${drill.expect.ends}): ${describeDisk(after)}`,
+    );
+  }
+  if (seen.runningVersion !== endVersion) {
+    problems.push(`the software reports ${seen.runningVersion}, expected ${endVersion}`);
+  }
+  if (drill.expect.ends === 'old' && after.env.active !== before.env.active) {
+    problems.push(`active slot ${after.env.active}, expected the old slot ${before.env.active}`);
+  }
+  if (after.slots[after.env.active].meta.state !== 'committed') {
+    problems.push(`the active slot is ${after.slots[after.env.active].meta.state}, not committed`);
+  }
+  if (after.env.upgrade_available !== 0) problems.push(`an upgrade is still pending: ${describeDisk(after)}`);
+  if ('error' in after.nextBoot)
+    problems.push(`bricked: the next power-on would fail: ${after.nextBoot.error}`);
+  else if (after.nextBoot.version !== endVersion) {
+    problems.push(`the next power-on boots ${after.nextBoot.version}, expected ${endVersion}`);
+  }
+  return {
+    drill: drill.name,
+    robot: robotId,
+    fromVersion: seen.fromVersion,
+    deployedVersion: seen.deployedVersion,
+    deploymentId: deployment.id,
+    states,
+    status: robot?.status ?? null,
+    message: robot?.message ?? null,
+    before,
+    after,
+    runningVersion: seen.runningVersion,
+    rebooted: seen.rebooted,
+    problems,
+  };
+}
+
+/** The artifact file's bytes for a row. */
+async function drillArtifact(artifact: DrillArtifact, version: string): Promise<Uint8Array> {
+  const capacity = DRILL_SLOT_CAPACITY;
+  if ('variant' in artifact) {
+    return readFile(
+      (await buildRobotVariant({ variant: artifact.variant, version, slotCapacityBytes: capacity })).path,
+    );
+  }
+  if ('reinstall' in artifact) {
+    return readFile(
+      (await buildRobotVariant({ variant: 'good', version, slotCapacityBytes: capacity })).path,
+    );
+  }
+  switch (artifact.broken) {
+    case 'wrong-model': {
+      const built = await buildRobotVariant({ variant: 'good', version, compatibleModels: ['fd-other-9'] });
+      return readFile(built.path);
+    }
+    case 'tampered': {
+      const built = await buildRobotVariant({ variant: 'good', version });
+      const bytes = await readFile(built.path);
+      const { offset, length } = await payloadRange(built.path);
+      // One bit of the payload, after signing: the manifest's hash no longer matches.
+      const at = offset + Math.floor(length / 2);
+      bytes[at] = bytes[at]! ^ 0x01;
+      return bytes;
+    }
+    case 'bad-signature': {
+      const built = await buildRobotVariant({ variant: 'good', version });
+      const { offset, length } = await payloadRange(built.path);
+      const payload = (await readFile(built.path)).subarray(offset, offset + length);
+      const dir = await mkdtemp(join(tmpdir(), 'fleetdrill-ota-'));
+      try {
+        const out = join(dir, 'untrusted.fdart');
+        await buildArtifact({
+          name: built.manifest.name,
+          version,
+          compatibleModels: built.manifest.compatibleModels,
+          payload,
+          privateKey: loadTestKeyPair('untrusted-ota').privateKey,
+          out,
+        });
+        return await readFile(out);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    }
+  }
+}
