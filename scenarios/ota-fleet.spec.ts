@@ -1,0 +1,34 @@
+import { buildRobotVariant, expect, inspectDisk, nextPatch, test } from '../harness/index.ts';
+
+test.use({ robots: 5 });
+
+test.describe('OTA: a fleet update', { tag: ['@ota', '@nightly'] }, () => {
+  test('every robot of a fleet of five ends on the new version, committed', async ({ fleet }) => {
+    test.setTimeout(180_000);
+    const robots = fleet.robots;
+    const from = (await inspectDisk(robots[0]!.diskPath)).activeVersion;
+    const version = nextPatch(from);
+    const artifact = await fleet.ota.upload((await buildRobotVariant({ variant: 'good', version })).path);
+    const deployment = await fleet.ota.deploy({ artifactId: artifact.id, robots: robots.map((r) => r.id) });
+    const finished = await fleet.ota.waitUntilFinished(deployment.id, { timeoutMs: 150_000 });
+
+    expect(finished.status).toBe('finished');
+    for (const entry of finished.robots) {
+      expect(entry.status, `${entry.robotId}: ${entry.message}`).toBe('success');
+      expect(entry.history.map((h) => h.state)).toEqual([
+        'Download',
+        'ArtifactInstall',
+        'ArtifactReboot',
+        'ArtifactCommit',
+      ]);
+    }
+    for (const robot of robots) {
+      await robot.waitUntilReady(30_000);
+      const disk = await inspectDisk(robot.diskPath);
+      expect(disk.activeVersion, robot.id).toBe(version);
+      expect(disk.slots[disk.env.active].meta.state, robot.id).toBe('committed');
+      expect(disk.env.upgrade_available, robot.id).toBe(0);
+      expect((await robot.version()).version, robot.id).toBe(version);
+    }
+  });
+});
