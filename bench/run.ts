@@ -11,6 +11,7 @@ import { measureAgentUsage, type AgentUsage } from './agent-resources.ts';
 import { fleetUp, holds, measureLoad, median, type LoadPoint } from './fleet.ts';
 import { deadZoneApplyLagMs } from './dead-zone.ts';
 import { measureFaultLayer, type FaultLayerResult } from './fault-layer.ts';
+import { otaThroughput } from './ota.ts';
 import { rosbridgeMessagesPerSecond } from './rosbridge.ts';
 import { ingestSamplesPerSecond, telemetryE2eP99Ms } from './telemetry.ts';
 
@@ -91,6 +92,15 @@ await repeat('telemetry_e2e_p99_ms', 'ms', undefined, async (run) => {
   return {
     value: result.p99Ms,
     note: `${result.records} records, p50 ${result.p50Ms} ms, max ${result.maxMs} ms, cloud summary metrics p99 (with warm-up) up to ${result.cloudSummaryP99Ms} ms`,
+  };
+});
+
+// One artifact for every run (it is built once and cached): the runs differ in their disk and cloud only.
+await repeat('ota_throughput_mb_s', 'MB/s', '>= 100', async () => {
+  const result = await otaThroughput(SEED);
+  return {
+    value: result.mbPerS,
+    note: `${result.totalMs} ms: offer ${result.offerMs} ms, download ${result.transferMs + result.verifyMs} ms (transfer ${result.transferMs}, fsync + hash + verify ${result.verifyMs}), install ${result.installMs} ms (slot write + read-back + arm)`,
   };
 });
 
