@@ -139,19 +139,12 @@ export class RobotLink {
     if (!state.enabled && this.enabled) {
       await this.setEnabled(false);
     }
-    for (const [name, spec] of this.applied) {
-      const target = wanted.get(name);
-      if (!target) {
-        calls.push(this.toxic(name, spec).remove());
-      } else if (!sameToxic(spec, target)) {
-        calls.push(
-          this.toxic(name, spec).update({ attributes: target.attributes, toxicity: target.toxicity ?? 1 }),
-        );
-      }
-    }
+    // New toxics first, then the changes: a toxic taken away hands what it holds to the rest of
+    // the chain, so a dead zone replacing a bandwidth cap must already be there to catch it.
+    const additions: Promise<unknown>[] = [];
     for (const [name, spec] of wanted) {
       if (!this.applied.has(name)) {
-        calls.push(
+        additions.push(
           this.proxy.addToxic({
             name,
             type: spec.type,
@@ -159,6 +152,17 @@ export class RobotLink {
             toxicity: spec.toxicity ?? 1,
             attributes: spec.attributes,
           }),
+        );
+      }
+    }
+    await Promise.all(additions);
+    for (const [name, spec] of this.applied) {
+      const target = wanted.get(name);
+      if (!target) {
+        calls.push(this.toxic(name, spec).remove());
+      } else if (!sameToxic(spec, target)) {
+        calls.push(
+          this.toxic(name, spec).update({ attributes: target.attributes, toxicity: target.toxicity ?? 1 }),
         );
       }
     }
