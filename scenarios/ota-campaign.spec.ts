@@ -38,7 +38,9 @@ test.describe('OTA: a phased campaign', { tag: ['@ota', '@nightly'] }, () => {
         expect(entry.history, entry.robotId).toEqual([]);
       }
     }
-    const downloaders = downloads.robots.filter((robot) => robot.bytesServed > 0).map((robot) => robot.robotId);
+    const downloaders = downloads.robots
+      .filter((robot) => robot.bytesServed > 0)
+      .map((robot) => robot.robotId);
     expect(downloaders.sort()).toEqual([...final.canaries].sort());
     // Every robot still runs the version it had, committed.
     for (const robot of robots) {

@@ -72,7 +72,10 @@ test.describe('OTA over a bad radio', { tag: ['@ota', '@nightly'] }, () => {
     // 2 s) is spent long before the link is back.
     await fleet.network.apply(robot.id, 'down', { link: 'cloud', reason: 'outage past the retry budget' });
     await new Promise((resolve) => setTimeout(resolve, 20_000));
-    expect((await fleet.ota.deployment(deployment.id)).robots[0]!.status, 'no report can arrive yet').toBeNull();
+    expect(
+      (await fleet.ota.deployment(deployment.id)).robots[0]!.status,
+      'no report can arrive yet',
+    ).toBeNull();
     await fleet.network.clear(robot.id, { link: 'cloud', reason: 'link back' });
 
     const failed = await fleet.ota.waitUntilFinished(deployment.id, { timeoutMs: 30_000 });
