@@ -55,7 +55,7 @@ export default defineConfig<object, FleetWorkerOptions>({
     // The telemetry drills (edge agent, fleet cloud, oracles): part of `npm test` too.
     { name: 'telemetry', testDir: 'scenarios', grep: /@telemetry/, grepInvert: /@smoke/ },
     // The OTA drills (A/B slots, the OTA client, deployments): part of `npm test` too.
-    { name: 'ota', testDir: 'scenarios', grep: /@ota\b/, grepInvert: /@smoke|@telemetry/ },
+    { name: 'ota', testDir: 'scenarios', grep: /@ota(?![\w-])/, grepInvert: /@smoke|@telemetry/ },
     // Every drill on the embedded fleet: `fleetdrill run` and the nightly suite select with tags.
     { name: 'embedded', testDir: 'scenarios' },
   ],

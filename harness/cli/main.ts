@@ -7,7 +7,7 @@ import { parseCount, parsePositive } from '../core/config.ts';
 import { parseSeed } from '../core/seed.ts';
 import { up, type UpFlags } from './up.ts';
 import { toxiproxy, type ToxiproxyFlags } from './toxiproxy.ts';
-import { otaBuild, type OtaBuildFlags } from './ota.ts';
+import { otaBuild, otaFuzz, type OtaBuildFlags, type OtaFuzzFlags } from './ota.ts';
 import { ROBOT_VARIANTS } from '../ota/variants.ts';
 
 /** Flags `run` and `nightly` share. */
@@ -71,6 +71,16 @@ export function buildProgram(): Command {
     .option('--json', 'one JSON object on stdout')
     .action(async (flags: OtaBuildFlags) => {
       process.exitCode = await otaBuild(flags);
+    });
+  ota
+    .command('fuzz')
+    .description("cut robots' power at random moments across whole updates and check every power-on")
+    .option('--cuts <n>', 'power cuts in all', '100')
+    .option('--seed <seed>', 'the run seed (default: a fresh one, printed)')
+    .option('--robots <n>', 'robots fuzzed side by side', '2')
+    .option('--json', 'the summary as one JSON line, the last on stdout')
+    .action(async (flags: OtaFuzzFlags) => {
+      process.exitCode = await otaFuzz(flags);
     });
 
   program

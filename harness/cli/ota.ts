@@ -3,6 +3,8 @@ import { copyFile, mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { artifactManifestSchema } from '../../fixtures/edge-agent/ota/artifact.ts';
 import { parseCount } from '../core/config.ts';
+import { parseSeed, runSeed } from '../core/seed.ts';
+import { runOtaFuzz } from '../ota/fuzz.ts';
 import { ConfigError } from '../core/errors.ts';
 import { buildRobotVariant, ROBOT_VARIANTS, type RobotVariant } from '../ota/variants.ts';
 
@@ -102,4 +104,66 @@ export async function otaBuild(flags: OtaBuildFlags): Promise<number> {
     console.log(`artifact  ${built.artifactSize} bytes, sha256 ${built.artifactSha256}`);
   }
   return 0;
+}
+
+/** `fleetdrill ota fuzz` options as commander hands them over. */
+export interface OtaFuzzFlags {
+  cuts: string;
+  seed?: string;
+  robots: string;
+  json?: boolean;
+}
+
+/**
+ * Power-cut fuzzing of whole updates on a fleet of its own (harness/ota/fuzz.ts). Progress goes
+ * to stderr; the summary to stdout, with --json as one JSON line, the last. Exit code 0 only when
+ * nothing was bricked, no unverified slot booted, every environment was valid and every update
+ * converged. The first Ctrl-C stops cutting and finishes the updates under way.
+ */
+export async function otaFuzz(flags: OtaFuzzFlags): Promise<number> {
+  const cuts = parseCount(flags.cuts, '--cuts', 1, 1_000_000);
+  const robots = parseCount(flags.robots, '--robots', 1, 50);
+  const seed = flags.seed === undefined ? runSeed() : parseSeed(flags.seed, '--seed');
+  console.error(
+    `fleetdrill ota fuzz: ${cuts} cuts on ${robots} robot(s), seed ${seed} (replay with --seed ${seed})`,
+  );
+  const stopping = new AbortController();
+  const onSignal = (): void => {
+    if (stopping.signal.aborted) return;
+    console.error(
+      'fleetdrill ota fuzz: stopping after the updates under way (Ctrl-C again to wait less is not offered: robots must finish)',
+    );
+    stopping.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const result = await runOtaFuzz({
+      cuts,
+      seed,
+      robots,
+      signal: stopping.signal,
+      onProgress: (line) => console.error(line),
+    });
+    const ok =
+      result.bricked === 0 &&
+      result.unverified_boots === 0 &&
+      result.invalid_envs === 0 &&
+      result.converged === result.updates;
+    if (flags.json) {
+      console.log(JSON.stringify(result));
+    } else {
+      for (const problem of result.problems) console.log(`problem: ${problem}`);
+      console.log(
+        `${result.cuts} cuts (${result.cuts_by.time} by time, ${result.cuts_by.bytes} by bytes, ${result.cuts_by.state} at a state) ` +
+          `in ${(result.ms / 1000).toFixed(0)} s (${result.cuts_per_min} per minute): ` +
+          `${result.bricked} bricked, ${result.unverified_boots} unverified boots, ${result.invalid_envs} invalid environments; ` +
+          `${result.converged} of ${result.updates} updates converged (${result.committed} committed, ${result.failures_reported} failures reported)`,
+      );
+    }
+    return ok ? 0 : 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
 }

@@ -159,6 +159,12 @@ export class Robot {
     if (!answer.success) throw new ConfigError('fault', `robot ${this.id}: ${answer.message}`);
   }
 
+  /** Takes back every power cut armed on the robot that has not fired. */
+  async disarmPowerCuts(): Promise<void> {
+    const { name, type } = OTA_SERVICES.disarmPowerCuts;
+    await this.ros.callService<TriggerResponse>(name, type, {}, { timeoutMs: 5_000 });
+  }
+
   /** Resolves with where the next injected power cut hit, once the robot is down. */
   waitForInjectedPowerCut(timeoutMs = 60_000): Promise<string> {
     return new Promise((resolve, reject) => {

@@ -1,0 +1,70 @@
+/*
+ * Power-cut fuzzing through the CLI, as a user runs it: `fleetdrill ota fuzz --cuts N --json`,
+ * judged by its last line. The quick run is part of `npm test`; the nightly one cuts 100 times.
+ */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { expect, test } from '../harness/index.ts';
+
+const CLI = join(import.meta.dirname, '..', 'bin', 'fleetdrill.js');
+
+interface FuzzSummary {
+  cuts: number;
+  bricked: number;
+  unverified_boots: number;
+  invalid_envs: number;
+  converged: number;
+  updates: number;
+  cuts_per_min: number;
+  problems: string[];
+}
+
+/** Runs the fuzz CLI with the run's seed; resolves with its summary line and its stderr. */
+function fuzz(cuts: number, seed: number, timeoutMs: number): Promise<{ summary: FuzzSummary; log: string }> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [CLI, 'ota', 'fuzz', '--cuts', String(cuts), '--seed', String(seed), '--json'],
+      { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const last = stdout.trim().split('\n').at(-1) ?? '';
+        try {
+          resolve({ summary: JSON.parse(last) as FuzzSummary, log: stderr });
+        } catch {
+          reject(
+            new Error(`fuzz printed no summary (${error?.message ?? 'exit 0'}):\n${stderr.slice(-4000)}`),
+          );
+        }
+      },
+    );
+  });
+}
+
+for (const { cuts, tag, minutes } of [
+  { cuts: 16, tag: '@ota', minutes: 4 },
+  { cuts: 100, tag: '@ota-nightly', minutes: 15 },
+]) {
+  test.describe(`OTA power-cut fuzzing, ${cuts} cuts`, { tag: [tag, '@nightly'] }, () => {
+    test(`${cuts} power cuts across whole updates: nothing bricked, nothing unverified boots, every update converges`, async ({
+      seed,
+    }) => {
+      test.setTimeout(minutes * 60_000);
+      const { summary, log } = await fuzz(cuts, seed, (minutes - 0.5) * 60_000);
+      await test.info().attach('fuzz log', { body: log, contentType: 'text/plain' });
+      await test
+        .info()
+        .attach('fuzz summary', { body: JSON.stringify(summary, null, 2), contentType: 'application/json' });
+      test.info().annotations.push({
+        type: 'kpi',
+        description: `cuts=${summary.cuts} updates=${summary.updates} cuts_per_min=${summary.cuts_per_min}`,
+      });
+      expect(summary.problems).toEqual([]);
+      expect(summary.cuts).toBe(cuts);
+      expect(summary.bricked).toBe(0);
+      expect(summary.unverified_boots).toBe(0);
+      expect(summary.invalid_envs).toBe(0);
+      expect(summary.converged).toBe(summary.updates);
+      expect(summary.updates).toBeGreaterThan(0);
+    });
+  });
+}
