@@ -14,6 +14,7 @@ import { measureFaultLayer, type FaultLayerResult } from './fault-layer.ts';
 import { otaThroughput } from './ota.ts';
 import { rosbridgeMessagesPerSecond } from './rosbridge.ts';
 import { ingestSamplesPerSecond, telemetryE2eP99Ms } from './telemetry.ts';
+import { otaFuzzCutsPerMinute, otaRollbackSeconds } from './ota-drills.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const ONLY = process.env.BENCH_ONLY?.split(',').map((name) => name.trim());
@@ -118,6 +119,16 @@ const acrossAgents = (usage: AgentUsage[], of: (agent: AgentUsage) => number, un
   const worst = usage.reduce((a, b) => (of(b) > of(a) ? b : a));
   return { value: median(usage.map(of)), note: `max ${of(worst)} ${unit}, ${worst.robot}` };
 };
+
+await repeat('ota_rollback_s', 's', undefined, async (run) => {
+  // The common case: the new software boots but fails its health checks; the note has the
+  // bootloader's case, software that crashes on boot.
+  const health = await otaRollbackSeconds(SEED + run, 'fails-self-test');
+  const crash = await otaRollbackSeconds(SEED + run, 'crashes-on-boot');
+  return { value: health, note: `crashes-on-boot: ${crash} s` };
+});
+
+await repeat('ota_fuzz_cuts_per_min', 'cuts/min', undefined, (run) => otaFuzzCutsPerMinute(SEED + run));
 await repeat('agent_rss_mb', 'MB', undefined, async (run) =>
   acrossAgents(await agentUsage(run), (agent) => agent.rssMb, 'MB'),
 );
