@@ -128,4 +128,39 @@ test.describe('hygiene: nothing outlives a run', () => {
     }
     expect(runDirsIn(run.tmp)).toEqual([]);
   });
+
+  test('after Ctrl-C in the middle of `fleetdrill ota fuzz`: it finishes what is under way and leaves nothing', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'hygiene-'));
+    const tag = randomUUID();
+    run = { exitCode: null, output: '', ports: [], tag, tmp };
+    const child = spawn(
+      process.execPath,
+      [join(REPO_ROOT, 'bin/fleetdrill.js'), 'ota', 'fuzz', '--cuts', '1000', '--seed', '7', '--json'],
+      {
+        cwd: REPO_ROOT,
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, TMPDIR: tmp, FLEETDRILL_HYGIENE_TAG: tag },
+      },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 60_000;
+    while (!/ cut 2 /.test(stderr) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(stderr, 'the fuzz never got to its second cut').toMatch(/ cut 2 /);
+    process.kill(-(child.pid as number), 'SIGINT');
+    const code = await exited;
+    const summary = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as {
+      cuts?: number;
+      problems?: string[];
+    };
+    expect(code, stderr.slice(-2000)).toBe(0);
+    expect(summary.cuts, 'it stopped cutting').toBeLessThan(1000);
+    expect(summary.problems).toEqual([]);
+    expect(await settle(() => processesWithEnv('FLEETDRILL_HYGIENE_TAG', tag)), 'processes left').toEqual([]);
+    expect(runDirsIn(tmp), 'run dirs left in TMPDIR').toEqual([]);
+  });
 });
