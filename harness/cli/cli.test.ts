@@ -43,6 +43,9 @@ test.describe('fleetdrill CLI: bad input', () => {
       "--variant must be one of good, fails-self-test, crashes-on-boot, no-cloud, slow-boot, too-large, got 'bricked'",
     ],
     [['ota', 'build', '--version', '1.1'], "--version must be a semver version such as 1.1.0, got '1.1'"],
+    [['ota', 'fuzz', '--cuts', '0'], "--cuts must be a whole number from 1 to 1000000, got '0'"],
+    [['ota', 'fuzz', '--robots', 'many'], "--robots must be a whole number from 1 to 50, got 'many'"],
+    [['ota', 'fuzz', '--seed', '-3'], "--seed must be an integer from 0 to 4294967295, got '-3'"],
   ] as const) {
     test(`${args.join(' ')} fails with a clear message`, async () => {
       const result = await fleetdrill([...args]);
