@@ -35,7 +35,7 @@ export interface OtaThroughputResult {
   offerMs: number;
   /** Download report to the body's last byte written to the robot's disk. */
   transferMs: number;
-  /** Last byte to the ArtifactInstall report: the download's fsync, its hash, verifyArtifact. */
+  /** Last byte to the ArtifactInstall report: the download's fsync, the offer check, verifyArtifact. */
   verifyMs: number;
   /** ArtifactInstall report to reboot(): the slot write and its read-back, the record, arming the trial. */
   installMs: number;
@@ -46,8 +46,8 @@ export interface OtaThroughputResult {
  * process (as in production, so the client and the server do not share an event loop) holds a
  * signed artifact deployed to one robot on a fresh temp disk. The clock runs from
  * `OtaClient.start` to the client's `reboot()` call, so it covers the poll, the download, both
- * hash checks and the signature, the slot write with its fsyncs and read-back, and arming the
- * trial. The payload is pseudo-random bytes from `seed`, so nothing compresses or dedupes it.
+ * hash checks (the file's, hashed as it arrives, and the payload's) and the signature, the slot
+ * write with its fsyncs and read-back, and arming the trial. The payload is pseudo-random bytes from `seed`, so nothing compresses or dedupes it.
  */
 export async function otaThroughput(seed: number): Promise<OtaThroughputResult> {
   const artifact = await cachedArtifact(seed);
