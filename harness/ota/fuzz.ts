@@ -137,7 +137,14 @@ class FuzzRun {
     let died: string | undefined;
     robot.onDeath((error) => (died = error.message));
     while (this.takeCut()) {
-      update ??= await this.startUpdate(robot, rng, installed);
+      try {
+        update ??= await this.startUpdate(robot, rng, installed);
+      } catch (error) {
+        // A Ctrl-C in a terminal reaches the whole foreground group, the artifact builder's
+        // esbuild service too: once stopping, an update that cannot start is simply not started.
+        if (this.options.signal?.aborted) return;
+        throw error;
+      }
       const how = await this.cut(robot, rng, update);
       const where = `${robot.id} cut ${this.totals.cuts} (${how}, ${update.variant} ${update.fromVersion}→${update.version})`;
       if (!(await this.checkAfterCut(robot, installed, where))) return;

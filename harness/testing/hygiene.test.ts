@@ -153,7 +153,9 @@ test.describe('hygiene: nothing outlives a run', () => {
     expect(stderr, 'the fuzz never got to its second cut').toMatch(/ cut 2 /);
     process.kill(-(child.pid as number), 'SIGINT');
     const code = await exited;
-    const summary = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as {
+    const last = stdout.trim().split('\n').at(-1) ?? '';
+    expect(last.startsWith('{'), `no summary line (exit ${code}):\n${stderr.slice(-3000)}`).toBe(true);
+    const summary = JSON.parse(last) as {
       cuts?: number;
       problems?: string[];
     };
