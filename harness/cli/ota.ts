@@ -130,9 +130,7 @@ export async function otaFuzz(flags: OtaFuzzFlags): Promise<number> {
   const stopping = new AbortController();
   const onSignal = (): void => {
     if (stopping.signal.aborted) return;
-    console.error(
-      'fleetdrill ota fuzz: stopping after the updates under way (Ctrl-C again to wait less is not offered: robots must finish)',
-    );
+    console.error('fleetdrill ota fuzz: stopping once the updates under way finish');
     stopping.abort();
   };
   process.on('SIGINT', onSignal);

@@ -89,13 +89,14 @@ export async function runOtaFuzz(options: OtaFuzzOptions): Promise<OtaFuzzResult
     // Quick polls and a short health window: more updates, so more cuts land in them.
     agent: { metricsHz: 1, ota: { pollIntervalMs: 250, healthWindowMs: 1_500 } },
   }).start();
-  try {
-    const run = new FuzzRun(fleet, options, robots);
-    await Promise.all(fleet.roster.map((robot) => run.fuzzRobot(robot)));
-    return run.result(Math.round(performance.now() - started));
-  } finally {
-    await fleet.stop();
-  }
+  const run = new FuzzRun(fleet, options, robots);
+  await Promise.all(fleet.roster.map((robot) => run.fuzzRobot(robot)));
+  const result = run.result(Math.round(performance.now() - started));
+  // A teardown that fails is reported with the result, not instead of it.
+  await fleet.stop().catch((error: unknown) => {
+    result.problems.push(`tearing the fleet down failed: ${(error as Error).message}`);
+  });
+  return result;
 }
 
 interface Update {
@@ -127,8 +128,22 @@ class FuzzRun {
     private readonly robots: number,
   ) {}
 
-  /** One robot's loop: updates, each cut 1-3 times, until the run's cuts are taken. */
+  /**
+   * One robot's loop. Whatever goes wrong in it becomes a problem in the summary rather than an
+   * exception, so a run always ends with its summary; once stopping, what fails is the stop.
+   */
   async fuzzRobot(robot: Robot): Promise<void> {
+    try {
+      await this.fuzzLoop(robot);
+    } catch (error) {
+      const message = (error as Error).message;
+      if (this.options.signal?.aborted) this.options.onProgress?.(`${robot.id}: stopped: ${message}`);
+      else this.problem(`${robot.id}: the fuzz could not go on: ${message}`);
+    }
+  }
+
+  /** Updates, each cut 1-3 times, until the run's cuts are taken. */
+  private async fuzzLoop(robot: Robot): Promise<void> {
     // Each robot draws from its own stream, so one robot's pace does not change another's draws.
     const rng = new SeededRandom(deriveSeed(this.options.seed, 'ota-fuzz', robot.id));
     const factory = await buildRobotVariant({ variant: 'good', version: FACTORY_VERSION });
