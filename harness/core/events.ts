@@ -13,6 +13,10 @@ export type FleetEvent =
   | { kind: 'robot-ready'; robot: string; rosbridge: string; ms: number }
   | { kind: 'robot-died'; robot: string; exit: string }
   | { kind: 'power-cut'; robot: string; injectedAt?: string }
+  | { kind: 'robot-frozen'; robot: string }
+  | { kind: 'robot-thawed'; robot: string }
+  | { kind: 'network-disconnected'; robot: string }
+  | { kind: 'network-reconnected'; robot: string }
   | { kind: 'power-on'; robot: string }
   | { kind: 'robot-shutdown'; robot: string }
   | { kind: 'ros-disconnected'; robot: string; url: string }

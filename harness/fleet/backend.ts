@@ -30,8 +30,10 @@ export interface RobotSoftwareSpec {
 
 /** How the outside world reaches a robot. */
 export interface RobotEndpoints {
-  /** rosbridge v2 WebSocket URL. */
+  /** rosbridge v2 WebSocket URL, as the harness reaches it directly (no fault on the way). */
   rosbridge: string;
+  /** `host:port` of rosbridge as the fault layer reaches it: the upstream of the robot's proxy. */
+  upstream: string;
 }
 
 /** How a robot host process ended. */
@@ -67,12 +69,20 @@ export interface StartedRobotHost {
   readonly diskPath: string;
   /** The last lines of the robot's console log. */
   logTail(lines?: number): string[];
+  /** Freezes every process of the robot where it stands (a hung robot); `thaw()` lets it go on. */
+  freeze(): Promise<void>;
+  thaw(): Promise<void>;
+  /** Takes the robot off its network and puts it back (docker only: a pulled cable). */
+  disconnect?(): Promise<void>;
+  reconnect?(): Promise<void>;
 }
 
 /** The fleet cloud as the harness controls it. */
 export interface StartedCloudHost {
   /** The cloud's HTTP API, straight (robots reach it through their own proxies). */
   readonly httpUrl: string;
+  /** `host:port` of the HTTP API as the fault layer reaches it: the upstream of robots' cloud links. */
+  readonly upstream: string;
   /** The cloud's MQTT broker. */
   readonly mqttUrl: string;
   readonly logPath: string;
@@ -85,9 +95,26 @@ export interface StartedCloudHost {
   logTail(lines?: number): string[];
 }
 
-/** Starts robot hosts and the fleet cloud. One interface for embedded processes and, later, containers. */
+/**
+ * Where a backend's fault layer runs, when it brings its own: a Toxiproxy API, where each robot
+ * link's proxy listens, and how the harness and the robots reach a proxy from where they are.
+ */
+export interface FaultLayerPlacement {
+  /** The Toxiproxy API, as the harness reaches it. */
+  readonly url: string;
+  /** `host:port` a new proxy for this link listens on, in the fault layer's own terms. */
+  listenFor(spec: RobotSpec, link: string): string;
+  /** `host:port` at which the harness reaches the proxy that listens on `listen`. */
+  harnessAddress(listen: string): string;
+  /** `host:port` at which robots' software reaches it. */
+  robotAddress(listen: string): string;
+}
+
+/** Starts robot hosts and the fleet cloud: embedded processes or containers. */
 export interface StartedRobotBackend {
   readonly name: string;
+  /** The backend's own fault layer; undefined: the fleet starts one on this machine. */
+  readonly faultLayer?: FaultLayerPlacement;
   startRobot(spec: RobotSpec): Promise<StartedRobotHost>;
   startCloud(): Promise<StartedCloudHost>;
   stop(): Promise<void>;

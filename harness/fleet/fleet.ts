@@ -10,6 +10,7 @@ import { describeExit } from './backend.ts';
 import type { AgentSettings } from '../../fixtures/edge-agent/index.ts';
 import { StartedFleetCloud } from '../telemetry/cloud.ts';
 import { EmbeddedBackend } from './embedded/backend.ts';
+import { DockerBackend } from './docker/backend.ts';
 import { FleetNetwork, TOXIPROXY_URL_ENV, type StartedFleetNetwork } from '../net/network.ts';
 import type { CustomProfileConfig } from '../net/profiles.ts';
 import {
@@ -51,6 +52,8 @@ export interface FleetOptions {
   agent?: AgentSettings;
   /** What the robots boot, and how their bootloader and watchdog behave. */
   software?: FleetSoftwareOptions;
+  /** Docker backend: a robot image of the user's (the Gazebo robot) instead of the reference one. */
+  robotImage?: string;
 }
 
 /** The robots' software and boot settings; every field has a default. */
@@ -99,9 +102,23 @@ async function resolveSoftware(options: FleetSoftwareOptions = {}): Promise<Robo
   return { factoryArtifact: factory.path, bootlimit, bootDeadlineMs };
 }
 
-/** `ws://127.0.0.1:PORT` → `127.0.0.1:PORT`, the form a proxy's upstream takes. */
-function hostPort(url: string): string {
-  return new URL(url).host;
+/** What it takes to start a fleet's backend. */
+interface BackendStart {
+  runDir: string;
+  robots: number;
+  seed: number;
+  bootTimeoutMs: number;
+  telemetry: boolean;
+  robotImage: string | undefined;
+}
+
+/** Starts the named backend: embedded processes, or containers. */
+async function startBackend(name: BackendName, options: BackendStart): Promise<StartedRobotBackend> {
+  if (name === 'docker') return new DockerBackend(options).start();
+  if (options.robotImage) {
+    throw new ConfigError('robotImage', `needs the docker backend (this fleet runs on ${name})`);
+  }
+  return new EmbeddedBackend(options).start();
 }
 
 /** Robot ids are zero-padded to the fleet's width: r01..r50, r001..r100. */
@@ -140,20 +157,34 @@ export class Fleet {
     let network: StartedFleetNetwork | undefined;
     let cloudHost: StartedCloudHost | undefined;
     try {
+      const software = await resolveSoftware(options.software);
+      const agentSettings = agentSettingsFor(options.agent);
+      backend = await startBackend(backendName, {
+        runDir: runDir.path,
+        robots: options.robots,
+        seed: deriveSeed(options.seed, 'toxiproxy'),
+        bootTimeoutMs: readyTimeoutMs,
+        telemetry,
+        robotImage: options.robotImage,
+      });
+      // A backend with its own fault layer (docker: a container on the run's network) says
+      // where each link's proxy listens and how each side reaches it.
+      const placement = backend.faultLayer;
+      const toxiproxyUrl = options.toxiproxyUrl ?? (process.env[TOXIPROXY_URL_ENV] || undefined);
+      if (placement && toxiproxyUrl) {
+        throw new ConfigError(
+          options.toxiproxyUrl ? 'toxiproxyUrl' : TOXIPROXY_URL_ENV,
+          `the ${backendName} backend runs its own fault layer on the run's network; a Toxiproxy at ${toxiproxyUrl} cannot reach its robots (unset it)`,
+        );
+      }
       network = await new FleetNetwork({
         seed: options.seed,
-        toxiproxyUrl: options.toxiproxyUrl ?? (process.env[TOXIPROXY_URL_ENV] || undefined),
+        toxiproxyUrl: placement?.url ?? toxiproxyUrl,
+        ownedByRun: placement !== undefined,
         profiles: options.profiles,
         events,
       }).start();
       const net = network;
-      const software = await resolveSoftware(options.software);
-      const agentSettings = agentSettingsFor(options.agent);
-      backend = await new EmbeddedBackend({
-        runDir: runDir.path,
-        bootTimeoutMs: readyTimeoutMs,
-        telemetry,
-      }).start();
       if (telemetry) {
         cloudHost = await backend.startCloud();
         events.emit({ kind: 'cloud-ready', url: cloudHost.httpUrl, mqtt: cloudHost.mqttUrl });
@@ -179,17 +210,28 @@ export class Fleet {
           events.emit({ kind: 'robot-booting', robot: spec.id });
           if (cloud) {
             // The agent reaches the cloud over the robot's radio: its own proxy, so faults hit it too.
-            const cloudLink = await net.addLink(spec.id, 'cloud', hostPort(cloud.httpUrl));
-            spec.agent = { cloudUrl: `http://${cloudLink.listen}`, settings: agentSettings };
+            const cloudLink = await net.addLink(
+              spec.id,
+              'cloud',
+              cloud.upstream,
+              placement?.listenFor(spec, 'cloud'),
+            );
+            const reach = placement ? placement.robotAddress(cloudLink.listen) : cloudLink.listen;
+            spec.agent = { cloudUrl: `http://${reach}`, settings: agentSettings };
           }
           const host = await started.startRobot(spec);
           hosts.push(host);
           // The harness talks to the robot through its own proxy, so any fault can hit any robot.
-          const link = await net.addLink(spec.id, 'rosbridge', hostPort(host.endpoints.rosbridge));
+          const link = await net.addLink(
+            spec.id,
+            'rosbridge',
+            host.endpoints.upstream,
+            placement?.listenFor(spec, 'rosbridge'),
+          );
           const robot = await Robot.attach(spec, host, {
             events,
             readyTimeoutMs,
-            rosbridge: `ws://${link.listen}`,
+            rosbridge: `ws://${placement ? placement.harnessAddress(link.listen) : link.listen}`,
           });
           robots.push(robot);
           events.emit({

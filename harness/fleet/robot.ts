@@ -224,6 +224,38 @@ export class Robot {
     await this.waitUntilReady(options.readyTimeoutMs ?? 20_000);
   }
 
+  /** Freezes the robot where it stands: every process stops, nothing answers (a hung computer). */
+  async freeze(): Promise<void> {
+    this.events?.emit({ kind: 'robot-frozen', robot: this.id });
+    await this.host.freeze();
+  }
+
+  /** Lets a frozen robot run on from where it stopped. */
+  async thaw(): Promise<void> {
+    await this.host.thaw();
+    this.events?.emit({ kind: 'robot-thawed', robot: this.id });
+  }
+
+  /**
+   * Takes the robot off the network entirely (a pulled cable, not a fault the proxies play):
+   * docker backend only, where the robot is a container on the run's network.
+   */
+  async disconnectNetwork(): Promise<void> {
+    if (!this.host.disconnect) {
+      throw new ConfigError('backend', `robot ${this.id}: a network disconnect needs the docker backend`);
+    }
+    this.events?.emit({ kind: 'network-disconnected', robot: this.id });
+    await this.host.disconnect();
+  }
+
+  async reconnectNetwork(): Promise<void> {
+    if (!this.host.reconnect) {
+      throw new ConfigError('backend', `robot ${this.id}: a network disconnect needs the docker backend`);
+    }
+    await this.host.reconnect();
+    this.events?.emit({ kind: 'network-reconnected', robot: this.id });
+  }
+
   /** An orderly shutdown followed by power-on. */
   async reboot(options: { readyTimeoutMs?: number } = {}): Promise<void> {
     this.events?.emit({ kind: 'robot-shutdown', robot: this.id });

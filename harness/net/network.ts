@@ -36,6 +36,11 @@ export interface FleetNetworkOptions {
   seed: number;
   /** A Toxiproxy API to use (a real toxiproxy-server); default: start the embedded one. */
   toxiproxyUrl?: string;
+  /**
+   * The API at `toxiproxyUrl` belongs to this run (the docker fleet's fault-layer container),
+   * so its proxies go with it and need no removal.
+   */
+  ownedByRun?: boolean;
   /** Custom link profiles, by name. */
   profiles?: Readonly<Record<string, CustomProfileConfig>>;
   events?: EventBus;
@@ -69,7 +74,9 @@ export class FleetNetwork {
       );
     }
     log('fault layer at %s (%s)', url, server ? 'embedded' : 'external');
-    return new StartedFleetNetwork(client, url, server, profiles, seed, this.options.events);
+    return new StartedFleetNetwork(client, url, server, profiles, seed, this.options.events, {
+      removeProxies: !server && !this.options.ownedByRun,
+    });
   }
 }
 
@@ -91,6 +98,7 @@ export class StartedFleetNetwork {
     readonly profiles: ProfileRegistry,
     private readonly seed: number,
     private readonly events: EventBus | undefined,
+    private readonly teardown: { removeProxies: boolean } = { removeProxies: !server },
   ) {}
 
   /** True when the fault layer is the embedded server, false for a real Toxiproxy. */
@@ -102,7 +110,7 @@ export class StartedFleetNetwork {
    * Puts a robot's link behind a new proxy listening on a free loopback port; `upstream` is the
    * `host:port` the robot serves it on. Clients connect to the returned link's `listen`.
    */
-  async addLink(robot: string, name: string, upstream: string): Promise<RobotLink> {
+  async addLink(robot: string, name: string, upstream: string, listen = '127.0.0.1:0'): Promise<RobotLink> {
     const proxyName = `${robot}-${name}`;
     let proxy: Proxy;
     // One at a time: a fleet of 100 booting at once would open 100 API connections in a burst,
@@ -114,7 +122,7 @@ export class StartedFleetNetwork {
     try {
       proxy = await this.client.createProxy({
         name: proxyName,
-        listen: '127.0.0.1:0',
+        listen,
         upstream,
         enabled: true,
       });
@@ -218,8 +226,8 @@ export class StartedFleetNetwork {
     this.stopped = true;
     for (const link of this.links.values()) link.dispose();
     await runAll([
-      // A real Toxiproxy outlives the run: leave it as found. The embedded one just goes.
-      ...(this.server
+      // A real Toxiproxy outlives the run: leave it as found. The run's own just goes.
+      ...(!this.teardown.removeProxies
         ? []
         : [...this.links.keys()].map((name) => async () => (await this.client.get(name)).remove())),
       () => this.server?.stop(),

@@ -77,6 +77,10 @@ export class EmbeddedCloudHost implements StartedCloudHost {
     return `http://${this.host}:${this.ports.http}`;
   }
 
+  get upstream(): string {
+    return `${this.host}:${this.ports.http}`;
+  }
+
   get mqttUrl(): string {
     return `mqtt://${this.host}:${this.ports.mqtt}`;
   }

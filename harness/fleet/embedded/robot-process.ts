@@ -1,12 +1,11 @@
-import { readFileSync, rmSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import createDebug from 'debug';
-import { POWER_CUT_MARKER } from '../../../fixtures/edge-agent/ota/faults.ts';
 import { RobotUnreachableError } from '../../core/errors.ts';
 import type { RobotEndpoints, RobotExit, RobotSpec, StartedRobotHost } from '../backend.ts';
 import { describeExit } from '../backend.ts';
-import { ServiceProcess, withLogTail } from './service-process.ts';
+import { takeInjectedPowerCut } from '../injected-cut.ts';
+import { killGroup, ServiceProcess, withLogTail } from './service-process.ts';
 
 /** What every embedded robot host shares. */
 export interface EmbeddedHostContext {
@@ -66,7 +65,7 @@ export class EmbeddedRobotHost implements StartedRobotHost {
         new RobotUnreachableError(this.id, withLogTail(`robot host ${message}`, this.id, tail)),
     });
     this.process.onUnexpectedExit((exit) => {
-      const where = exit.signal === 'SIGKILL' ? this.takeInjectedCut() : undefined;
+      const where = exit.signal === 'SIGKILL' ? takeInjectedPowerCut(this.diskDir) : undefined;
       if (where !== undefined) {
         this.process.note(`injected power cut at ${where}`);
         this.log('injected power cut at %s', where);
@@ -76,18 +75,6 @@ export class EmbeddedRobotHost implements StartedRobotHost {
       this.log('died: %s', describeExit(exit));
       for (const listener of this.deathListeners) listener(exit);
     });
-  }
-
-  /** The marker an injected power cut leaves, read and removed; undefined when there is none. */
-  private takeInjectedCut(): string | undefined {
-    const marker = join(this.diskDir, POWER_CUT_MARKER);
-    try {
-      const where = readFileSync(marker, 'utf8').trim();
-      rmSync(marker, { force: true });
-      return where || 'an unnamed point';
-    } catch {
-      return undefined;
-    }
   }
 
   /** Creates the robot's disk and powers it on. */
@@ -112,7 +99,10 @@ export class EmbeddedRobotHost implements StartedRobotHost {
   }
 
   get endpoints(): RobotEndpoints {
-    return { rosbridge: `ws://${this.context.host}:${this.port}` };
+    return {
+      rosbridge: `ws://${this.context.host}:${this.port}`,
+      upstream: `${this.context.host}:${this.port}`,
+    };
   }
 
   /** The robot's disk as a power-cut survivor sees it. */
@@ -183,5 +173,18 @@ export class EmbeddedRobotHost implements StartedRobotHost {
 
   logTail(lines = 20): string[] {
     return this.process.logTail(lines);
+  }
+
+  /** SIGSTOP of the robot's whole process group: every process stops where it is. */
+  freeze(): Promise<void> {
+    killGroup(this.process.pid, 'SIGSTOP');
+    this.process.note('frozen');
+    return Promise.resolve();
+  }
+
+  thaw(): Promise<void> {
+    killGroup(this.process.pid, 'SIGCONT');
+    this.process.note('thawed');
+    return Promise.resolve();
   }
 }

@@ -1,0 +1,119 @@
+import { join } from 'node:path';
+import type Dockerode from 'dockerode';
+import { ConfigError } from '../../core/errors.ts';
+import type { FaultLayerPlacement, RobotSpec } from '../backend.ts';
+import { withLogTail } from '../embedded/service-process.ts';
+import { freeLoopbackPorts } from './ports.ts';
+import { FleetContainer, ServiceContainer } from './service-container.ts';
+
+/** The fault layer's name on the run's network. */
+export const TOXIPROXY_HOST = 'toxiproxy';
+const API_PORT = 8474;
+/**
+ * Where each link's proxy listens inside the fault layer's container: robot index + base. The
+ * rosbridge links are published to the host (the harness drives robots through them); the cloud
+ * links are reached only by robots, on the run's network.
+ */
+const LINK_PORT_BASE: Record<string, number> = { rosbridge: 10_000, cloud: 20_000 };
+
+interface ToxiproxyReadyLine {
+  event: 'toxiproxy';
+  url: string;
+}
+
+/** What the fault layer's container needs. */
+export interface FaultLayerContext {
+  docker: Dockerode;
+  image: string;
+  network: string;
+  labels: Record<string, string>;
+  /** Folder for its console log. */
+  dir: string;
+  /** How many robots: one published port per robot link the harness uses. */
+  robots: number;
+  seed: number;
+  bootTimeoutMs: number;
+}
+
+/**
+ * The docker fleet's fault layer: fleetdrill's Toxiproxy-compatible server in a container on the
+ * run's network, so every robot link crosses it as a robot's radio traffic would: robots reach
+ * the cloud through it, and the harness reaches robots through it.
+ */
+export class DockerFaultLayer implements FaultLayerPlacement {
+  private constructor(
+    private readonly service: ServiceContainer<ToxiproxyReadyLine>,
+    private readonly apiPort: number,
+    /** Container port → loopback host port, for the published links. */
+    private readonly published: ReadonlyMap<number, number>,
+  ) {}
+
+  static async start(context: FaultLayerContext): Promise<DockerFaultLayer> {
+    const ports = await freeLoopbackPorts(1 + context.robots);
+    const apiPort = ports[0]!;
+    const published = new Map<number, number>();
+    const container = new FleetContainer(context.image)
+      .withName(`${context.network}-toxiproxy`)
+      .withNetworkMode(context.network)
+      .withNetworkAliases(TOXIPROXY_HOST)
+      .withLabels(context.labels)
+      .withCommand(['--host=0.0.0.0', `--port=${API_PORT}`, `--seed=${context.seed}`, '--json'])
+      .publishOnLoopback(API_PORT, apiPort);
+    for (let index = 0; index < context.robots; index++) {
+      const port = LINK_PORT_BASE.rosbridge! + index;
+      published.set(port, ports[1 + index]!);
+      container.publishOnLoopback(port, ports[1 + index]!);
+    }
+    const service = new ServiceContainer<ToxiproxyReadyLine>({
+      docker: context.docker,
+      container,
+      logPath: join(context.dir, 'toxiproxy.log'),
+      bootTimeoutMs: context.bootTimeoutMs,
+      readyText: (line) => (line.startsWith('{"event":"toxiproxy"') ? line : undefined),
+      validateReady: (line) => line as ToxiproxyReadyLine,
+      startError: (message, tail) =>
+        new ConfigError('toxiproxy', withLogTail(`fault layer container ${message}`, 'toxiproxy', tail)),
+    });
+    const layer = new DockerFaultLayer(service, apiPort, published);
+    try {
+      await service.start();
+    } catch (error) {
+      await layer.stop().catch(() => {});
+      throw error;
+    }
+    return layer;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.apiPort}`;
+  }
+
+  listenFor(spec: RobotSpec, link: string): string {
+    const base = LINK_PORT_BASE[link];
+    if (base === undefined) {
+      throw new ConfigError('link', `the docker fault layer has no place for link '${link}' (${spec.id})`);
+    }
+    return `0.0.0.0:${base + spec.index}`;
+  }
+
+  harnessAddress(listen: string): string {
+    const port = portOf(listen);
+    const hostPort = this.published.get(port);
+    if (hostPort === undefined) {
+      throw new ConfigError('link', `proxy port ${port} is not published to the harness`);
+    }
+    return `127.0.0.1:${hostPort}`;
+  }
+
+  robotAddress(listen: string): string {
+    return `${TOXIPROXY_HOST}:${portOf(listen)}`;
+  }
+
+  async stop(): Promise<void> {
+    await this.service.remove();
+  }
+}
+
+function portOf(listen: string): number {
+  return Number(listen.slice(listen.lastIndexOf(':') + 1));
+}
