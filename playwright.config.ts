@@ -45,6 +45,7 @@ export default defineConfig<object, FleetWorkerOptions>({
     world: config.fleet.world,
     rtf: config.fleet.rtf,
     backend: config.fleet.backend,
+    robotImage: config.fleet.robotImage ?? '',
     telemetry: config.fleet.telemetry,
   },
   projects: [
@@ -57,6 +58,11 @@ export default defineConfig<object, FleetWorkerOptions>({
     // The OTA drills (A/B slots, the OTA client, deployments): part of `npm test` too.
     { name: 'ota', testDir: 'scenarios', grep: /@ota(?![\w-])/, grepInvert: /@smoke|@telemetry/ },
     // Every drill on the embedded fleet: `fleetdrill run` and the nightly suite select with tags.
-    { name: 'embedded', testDir: 'scenarios' },
+    { name: 'embedded', testDir: 'scenarios', use: { backend: 'embedded' } },
+    // On containers (Docker): the @smoke drills and those tagged @docker, a subset of the
+    // telemetry and OTA drills. Part of CI, which installs and starts a Docker engine.
+    { name: 'docker', testDir: 'scenarios', grep: /@smoke|@docker/, use: { backend: 'docker' } },
+    // Every drill on containers: `fleetdrill run --backend docker`.
+    { name: 'docker-all', testDir: 'scenarios', use: { backend: 'docker' } },
   ],
 });

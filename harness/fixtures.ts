@@ -18,6 +18,8 @@ export interface FleetWorkerOptions {
   /** Simulation real-time factor. */
   rtf: number;
   backend: BackendName;
+  /** Docker backend: a robot image of the user's instead of the reference robot's; '' for none. */
+  robotImage: string;
   /** Edge agents on the robots and a fleet cloud (default on). */
   telemetry: boolean;
   /** Settings of every robot's edge agent; a file that sets them gets a fleet of its own. */
@@ -49,6 +51,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
   world: [DEFAULT_CONFIG.fleet.world, { option: true, scope: 'worker' }],
   rtf: [DEFAULT_CONFIG.fleet.rtf, { option: true, scope: 'worker' }],
   backend: [DEFAULT_CONFIG.fleet.backend, { option: true, scope: 'worker' }],
+  robotImage: ['', { option: true, scope: 'worker' }],
   telemetry: [DEFAULT_CONFIG.fleet.telemetry, { option: true, scope: 'worker' }],
   agent: [{}, { option: true, scope: 'worker' }],
 
@@ -60,7 +63,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
   ],
 
   fleet: [
-    async ({ robots, seed, world, rtf, backend, telemetry, agent, events }, use) => {
+    async ({ robots, seed, world, rtf, backend, robotImage, telemetry, agent, events }, use) => {
       // Custom link profiles come from the config file; they are not a per-test knob.
       const { profiles } = loadConfig().net;
       const fleet = await new Fleet({
@@ -69,6 +72,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
         world,
         rtf,
         backend,
+        robotImage: robotImage || undefined,
         events,
         profiles,
         telemetry,

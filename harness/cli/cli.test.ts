@@ -35,7 +35,7 @@ test.describe('fleetdrill CLI: bad input', () => {
     [['up', '--robots', 'abc'], "--robots must be a whole number from 1 to 500, got 'abc'"],
     [['up', '--rtf', 'fast'], "--rtf must be a positive number, got 'fast'"],
     [['up', '--seed', 'x1'], "--seed must be an integer from 0 to 4294967295, got 'x1'"],
-    [['up', '--backend', 'k8s'], "--backend must be one of embedded, got 'k8s'"],
+    [['up', '--backend', 'k8s'], "--backend must be one of embedded, docker, got 'k8s'"],
     [['up', '--world', 'atlantis'], 'unknown world "atlantis"; available: corridor, empty, warehouse'],
     [['run', 'no-such-drill'], "scenario 'no-such-drill' is unknown; scenarios:"],
     [

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { DEFAULT_CONFIG } from '../core/config.ts';
+import { BACKENDS, DEFAULT_CONFIG, parseBackend } from '../core/config.ts';
 import { FleetdrillError } from '../core/errors.ts';
 import { generateReport } from './report.ts';
 import { listScenarios, runPlaywright, selectionArgs } from './scenarios.ts';
@@ -7,6 +7,7 @@ import { parseCount, parsePositive } from '../core/config.ts';
 import { parseSeed } from '../core/seed.ts';
 import { up, type UpFlags } from './up.ts';
 import { toxiproxy, type ToxiproxyFlags } from './toxiproxy.ts';
+import { images, type ImagesFlags } from './images.ts';
 import { otaBuild, otaFuzz, type OtaBuildFlags, type OtaFuzzFlags } from './ota.ts';
 import { ROBOT_VARIANTS } from '../ota/variants.ts';
 
@@ -17,6 +18,8 @@ interface RunFlags {
   rtf?: string;
   world?: string;
   project?: string;
+  backend?: string;
+  robotImage?: string;
 }
 
 /** Turns `run` flags into the environment playwright.config.ts reads. */
@@ -26,6 +29,8 @@ function runEnv(flags: RunFlags): NodeJS.ProcessEnv {
   if (flags.seed !== undefined) env.FLEETDRILL_SEED = String(parseSeed(flags.seed, '--seed'));
   if (flags.rtf !== undefined) env.FLEETDRILL_RTF = String(parsePositive(flags.rtf, '--rtf'));
   if (flags.world !== undefined) env.FLEETDRILL_WORLD = flags.world;
+  if (flags.backend !== undefined) env.FLEETDRILL_BACKEND = parseBackend(flags.backend);
+  if (flags.robotImage !== undefined) env.FLEETDRILL_ROBOT_IMAGE = flags.robotImage;
   return env;
 }
 
@@ -41,7 +46,8 @@ export function buildProgram(): Command {
     .option('--seed <seed>', 'the run seed (default: a fresh one, printed)')
     .option('--world <name|path>', 'world name in fixtures/worlds or a path', DEFAULT_CONFIG.fleet.world)
     .option('--rtf <x>', 'simulation real-time factor', String(DEFAULT_CONFIG.fleet.rtf))
-    .option('--backend <name>', 'where robots run', DEFAULT_CONFIG.fleet.backend)
+    .option('--backend <name>', `where robots run: ${BACKENDS.join(' or ')}`, DEFAULT_CONFIG.fleet.backend)
+    .option('--robot-image <image>', 'docker backend: run this robot image (a Gazebo robot) instead')
     .option('--no-telemetry', 'no edge agents and no fleet cloud: robots only')
     .option('--json', 'one JSON object per line on stdout')
     .action(async (flags: UpFlags) => {
@@ -58,6 +64,15 @@ export function buildProgram(): Command {
     .option('--json', 'one JSON object per line on stdout')
     .action(async (flags: ToxiproxyFlags) => {
       process.exitCode = await toxiproxy(flags);
+    });
+
+  program
+    .command('images')
+    .description("build the docker backend's images from the repository (only what changed)")
+    .option('--stage-only', 'lay out the build contexts (incl. the Gazebo robot) and print them')
+    .option('--json', 'one JSON object per line on stdout')
+    .action(async (flags: ImagesFlags) => {
+      process.exitCode = await images(flags);
     });
 
   const ota = program.command('ota').description('signed OTA artifacts for the update drills');
@@ -91,13 +106,16 @@ export function buildProgram(): Command {
     .option('--seed <seed>', 'replay a run with this seed')
     .option('--world <name|path>', 'world')
     .option('--rtf <x>', 'simulation real-time factor')
-    .addOption(new Option('--project <name>', 'Playwright project').default('embedded'))
+    .option('--backend <name>', `where robots run: ${BACKENDS.join(' or ')} (default embedded)`)
+    .option('--robot-image <image>', 'docker backend: run this robot image (a Gazebo robot) instead')
+    .addOption(new Option('--project <name>', 'Playwright project (default: embedded, docker-all on docker)'))
     .allowExcessArguments(true)
-    .action(async (selectors: string[], flags: RunFlags & { project: string }, command: Command) => {
+    .action(async (selectors: string[], flags: RunFlags, command: Command) => {
       const passThrough = command.args.slice(selectors.length);
       const env = runEnv(flags);
+      const project = flags.project ?? (env.FLEETDRILL_BACKEND === 'docker' ? 'docker-all' : 'embedded');
       process.exitCode = await runPlaywright(
-        [`--project=${flags.project}`, ...selectionArgs(selectors), ...passThrough],
+        [`--project=${project}`, ...selectionArgs(selectors), ...passThrough],
         env,
       );
     });

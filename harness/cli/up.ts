@@ -1,5 +1,5 @@
 import Table from 'cli-table3';
-import { BACKENDS, type BackendName, loadConfig, parseCount, parsePositive } from '../core/config.ts';
+import { loadConfig, parseBackend, parseCount, parsePositive } from '../core/config.ts';
 import { ConfigError } from '../core/errors.ts';
 import { EventBus } from '../core/events.ts';
 import { parseSeed, runSeed } from '../core/seed.ts';
@@ -13,6 +13,7 @@ export interface UpFlags {
   world: string;
   rtf: string;
   backend: string;
+  robotImage?: string;
   /** Commander's `--no-telemetry` sets this false. */
   telemetry?: boolean;
   json?: boolean;
@@ -23,15 +24,18 @@ export function parseUpFlags(flags: UpFlags) {
   const robots = parseCount(flags.robots, '--robots');
   const seed = flags.seed === undefined ? runSeed() : parseSeed(flags.seed, '--seed');
   const rtf = parsePositive(flags.rtf, '--rtf');
-  if (!(BACKENDS as readonly string[]).includes(flags.backend)) {
-    throw new ConfigError('--backend', `must be one of ${BACKENDS.join(', ')}, got '${flags.backend}'`);
+  const backend = parseBackend(flags.backend);
+  const robotImage = flags.robotImage ?? loadConfig().fleet.robotImage;
+  if (robotImage !== undefined && backend !== 'docker') {
+    throw new ConfigError('--robot-image', `needs --backend docker (got --backend ${backend})`);
   }
   const world = resolveWorld(flags.world);
   return {
     robots,
     seed,
     rtf,
-    backend: flags.backend as BackendName,
+    backend,
+    robotImage,
     world: world.path,
     json: Boolean(flags.json),
     telemetry: flags.telemetry ?? loadConfig().fleet.telemetry,
@@ -86,7 +90,12 @@ export async function up(flags: UpFlags): Promise<number> {
     print({ event: 'toxiproxy', url: fleet.network.url, embedded: fleet.network.embedded });
     if (fleet.telemetry)
       print({ event: 'cloud', http: fleet.cloud.url, mqtt: fleet.cloud.mqttUrl, log: fleet.cloud.logPath });
-    print({ event: 'ready', robots: fleet.roster.length, ms: fleet.info.readyMs });
+    print({
+      event: 'ready',
+      robots: fleet.roster.length,
+      backend: fleet.backendName,
+      ms: fleet.info.readyMs,
+    });
   } else {
     const table = new Table({ head: ['robot', 'rosbridge (proxied)', 'direct', 'seed', 'log'] });
     for (const robot of fleet.roster)

@@ -5,7 +5,7 @@ import { ConfigError } from './errors.ts';
 import { SEED_ENV, parseSeed } from './seed.ts';
 
 /** Backends a fleet can run on. */
-export const BACKENDS = ['embedded'] as const;
+export const BACKENDS = ['embedded', 'docker'] as const;
 export type BackendName = (typeof BACKENDS)[number];
 
 /** The most robots one fleet may have: a guard against typos such as `--robots 10000`. */
@@ -26,6 +26,8 @@ export interface FleetdrillConfig {
     readyTimeoutMs: number;
     /** Run an edge agent on every robot and a fleet cloud beside the fleet. */
     telemetry: boolean;
+    /** Docker backend: the robot image to run instead of the reference robot's (a Gazebo robot). */
+    robotImage?: string;
   };
   /** The fault layer. */
   net: {
@@ -75,6 +77,7 @@ const schema = z
         backend: z.enum(BACKENDS),
         readyTimeoutMs: z.number().int().positive(),
         telemetry: z.boolean(),
+        robotImage: z.string().min(1).optional(),
       })
       .strict(),
     net: z
@@ -102,7 +105,16 @@ export const CONFIG_ENV = {
   FLEETDRILL_RTF: 'fleet.rtf',
   FLEETDRILL_BACKEND: 'fleet.backend',
   FLEETDRILL_TELEMETRY: 'fleet.telemetry',
+  FLEETDRILL_ROBOT_IMAGE: 'fleet.robotImage',
 } as const;
+
+/** Checks a backend name from user input, naming the flag. */
+export function parseBackend(value: string, field = '--backend'): BackendName {
+  if (!(BACKENDS as readonly string[]).includes(value)) {
+    throw new ConfigError(field, `must be one of ${BACKENDS.join(', ')}, got '${value}'`);
+  }
+  return value as BackendName;
+}
 
 /** Parses an on/off switch from the environment. */
 export function parseSwitch(value: string, field: string): boolean {
