@@ -1,70 +1,12 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { expect, test } from '@playwright/test';
-import { PLAYWRIGHT_CLI } from '../cli/scenarios.ts';
 import { REPO_ROOT } from '../fleet/embedded/bundle.ts';
 import { listeningPorts, processesWithEnv, runDirsIn, settle } from './leftovers.ts';
-
-const CONFIG = join(REPO_ROOT, 'harness/testing/hygiene/playwright.config.ts');
-
-interface NestedRun {
-  exitCode: number | null;
-  output: string;
-  ports: number[];
-  tag: string;
-  tmp: string;
-}
-
-/**
- * Runs the hygiene drill in a nested Playwright run with its own TMPDIR and an environment tag,
- * optionally interrupting it once the drill is under way.
- */
-async function nestedRun(
-  mode: string,
-  interrupt?: { signal: NodeJS.Signals; target: 'group' | 'runner' },
-): Promise<NestedRun> {
-  const tmp = mkdtempSync(join(tmpdir(), 'hygiene-'));
-  const marker = join(tmp, 'marker.json');
-  const tag = randomUUID();
-  const child = spawn(process.execPath, [PLAYWRIGHT_CLI, 'test', '--config', CONFIG], {
-    cwd: REPO_ROOT,
-    // Its own process group, like a terminal's foreground job, so Ctrl-C can be sent to all of it.
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      TMPDIR: tmp,
-      HYGIENE_MODE: mode,
-      HYGIENE_MARKER: marker,
-      HYGIENE_OUT: join(tmp, 'out'),
-      HYGIENE_TIMEOUT_MS: mode === 'timeout' ? '8000' : '60000',
-      FLEETDRILL_HYGIENE_TAG: tag,
-      FLEETDRILL_SEED: '7',
-    },
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  if (interrupt) {
-    const deadline = Date.now() + 60_000;
-    while (!existsSync(marker) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    expect(existsSync(marker), `the drill never got under way:\n${output}`).toBe(true);
-    await new Promise((r) => setTimeout(r, 300));
-    process.kill(
-      interrupt.target === 'group' ? -(child.pid as number) : (child.pid as number),
-      interrupt.signal,
-    );
-  }
-  const exitCode = await exited;
-  const ports = existsSync(marker)
-    ? (JSON.parse(readFileSync(marker, 'utf8')) as { ports: number[] }).ports
-    : [];
-  return { exitCode, output, ports, tag, tmp };
-}
+import { nestedRun, type NestedRun } from './nested-run.ts';
 
 async function expectNothingLeft(run: NestedRun): Promise<void> {
   expect(run.ports.length, `the drill did not report its robots:\n${run.output}`).toBe(2);
@@ -132,7 +74,7 @@ test.describe('hygiene: nothing outlives a run', () => {
   test('after Ctrl-C in the middle of `fleetdrill ota fuzz`: it finishes what is under way and leaves nothing', async () => {
     const tmp = mkdtempSync(join(tmpdir(), 'hygiene-'));
     const tag = randomUUID();
-    run = { exitCode: null, output: '', ports: [], tag, tmp };
+    run = { exitCode: null, output: "", ports: [], tag, tmp, workerPid: undefined };
     const child = spawn(
       process.execPath,
       [join(REPO_ROOT, 'bin/fleetdrill.js'), 'ota', 'fuzz', '--cuts', '1000', '--seed', '7', '--json'],

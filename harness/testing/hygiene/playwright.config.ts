@@ -8,5 +8,6 @@ export default defineConfig({
   timeout: Number(process.env.HYGIENE_TIMEOUT_MS ?? 30_000),
   reporter: [['line']],
   workers: 1,
-  use: { robots: 2 } as object,
+  // HYGIENE_BACKEND=docker runs the same drill on containers (harness/fleet/docker/hygiene.test.ts).
+  use: { robots: 2, backend: process.env.HYGIENE_BACKEND ?? 'embedded' } as object,
 });
