@@ -5,7 +5,7 @@ import { checkTelemetry, expect, test, type RecordedEvent } from '../harness/ind
 // 4 Hz wall are one per sim second at rtf 4, fine enough to measure how long the outage was.
 test.use({ world: 'corridor', robots: 1, rtf: 4, agent: { metricsHz: 4 } });
 
-test.describe('telemetry across a dead zone', { tag: ['@telemetry', '@nightly'] }, () => {
+test.describe('telemetry across a dead zone', { tag: ['@telemetry', '@nightly', '@docker'] }, () => {
   test('a robot crossing 60 s of dead zone loses nothing and duplicates nothing', async ({
     fleet,
     events,

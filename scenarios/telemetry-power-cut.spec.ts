@@ -2,7 +2,8 @@ import { checkTelemetry, expect, test } from '../harness/index.ts';
 
 test.use({ robots: 2 });
 
-test.describe('telemetry across power cuts', { tag: ['@telemetry', '@nightly'] }, () => {
+// Tagged @docker too: on containers the power cut is a kill of the robot's container.
+test.describe('telemetry across power cuts', { tag: ['@telemetry', '@nightly', '@docker'] }, () => {
   test('a power cut in the middle of a blackbox upload: resumed after power-on, stored once', async ({
     fleet,
   }) => {
