@@ -10,6 +10,7 @@ import { REPO_ROOT } from '../harness/fleet/embedded/bundle.ts';
 import { measureAgentUsage, type AgentUsage } from './agent-resources.ts';
 import { fleetUp, holds, measureLoad, median, type LoadPoint } from './fleet.ts';
 import { deadZoneApplyLagMs } from './dead-zone.ts';
+import { dockerFleetUp, dockerPowerCycleMs, prepareDockerImages } from './docker.ts';
 import { measureFaultLayer, type FaultLayerResult } from './fault-layer.ts';
 import { otaThroughput } from './ota.ts';
 import { rosbridgeMessagesPerSecond } from './rosbridge.ts';
@@ -85,6 +86,17 @@ const up = async (robots: number, seed: number, telemetry?: boolean): Promise<Me
 await repeat('fleet_up_ms_10', 'ms', '<= 5000 for 50 robots', (run) => up(10, SEED + run));
 await repeat('fleet_up_ms_50', 'ms', '<= 5000', (run) => up(50, SEED + run));
 await repeat('fleet_up_ms_50_no_telemetry', 'ms', '<= 5000', (run) => up(50, SEED + run, false));
+
+// Containers: the images are built (or found) first, outside the timing.
+if (wanted('docker_fleet_up_ms_10') || wanted('docker_power_cycle_ms')) await prepareDockerImages();
+await repeat('docker_fleet_up_ms_10', 'ms', '<= 15000', async (run) => {
+  const result = await dockerFleetUp(10, SEED + run);
+  return { value: result.readyMs, note: `every agent answering at ${result.agentsMs} ms` };
+});
+await repeat('docker_power_cycle_ms', 'ms', undefined, async (run) => {
+  const cycles = await dockerPowerCycleMs(SEED + run);
+  return { value: median(cycles), note: `kill to ready, cycles ${cycles.join(', ')} ms` };
+});
 
 await repeat('ingest_samples_per_s', 'records/s', '>= 20000', () => ingestSamplesPerSecond());
 
