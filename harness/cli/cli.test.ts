@@ -36,6 +36,7 @@ test.describe('fleetdrill CLI: bad input', () => {
     [['up', '--rtf', 'fast'], "--rtf must be a positive number, got 'fast'"],
     [['up', '--seed', 'x1'], "--seed must be an integer from 0 to 4294967295, got 'x1'"],
     [['up', '--backend', 'k8s'], "--backend must be one of embedded, docker, got 'k8s'"],
+    [['run', '--backend', 'k8s'], "--backend must be one of embedded, docker, got 'k8s'"],
     [['up', '--world', 'atlantis'], 'unknown world "atlantis"; available: corridor, empty, warehouse'],
     [['run', 'no-such-drill'], "scenario 'no-such-drill' is unknown; scenarios:"],
     [
@@ -54,6 +55,24 @@ test.describe('fleetdrill CLI: bad input', () => {
       expect(result.stderr.split('\n').filter(Boolean).length, 'one line, no stack trace').toBe(1);
     });
   }
+
+  test('up --backend docker without a Docker engine says what to do', async () => {
+    const result = await fleetdrill(['up', '--backend', 'docker', '--robots', '1'], {
+      DOCKER_HOST: 'unix:///nonexistent/docker.sock',
+    });
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toContain('no Docker engine answers at unix:///nonexistent/docker.sock');
+    expect(result.stderr).toContain('apt-get install -y docker.io');
+    // The seed line, then the error: no stack trace.
+    expect(result.stderr).not.toMatch(/^\s+at /m);
+    expect(result.stderr.trim().split('\n').at(-1)).toMatch(/^fleetdrill: backend docker: /);
+  });
+
+  test('--robot-image without the docker backend is refused', async () => {
+    const result = await fleetdrill(['up', '--robot-image', 'my/robot:1']);
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toContain('--robot-image needs --backend docker (got --backend embedded)');
+  });
 
   test('an invalid world file names the file and the field', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fleetdrill-cli-test-'));

@@ -74,7 +74,7 @@ test.describe('hygiene: nothing outlives a run', () => {
   test('after Ctrl-C in the middle of `fleetdrill ota fuzz`: it finishes what is under way and leaves nothing', async () => {
     const tmp = mkdtempSync(join(tmpdir(), 'hygiene-'));
     const tag = randomUUID();
-    run = { exitCode: null, output: "", ports: [], tag, tmp, workerPid: undefined };
+    run = { exitCode: null, output: '', ports: [], tag, tmp, workerPid: undefined };
     const child = spawn(
       process.execPath,
       [join(REPO_ROOT, 'bin/fleetdrill.js'), 'ota', 'fuzz', '--cuts', '1000', '--seed', '7', '--json'],

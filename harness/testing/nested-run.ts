@@ -68,4 +68,3 @@ export async function nestedRun(
     : undefined;
   return { exitCode, output, ports: reported?.ports ?? [], tag, tmp, workerPid: reported?.pid };
 }
-
