@@ -57,6 +57,9 @@ export default defineConfig<object, FleetWorkerOptions>({
     { name: 'telemetry', testDir: 'scenarios', grep: /@telemetry/, grepInvert: /@smoke/ },
     // The OTA drills (A/B slots, the OTA client, deployments): part of `npm test` too.
     { name: 'ota', testDir: 'scenarios', grep: /@ota(?![\w-])/, grepInvert: /@smoke|@telemetry/ },
+    // The hardware-in-the-loop stage (@hil): the perception model against its latency budget, on
+    // HIL_TARGET (default: ONNX Runtime here). Part of `npm test`; it needs no fleet.
+    { name: 'hil', testDir: 'scenarios', grep: /@hil/ },
     // Every drill on the embedded fleet: `fleetdrill run` and the nightly suite select with tags.
     { name: 'embedded', testDir: 'scenarios', use: { backend: 'embedded' } },
     // On containers (Docker): the @smoke drills and those tagged @docker, a subset of the

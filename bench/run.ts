@@ -10,6 +10,7 @@ import { REPO_ROOT } from '../harness/fleet/embedded/bundle.ts';
 import { measureAgentUsage, type AgentUsage } from './agent-resources.ts';
 import { fleetUp, holds, measureLoad, median, type LoadPoint } from './fleet.ts';
 import { deadZoneApplyLagMs } from './dead-zone.ts';
+import { hilOverhead } from './hil.ts';
 import { dockerFleetUp, dockerPowerCycleMs, prepareDockerImages } from './docker.ts';
 import { measureFaultLayer, type FaultLayerResult } from './fault-layer.ts';
 import { otaThroughput } from './ota.ts';
@@ -96,6 +97,14 @@ await repeat('docker_fleet_up_ms_10', 'ms', '<= 15000', async (run) => {
 await repeat('docker_power_cycle_ms', 'ms', undefined, async (run) => {
   const cycles = await dockerPowerCycleMs(SEED + run);
   return { value: median(cycles), note: `kill to ready, cycles ${cycles.join(', ')} ms` };
+});
+
+await repeat('hil_overhead_pct', '%', '< 1', async (run) => {
+  const result = await hilOverhead(SEED + run);
+  return {
+    value: Number(result.pct.toFixed(3)),
+    note: `${result.overheadPerQueryMs.toFixed(4)} ms per query beyond inference, p50 ${result.p50Ms.toFixed(2)} ms, ${result.queries} queries`,
+  };
 });
 
 await repeat('ingest_samples_per_s', 'records/s', '>= 20000', () => ingestSamplesPerSecond());

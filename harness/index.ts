@@ -87,3 +87,14 @@ export {
 } from './ota/index.ts';
 export type { AgentSettings, AgentStatus } from '../fixtures/edge-agent/index.ts';
 export type { RobotTelemetrySummary, Tier, TelemetryRecord } from '../fixtures/fleet-cloud/protocol.ts';
+export { attachHilEvidence } from './report/hil.ts';
+export {
+  evaluateBudget,
+  HIL_TARGET_ENV,
+  latencyHistogramSvg,
+  runHil,
+  summaryLine,
+  type HilBudget,
+  type HilResult,
+  type HilVerdict,
+} from './hil/index.ts';

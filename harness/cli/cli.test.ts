@@ -29,6 +29,29 @@ function fleetdrill(
   });
 }
 
+test('hil --json ends with the KPI line a gate reads, from real inference of the model', async () => {
+  const result = await fleetdrill(['hil', '--min-queries', '50', '--min-duration-ms', '500', '--json']);
+  expect(result.code, result.stderr).toBe(0);
+  const lines = result.stdout.trim().split('\n');
+  const kpis = JSON.parse(lines.at(-1)!) as Record<string, unknown>;
+  expect(Object.keys(kpis)).toEqual([
+    'stage',
+    'valid',
+    'queries',
+    'p50_ms',
+    'p90_ms',
+    'p99_ms',
+    'throughput_qps',
+  ]);
+  expect(kpis).toMatchObject({ stage: 'local', valid: true });
+  expect(kpis.queries as number).toBeGreaterThanOrEqual(50);
+  expect(kpis.p50_ms as number).toBeGreaterThan(0.5);
+  expect(kpis.p99_ms as number).toBeGreaterThanOrEqual(kpis.p90_ms as number);
+  const verdict = JSON.parse(lines.at(-2)!) as { event: string; passed: boolean; checks: unknown[] };
+  expect(verdict).toMatchObject({ event: 'verdict', passed: true });
+  expect(verdict.checks.length).toBeGreaterThan(0);
+});
+
 test.describe('fleetdrill CLI: bad input', () => {
   for (const [args, message] of [
     [['up', '--robots', '0'], "--robots must be a whole number from 1 to 500, got '0'"],
@@ -72,6 +95,15 @@ test.describe('fleetdrill CLI: bad input', () => {
     const result = await fleetdrill(['up', '--robot-image', 'my/robot:1']);
     expect(result.code, result.stderr).toBe(2);
     expect(result.stderr).toContain('--robot-image needs --backend docker (got --backend embedded)');
+  });
+
+  test('hil with a missing model or an unknown stage names what is wrong', async () => {
+    const missing = await fleetdrill(['hil', '--model', '/nonexistent/model.onnx', '--json']);
+    expect(missing.code, missing.stderr).toBe(2);
+    expect(missing.stderr.trim()).toBe('fleetdrill: model /nonexistent/model.onnx: no such file');
+    const stage = await fleetdrill(['hil', '--stage', 'ftp://jetson', '--json']);
+    expect(stage.code, stage.stderr).toBe(2);
+    expect(stage.stderr).toContain("stage 'ftp://jetson': must be 'local' or ssh://user@host[:port]");
   });
 
   test('an invalid world file names the file and the field', async () => {

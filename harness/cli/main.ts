@@ -8,6 +8,7 @@ import { parseSeed } from '../core/seed.ts';
 import { up, type UpFlags } from './up.ts';
 import { toxiproxy, type ToxiproxyFlags } from './toxiproxy.ts';
 import { images, type ImagesFlags } from './images.ts';
+import { hil, type HilFlags } from './hil.ts';
 import { otaBuild, otaFuzz, type OtaBuildFlags, type OtaFuzzFlags } from './ota.ts';
 import { ROBOT_VARIANTS } from '../ota/variants.ts';
 
@@ -73,6 +74,20 @@ export function buildProgram(): Command {
     .option('--json', 'one JSON object per line on stdout')
     .action(async (flags: ImagesFlags) => {
       process.exitCode = await images(flags);
+    });
+
+  program
+    .command('hil')
+    .description('measure a model on a hardware-in-the-loop stage against its latency budget')
+    .option('--stage <stage>', 'local (ONNX Runtime here) or ssh://user@host[:port] (a Jetson)')
+    .option('--model <path>', 'ONNX model (default: fixtures/models/perception-cnn.onnx)')
+    .option('--min-queries <n>', 'measured queries at least (default: config hil.discipline)')
+    .option('--min-duration-ms <ms>', 'measured duration at least (default: config hil.discipline)')
+    .option('--key <path>', 'ssh stage: private key (default $HIL_KEY, ~/.ssh/id_ed25519, id_rsa)')
+    .option('--precision <p>', 'ssh stage: fp16 (default), fp32 or int8')
+    .option('--json', 'the verdict as JSON, and the KPIs as the last line')
+    .action(async (flags: HilFlags) => {
+      process.exitCode = await hil(flags);
     });
 
   const ota = program.command('ota').description('signed OTA artifacts for the update drills');

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './errors.ts';
 import { SEED_ENV, parseSeed } from './seed.ts';
+import { budgetSchema, type HilBudgets } from '../hil/budget.ts';
 
 /** Backends a fleet can run on. */
 export const BACKENDS = ['embedded', 'docker'] as const;
@@ -34,6 +35,13 @@ export interface FleetdrillConfig {
     /** Custom link profiles by name: one steady state each, beside the built-in ones. */
     profiles: Record<string, { description?: string; toxics: ToxicConfig[]; enabled?: boolean }>;
   };
+  /** The hardware-in-the-loop stage: measurement discipline and latency budgets. */
+  hil: {
+    /** SingleStream discipline every stage is held to. */
+    discipline: { warmupQueries: number; minQueries: number; minDurationMs: number };
+    /** Budgets by model (file name without .onnx), then by stage kind (`local`, `ssh`). */
+    budgets: HilBudgets;
+  };
   /** The run's seed; unset means "pick one and print it". */
   seed?: number;
 }
@@ -56,6 +64,17 @@ export const DEFAULT_CONFIG: FleetdrillConfig = {
     telemetry: true,
   },
   net: { profiles: {} },
+  hil: {
+    discipline: { warmupQueries: 20, minQueries: 500, minDurationMs: 10_000 },
+    budgets: {
+      // The reference perception model (fixtures/models): on one core of a CI machine it needs
+      // about 8 ms; on a Jetson Orin with TensorRT FP16, well under 2 ms.
+      'perception-cnn': {
+        local: { p99Ms: 50, minThroughputQps: 30 },
+        ssh: { p99Ms: 5, minThroughputQps: 300, maxTemperatureC: 85, noThrottling: true },
+      },
+    },
+  },
 };
 
 const toxicSchema = z
@@ -91,6 +110,21 @@ const schema = z
               enabled: z.boolean().optional(),
             })
             .strict(),
+        ),
+      })
+      .strict(),
+    hil: z
+      .object({
+        discipline: z
+          .object({
+            warmupQueries: z.number().int().min(0),
+            minQueries: z.number().int().min(1),
+            minDurationMs: z.number().int().min(0),
+          })
+          .strict(),
+        budgets: z.record(
+          z.string().min(1),
+          z.object({ local: budgetSchema.optional(), ssh: budgetSchema.optional() }).strict(),
         ),
       })
       .strict(),
@@ -165,6 +199,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     Object.assign(merged, fromFile, {
       fleet: { ...merged.fleet, ...(fromFile.fleet as object | undefined) },
       net: { ...merged.net, ...(fromFile.net as object | undefined) },
+      hil: mergeHil(merged.hil, fromFile.hil),
     });
   } else if (env.FLEETDRILL_CONFIG) {
     throw new ConfigError('FLEETDRILL_CONFIG', `names a file that does not exist: ${file}`);
@@ -185,6 +220,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   }
   if (env[SEED_ENV]) merged.seed = parseSeed(env[SEED_ENV]);
   return validateConfig(merged);
+}
+
+/** A file's `hil` section over the defaults: its budgets add to (or replace, per model) the built-in ones. */
+function mergeHil(defaults: FleetdrillConfig['hil'], fromFile: unknown): unknown {
+  if (typeof fromFile !== 'object' || fromFile === null) return fromFile ?? defaults;
+  const hil = fromFile as Record<string, unknown>;
+  return {
+    ...defaults,
+    ...hil,
+    discipline: { ...defaults.discipline, ...(hil.discipline as object | undefined) },
+    budgets: { ...defaults.budgets, ...(hil.budgets as object | undefined) },
+  };
 }
 
 /** Validates a config object, throwing a ConfigError naming the first bad field. */
