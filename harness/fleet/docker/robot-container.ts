@@ -4,9 +4,8 @@ import createDebug from 'debug';
 import type Dockerode from 'dockerode';
 import { RobotUnreachableError } from '../../core/errors.ts';
 import type { RobotEndpoints, RobotExit, RobotSpec, StartedRobotHost } from '../backend.ts';
-import { describeExit } from '../backend.ts';
 import { withLogTail } from '../embedded/service-process.ts';
-import { takeInjectedPowerCut } from '../injected-cut.ts';
+import { routeRobotExit } from '../injected-cut.ts';
 import { FleetContainer, ServiceContainer } from './service-container.ts';
 
 /** rosbridge inside every robot container. */
@@ -83,16 +82,15 @@ export class DockerRobotHost implements StartedRobotHost {
           withLogTail(`robot container (${context.image}) ${message}`, this.id, tail),
         ),
     });
-    this.service.onUnexpectedExit((exit) => {
-      const where = exit.signal === 'SIGKILL' ? takeInjectedPowerCut(this.diskPath) : undefined;
-      if (where !== undefined) {
-        this.service.note(`injected power cut at ${where}`);
-        for (const listener of this.powerCutListeners) listener(where);
-        return;
-      }
-      this.log('died: %s', describeExit(exit));
-      for (const listener of this.deathListeners) listener(exit);
-    });
+    this.service.onUnexpectedExit((exit) =>
+      routeRobotExit(exit, {
+        diskPath: this.diskPath,
+        note: (what) => this.service.note(what),
+        log: this.log,
+        onInjectedCut: this.powerCutListeners,
+        onDeath: this.deathListeners,
+      }),
+    );
   }
 
   /** Creates the robot's disk and container and powers it on. */

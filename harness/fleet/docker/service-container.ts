@@ -1,4 +1,3 @@
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { constants } from 'node:os';
 import { PassThrough } from 'node:stream';
 import createDebug from 'debug';
@@ -9,6 +8,7 @@ import { TimeoutError } from '../../core/errors.ts';
 import { READY_PREFIX } from '../../../fixtures/service/harness-link.ts';
 import type { RobotExit } from '../backend.ts';
 import { describeExit } from '../backend.ts';
+import { appendToLog, logMarker, readLogTail } from '../console-log.ts';
 import { removeContainersNow } from './last-resort.ts';
 
 const log = createDebug('fleetdrill:docker');
@@ -138,26 +138,16 @@ export class ServiceContainer<Ready> {
   }
 
   logTail(lines = 20): string[] {
-    try {
-      return readFileSync(this.options.logPath, 'utf8').trimEnd().split('\n').slice(-lines);
-    } catch {
-      return [];
-    }
+    return readLogTail(this.options.logPath, lines);
   }
 
   /** Writes a `--- <time> <what> ---` marker into the console log. */
   note(what: string): void {
-    this.append(`--- ${new Date().toISOString()} ${what} ---\n`);
+    this.append(logMarker(what));
   }
 
   private append(text: string): void {
-    try {
-      const fd = openSync(this.options.logPath, 'a');
-      writeSync(fd, text);
-      closeSync(fd);
-    } catch {
-      /* the run dir may already be gone during teardown */
-    }
+    appendToLog(this.options.logPath, text);
   }
 
   /** The promise of this boot's ready line, failing on exit or timeout with the log's tail. */

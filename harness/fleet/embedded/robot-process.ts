@@ -3,8 +3,7 @@ import { join } from 'node:path';
 import createDebug from 'debug';
 import { RobotUnreachableError } from '../../core/errors.ts';
 import type { RobotEndpoints, RobotExit, RobotSpec, StartedRobotHost } from '../backend.ts';
-import { describeExit } from '../backend.ts';
-import { takeInjectedPowerCut } from '../injected-cut.ts';
+import { routeRobotExit } from '../injected-cut.ts';
 import { killGroup, ServiceProcess, withLogTail } from './service-process.ts';
 
 /** What every embedded robot host shares. */
@@ -64,17 +63,15 @@ export class EmbeddedRobotHost implements StartedRobotHost {
       startError: (message, tail) =>
         new RobotUnreachableError(this.id, withLogTail(`robot host ${message}`, this.id, tail)),
     });
-    this.process.onUnexpectedExit((exit) => {
-      const where = exit.signal === 'SIGKILL' ? takeInjectedPowerCut(this.diskDir) : undefined;
-      if (where !== undefined) {
-        this.process.note(`injected power cut at ${where}`);
-        this.log('injected power cut at %s', where);
-        for (const listener of this.powerCutListeners) listener(where);
-        return;
-      }
-      this.log('died: %s', describeExit(exit));
-      for (const listener of this.deathListeners) listener(exit);
-    });
+    this.process.onUnexpectedExit((exit) =>
+      routeRobotExit(exit, {
+        diskPath: this.diskDir,
+        note: (what) => this.process.note(what),
+        log: this.log,
+        onInjectedCut: this.powerCutListeners,
+        onDeath: this.deathListeners,
+      }),
+    );
   }
 
   /** Creates the robot's disk and powers it on. */

@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { onProcessExit } from '../../core/cleanup.ts';
 import { TimeoutError } from '../../core/errors.ts';
 import type { RobotExit } from '../backend.ts';
 import { describeExit } from '../backend.ts';
+import { appendToLog, logMarker, readLogTail } from '../console-log.ts';
 
 const SHUTDOWN_GRACE_MS = 5_000;
 
@@ -56,7 +57,7 @@ export class ServiceProcess<Ready> {
     banner = 'start',
   ): Promise<Ready> {
     const logFd = openSync(this.options.logPath, 'a');
-    writeSync(logFd, `--- ${new Date().toISOString()} ${banner} ---\n`);
+    writeSync(logFd, logMarker(banner));
     const child = spawn(process.execPath, ['--enable-source-maps', ...args], {
       detached: true,
       stdio: ['pipe', logFd, logFd, 'pipe'],
@@ -101,22 +102,12 @@ export class ServiceProcess<Ready> {
 
   /** The last lines of the console log. */
   logTail(lines = 20): string[] {
-    try {
-      return readFileSync(this.options.logPath, 'utf8').trimEnd().split('\n').slice(-lines);
-    } catch {
-      return [];
-    }
+    return readLogTail(this.options.logPath, lines);
   }
 
   /** Writes a `--- <time> <what> ---` marker into the console log. */
   note(what: string): void {
-    try {
-      const fd = openSync(this.options.logPath, 'a');
-      writeSync(fd, `--- ${new Date().toISOString()} ${what} ---\n`);
-      closeSync(fd);
-    } catch {
-      /* the run dir may already be gone during teardown */
-    }
+    appendToLog(this.options.logPath, logMarker(what));
   }
 
   private onExit(child: ChildProcess, exit: RobotExit): void {
