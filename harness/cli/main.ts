@@ -9,6 +9,7 @@ import { up, type UpFlags } from './up.ts';
 import { toxiproxy, type ToxiproxyFlags } from './toxiproxy.ts';
 import { images, type ImagesFlags } from './images.ts';
 import { hil, type HilFlags } from './hil.ts';
+import { doctor, type DoctorFlags } from './doctor.ts';
 import { otaBuild, otaFuzz, type OtaBuildFlags, type OtaFuzzFlags } from './ota.ts';
 import { ROBOT_VARIANTS } from '../ota/variants.ts';
 
@@ -53,6 +54,14 @@ export function buildProgram(): Command {
     .option('--json', 'one JSON object per line on stdout')
     .action(async (flags: UpFlags) => {
       process.exitCode = await up(flags);
+    });
+
+  program
+    .command('doctor')
+    .description('check what this machine needs (Node, Java, Docker, ...) and how to install what is missing')
+    .option('--json', 'the checks as one JSON object')
+    .action(async (flags: DoctorFlags) => {
+      process.exitCode = await doctor(flags);
     });
 
   program

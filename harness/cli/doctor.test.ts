@@ -1,0 +1,129 @@
+/**
+ * `fleetdrill doctor` run for real, as a newcomer would, on a PATH that hides some tools: a temp
+ * folder of symlinks to the tools a test keeps, so what is missing is truly not there.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, test } from '@playwright/test';
+import { REPO_ROOT } from '../fleet/embedded/bundle.ts';
+import { javaMajor, satisfiesMinimum, which, type CheckResult } from './doctor.ts';
+
+const BIN = join(REPO_ROOT, 'bin/fleetdrill.js');
+
+/** Every tool any check looks for on the PATH; a test keeps all but the ones it hides. */
+const TOOLS = [
+  'node',
+  'java',
+  'mosquitto_sub',
+  'mosquitto_pub',
+  'docker',
+  'dockerd',
+  'make',
+  'g++',
+  'python3',
+];
+
+/**
+ * Runs `fleetdrill doctor` with a PATH holding only symlinks to the machine's own copies of
+ * `keep`. A kept tool the machine lacks fails the test: it could not tell the hidden one apart.
+ */
+async function doctorWithout(
+  hidden: string[],
+  args: string[] = [],
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const bin = mkdtempSync(join(tmpdir(), 'fleetdrill-doctor-path-'));
+  try {
+    for (const tool of TOOLS.filter((name) => !hidden.includes(name))) {
+      const real = which(tool, process.env);
+      if (!real) throw new Error(`this test keeps ${tool} on the PATH, but the machine has no ${tool}`);
+      symlinkSync(real, join(bin, tool));
+    }
+    const env: NodeJS.ProcessEnv = { ...process.env, PATH: bin, ...extraEnv };
+    // allure's launcher (and the doctor) would find java through JAVA_HOME despite the PATH.
+    delete env.JAVA_HOME;
+    return await new Promise((resolve) => {
+      const child = spawn(process.execPath, [BIN, 'doctor', ...args], { cwd: REPO_ROOT, env });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.once('exit', (code) => resolve({ code, stdout, stderr }));
+    });
+  } finally {
+    rmSync(bin, { recursive: true, force: true });
+  }
+}
+
+function byName(stdout: string): Record<string, CheckResult> {
+  const { checks } = JSON.parse(stdout) as { checks: CheckResult[] };
+  return Object.fromEntries(checks.map((check) => [check.name, check]));
+}
+
+test('without java and mosquitto-clients: names both with their install commands, exits non-zero', async () => {
+  const result = await doctorWithout(['java', 'mosquitto_sub', 'mosquitto_pub']);
+  expect(result.code, result.stdout + result.stderr).toBe(1);
+  expect(result.stdout).toContain('missing: java: apt-get install -y default-jre-headless');
+  expect(result.stdout).toContain('warning: mosquitto-clients: apt-get install -y mosquitto-clients');
+  expect(result.stdout).toContain('doctor: npm start cannot run: java missing');
+
+  const json = await doctorWithout(['java', 'mosquitto_sub', 'mosquitto_pub'], ['--json']);
+  expect(json.code).toBe(1);
+  const checks = byName(json.stdout);
+  expect(checks.java).toMatchObject({
+    status: 'fail',
+    blocking: true,
+    fix: 'apt-get install -y default-jre-headless',
+  });
+  expect(checks['mosquitto-clients']).toMatchObject({
+    status: 'warn',
+    blocking: false,
+    found: 'no mosquitto_sub, mosquitto_pub on PATH',
+    fix: 'apt-get install -y mosquitto-clients',
+  });
+  expect(checks.node!.status).toBe('ok');
+});
+
+test('without docker: a warning with the install command, and exit 0', async () => {
+  const result = await doctorWithout(['docker', 'dockerd'], ['--json']);
+  expect(result.code, result.stdout + result.stderr).toBe(0);
+  const checks = byName(result.stdout);
+  expect(checks['docker engine']).toMatchObject({
+    status: 'warn',
+    found: 'no docker on PATH',
+    fix: 'apt-get install -y docker.io',
+  });
+  expect(checks.java!.status, checks.java!.found).toBe('ok');
+  expect(checks['mosquitto-clients']!.status).toBe('ok');
+});
+
+test('a docker client with no engine behind it is a warning that says how to start one', async () => {
+  test.skip(!which('docker', process.env), 'no docker client on this PATH to point at a dead socket');
+  const dir = mkdtempSync(join(tmpdir(), 'fleetdrill-doctor-sock-'));
+  try {
+    const result = await doctorWithout([], ['--json'], {
+      DOCKER_HOST: `unix://${join(dir, 'no-engine.sock')}`,
+    });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    const docker = byName(result.stdout)['docker engine']!;
+    expect(docker.status).toBe('warn');
+    expect(docker.found).toContain('no engine answers');
+    expect(docker.fix).toContain('dockerd');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('version parsing: engines ranges and java -version lines', () => {
+  expect(satisfiesMinimum('20.19.0', '>=20.19')).toBe(true);
+  expect(satisfiesMinimum('22.1.0', '>=20.19')).toBe(true);
+  expect(satisfiesMinimum('20.18.3', '>=20.19')).toBe(false);
+  expect(satisfiesMinimum('18.20.0', '>=20.19')).toBe(false);
+  expect(() => satisfiesMinimum('20.19.0', '^20.19.0')).toThrow("engines.node '^20.19.0'");
+  expect(javaMajor('openjdk version "17.0.9" 2023-10-17')).toBe(17);
+  expect(javaMajor('java version "1.8.0_392"')).toBe(8);
+  expect(javaMajor('openjdk version "21" 2023-09-19')).toBe(21);
+  expect(javaMajor('command not found')).toBeUndefined();
+});
