@@ -2,6 +2,7 @@ import { test as base, expect } from '@playwright/test';
 import type { AgentSettings } from '../fixtures/edge-agent/index.ts';
 import type { BackendName } from './core/config.ts';
 import { DEFAULT_CONFIG, loadConfig } from './core/config.ts';
+import { FleetdrillError } from './core/errors.ts';
 import { EventBus } from './core/events.ts';
 import { runSeed } from './core/seed.ts';
 import { Fleet, type StartedFleet } from './fleet/fleet.ts';
@@ -34,7 +35,10 @@ interface WorkerFixtures extends FleetWorkerOptions {
 }
 
 interface TestFixtures {
-  /** Labels, seed, robot logs and events for the report; fails the test if a robot died. */
+  /**
+   * Labels, seed, robot logs and events for the report; fails the test if a robot died or a
+   * callback on a robot's link threw without being reported.
+   */
   fleetEvidence: void;
 }
 
@@ -104,8 +108,19 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
         // The fleet outlives the drill: the next one must find every link clean.
         await fleet.resetFaults();
       }
+      // Taken now, whatever fails first below, so that none is left to fail the next drill.
+      const swallowed = fleet.takeUnreportedCallbackErrors();
       // A robot that crashed fails the drill even if its assertions happened to pass.
       if (deaths[0]) throw deaths[0];
+      // So does a callback that threw (an `expect` in a subscriber) and that no probe's `stop()` or
+      // wait reported: roslib would have swallowed it, and the drill would pass unchecked.
+      const [first, ...more] = swallowed;
+      if (first && more.length === 0) throw first;
+      if (first) {
+        throw new FleetdrillError(swallowed.map((error) => error.message).join('\n'), {
+          cause: first,
+        });
+      }
     },
     { auto: true, box: true },
   ],

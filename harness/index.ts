@@ -22,6 +22,7 @@ export {
 export { Fleet, StartedFleet, Robot, type FleetOptions, type Pose2D } from './fleet/index.ts';
 export {
   RosClient,
+  CallbackError,
   TopicProbe,
   forTopic,
   forAll,
@@ -30,6 +31,7 @@ export {
   yawOf,
   quaternionFromYaw,
   type TopicStats,
+  type StreamLimits,
   type Odometry,
   type LaserScan,
   type BatteryState,

@@ -23,6 +23,7 @@ import {
 import { WifiCoverage, type WifiCoverageOptions } from '../net/wifi-coverage.ts';
 import { buildRobotVariant, DRILL_SLOT_CAPACITY, FleetOta, loadTestKeyPair } from '../ota/index.ts';
 import { Robot } from './robot.ts';
+import type { CallbackError } from '../ros/client.ts';
 import { createRunDir, type RunDir } from './run-dir.ts';
 
 const log = createDebug('fleetdrill:fleet');
@@ -423,6 +424,14 @@ export class StartedFleet {
   /** Robots that died unexpectedly since `since` (ms since the epoch). */
   deathsSince(since: number): RobotDiedError[] {
     return this.deathLog.filter((death) => death.t >= since).map((death) => death.error);
+  }
+
+  /**
+   * Exceptions thrown by callbacks the harness installed on any robot's links that no probe or
+   * wait has reported, oldest robot first; the list is emptied. The fixtures fail the drill with them.
+   */
+  takeUnreportedCallbackErrors(): CallbackError[] {
+    return this.roster.flatMap((robot) => robot.takeUnreportedCallbackErrors());
   }
 
   async stop(): Promise<void> {

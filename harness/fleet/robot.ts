@@ -3,7 +3,7 @@ import type { ArmedFault } from '../../fixtures/edge-agent/ota/faults.ts';
 import { ConfigError, RobotDiedError, TimeoutError } from '../core/errors.ts';
 import { EdgeAgentHandle } from '../telemetry/agent.ts';
 import type { EventBus } from '../core/events.ts';
-import { RosClient } from '../ros/client.ts';
+import { RosClient, type CallbackError } from '../ros/client.ts';
 import {
   ROBOT_SERVICES,
   ROBOT_TOPICS,
@@ -340,6 +340,17 @@ export class Robot {
   async trigger(service: keyof typeof ROBOT_SERVICES, timeoutMs = 5_000): Promise<TriggerResponse> {
     const { name, type } = ROBOT_SERVICES[service];
     return this.ros.callService<TriggerResponse>(name, type, {}, { timeoutMs });
+  }
+
+  /**
+   * Exceptions thrown by callbacks on this robot's links (its own and the ground-truth one) that
+   * no probe or wait has reported; the list is emptied. The fixtures fail the drill with them.
+   */
+  takeUnreportedCallbackErrors(): CallbackError[] {
+    return [
+      ...this.ros.takeUnreportedCallbackErrors(),
+      ...(this.truth?.takeUnreportedCallbackErrors() ?? []),
+    ];
   }
 
   /** Closes the harness's link to the robot (the robot itself is stopped by its host). */

@@ -2,7 +2,7 @@ import { createServer } from 'node:net';
 import { expect, test } from '@playwright/test';
 import { RobotUnreachableError, TimeoutError } from '../core/errors.ts';
 import { Fleet, type StartedFleet } from '../fleet/fleet.ts';
-import { RosClient } from './client.ts';
+import { CallbackError, RosClient } from './client.ts';
 import { ROBOT_TOPICS } from './messages.ts';
 
 test.describe('RosClient against a real robot', () => {
@@ -31,6 +31,51 @@ test.describe('RosClient against a real robot', () => {
       .catch((failure: unknown) => failure);
     expect(error).toBeInstanceOf(TimeoutError);
     expect((error as Error).message).toBe('robot r01: no message on /does_not_exist within 300 ms');
+  });
+
+  test('a waitForMessage predicate that throws rejects the wait at once, naming robot and wait', async () => {
+    const robot = fleet.robot('r01');
+    const started = performance.now();
+    const error = await robot.ros
+      .waitForMessage<{ twist: { twist: { linear: { x: number } } } }>(
+        ROBOT_TOPICS.odom.name,
+        ROBOT_TOPICS.odom.type,
+        {
+          timeoutMs: 10_000,
+          // A drill's typo: a field /odom does not have. roslib would swallow the TypeError and
+          // the wait would end as a timeout that blames the robot.
+          predicate: (odom) => (odom as unknown as { linear: { x: number } }).linear.x > 0.9,
+          description: 'r01 at full speed',
+        },
+      )
+      .catch((failure: unknown) => failure);
+    expect(error).toBeInstanceOf(CallbackError);
+    expect((error as Error).message).toMatch(
+      /^robot r01: a callback on \/odom \(r01 at full speed\) threw: .*reading 'x'/,
+    );
+    expect((error as CallbackError).cause).toBeInstanceOf(TypeError);
+    expect(performance.now() - started, 'rejected on the first message, not at the timeout').toBeLessThan(
+      5_000,
+    );
+    expect(fleet.takeUnreportedCallbackErrors(), 'the rejection reported it').toEqual([]);
+  });
+
+  test('a subscribe callback that throws: kept once, messages go on, unreported until its owner takes it', async () => {
+    const robot = fleet.robot('r01');
+    let calls = 0;
+    const sub = robot.ros.subscribe(ROBOT_TOPICS.odom.name, ROBOT_TOPICS.odom.type, () => {
+      calls++;
+      throw new Error(`check ${calls} fails on purpose`);
+    });
+    await expect.poll(() => calls, { timeout: 5_000 }).toBeGreaterThan(3);
+    sub.unsubscribe();
+    // Not taken by anyone yet: the fleet (what the fixtures ask) has it, with the first message.
+    expect(fleet.takeUnreportedCallbackErrors().map((error) => error.message)).toEqual([
+      'robot r01: a callback on /odom threw: check 1 fails on purpose',
+    ]);
+    expect(fleet.takeUnreportedCallbackErrors(), 'taken once').toEqual([]);
+    // The owner can still read it; taking it is idempotent.
+    expect(sub.failure()?.message).toBe('robot r01: a callback on /odom threw: check 1 fails on purpose');
   });
 
   test('callService returns the response, and an unknown service fails with the service named', async () => {

@@ -1,6 +1,6 @@
 import createDebug from 'debug';
 import { Ros, Service, Topic } from 'roslib';
-import { RobotUnreachableError, TimeoutError } from '../core/errors.ts';
+import { FleetdrillError, RobotUnreachableError, TimeoutError } from '../core/errors.ts';
 import type { EventBus } from '../core/events.ts';
 
 /** Options for {@link RosClient.connect}. */
@@ -28,6 +28,28 @@ export interface SubscribeOptions {
 /** A live subscription; `unsubscribe()` is idempotent. */
 export interface Subscription {
   unsubscribe(): void;
+  /**
+   * The first exception the callback threw, if any. The caller takes over reporting it: it no
+   * longer counts as unreported on the client (see {@link RosClient.takeUnreportedCallbackErrors}).
+   */
+  failure(): CallbackError | undefined;
+}
+
+/**
+ * A callback the harness handed to roslib threw. roslib would catch it and emit it as a
+ * connection 'error', where nobody can tell it from a link error, and the other subscribers of
+ * the topic would miss that message. The client catches it first and keeps it for the test.
+ */
+export class CallbackError extends FleetdrillError {
+  constructor(
+    readonly robotId: string,
+    /** The topic, and what the callback waited for, if it said. */
+    readonly topic: string,
+    readonly thrown: unknown,
+  ) {
+    const what = thrown instanceof Error ? thrown.message : String(thrown);
+    super(`robot ${robotId}: a callback on ${topic} threw: ${what}`, { cause: thrown });
+  }
 }
 
 const RECONNECT_MIN_MS = 100;
@@ -48,6 +70,8 @@ export class RosClient {
   private reconnectTimer: NodeJS.Timeout | undefined;
   private readonly publishers = new Map<string, Topic<unknown>>();
   private readonly connectionListeners = new Set<(connected: boolean) => void>();
+  // Callback exceptions no owner has taken; the fixtures fail the drill with them.
+  private readonly unreported = new Set<CallbackError>();
 
   private constructor(
     readonly url: string,
@@ -87,6 +111,11 @@ export class RosClient {
     return client;
   }
 
+  /** Name used in messages and logs, usually the robot id. */
+  get name(): string {
+    return this.options.name;
+  }
+
   /** True while the WebSocket is open (a black-holed link still looks open: use timeouts). */
   get connected(): boolean {
     return this.ros.isConnected;
@@ -108,7 +137,21 @@ export class RosClient {
     });
   }
 
-  /** Subscribes; the subscription survives reconnects. */
+  /**
+   * Callback exceptions that no owner has reported (a probe's `stop()` or `stats()`, a wait's
+   * rejection), oldest first; the list is emptied. The fixtures fail the drill with these.
+   */
+  takeUnreportedCallbackErrors(): CallbackError[] {
+    const errors = [...this.unreported];
+    this.unreported.clear();
+    return errors;
+  }
+
+  /**
+   * Subscribes; the subscription survives reconnects. An exception thrown by `onMessage` does not
+   * reach roslib: the first one is kept (see {@link Subscription.failure}), and messages keep
+   * coming.
+   */
   subscribe<T>(
     topic: string,
     type: string,
@@ -123,7 +166,17 @@ export class RosClient {
       queue_length: options.queueLength ?? 0,
       reconnect_on_close: true,
     });
-    const listener = (message: T) => onMessage(message);
+    let failure: CallbackError | undefined;
+    const listener = (message: T) => {
+      try {
+        onMessage(message);
+      } catch (thrown) {
+        if (failure) return;
+        failure = new CallbackError(this.options.name, topic, thrown);
+        this.unreported.add(failure);
+        this.log('a callback on %s threw: %s', topic, failure.message);
+      }
+    };
     handle.subscribe(listener);
     let active = true;
     return {
@@ -132,12 +185,17 @@ export class RosClient {
         active = false;
         handle.unsubscribe(listener);
       },
+      failure: () => {
+        if (failure) this.unreported.delete(failure);
+        return failure;
+      },
     };
   }
 
   /**
    * Waits for the next message on `topic` that satisfies `predicate`.
-   * Rejects with a TimeoutError naming the robot, topic and wait.
+   * Rejects with a TimeoutError naming the robot, topic and wait, and with a CallbackError at once
+   * if the predicate throws (an `expect` in it fails the wait instead of reading as "no match").
    */
   async waitForMessage<T>(
     topic: string,
@@ -148,7 +206,12 @@ export class RosClient {
     let received: T | undefined;
     await this.waitFor(options.timeoutMs, `message on ${what}`, (done) => {
       const sub = this.subscribe<T>(topic, type, (message) => {
-        if (options.predicate && !options.predicate(message)) return;
+        try {
+          if (options.predicate && !options.predicate(message)) return;
+        } catch (thrown) {
+          done(new CallbackError(this.options.name, what, thrown));
+          return;
+        }
         received = message;
         done();
       });
@@ -258,10 +321,14 @@ export class RosClient {
   }
 
   /**
-   * Runs `arm(done)` and resolves when it calls `done`, rejecting on timeout, on close and on the
-   * robot's abort signal. `arm` returns its own cleanup.
+   * Runs `arm(done)` and resolves when it calls `done()` (rejects when it calls `done(error)`),
+   * rejecting on timeout, on close and on the robot's abort signal. `arm` returns its own cleanup.
    */
-  private waitFor(timeoutMs: number, what: string, arm: (done: () => void) => () => void): Promise<void> {
+  private waitFor(
+    timeoutMs: number,
+    what: string,
+    arm: (done: (error?: Error) => void) => () => void,
+  ): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const signal = this.options.signal?.();
       let cleanup: () => void = () => {};
@@ -280,7 +347,7 @@ export class RosClient {
       );
       if (signal?.aborted) return onAbort();
       signal?.addEventListener('abort', onAbort, { once: true });
-      cleanup = arm(() => finish());
+      cleanup = arm((error) => finish(error));
     });
   }
 }

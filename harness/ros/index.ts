@@ -1,5 +1,11 @@
-export { RosClient, type RosClientOptions, type SubscribeOptions, type Subscription } from './client.ts';
-export { TopicProbe, type TopicProbeOptions, type TopicStats } from './probe.ts';
+export {
+  RosClient,
+  CallbackError,
+  type RosClientOptions,
+  type SubscribeOptions,
+  type Subscription,
+} from './client.ts';
+export { TopicProbe, type TopicProbeOptions, type TopicStats, type StreamLimits } from './probe.ts';
 export { forTopic, forAll, type WaitStrategy } from './wait.ts';
 export { stampOf, stampSeconds, type RosTime } from './time.ts';
 export {

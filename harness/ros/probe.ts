@@ -1,4 +1,4 @@
-import type { RosClient, Subscription } from './client.ts';
+import type { CallbackError, RosClient, Subscription } from './client.ts';
 import { stampOf, stampSeconds } from './time.ts';
 
 /** What a {@link TopicProbe} measured over its window. */
@@ -35,8 +35,19 @@ export interface TopicProbeOptions {
   stallMs?: number;
   /** The robot's real-time factor, used to turn stamp time into wall time (default 1). */
   rtf?: number;
-  /** Called with every message, after it is recorded. */
+  /**
+   * Called with every message, after it is recorded. If it throws (a failed `expect`), the first
+   * exception is rethrown by `stop()`, `stats()` and `count`: the drill fails, not roslib.
+   */
   onMessage?: (message: unknown) => void;
+}
+
+/** What a stream must keep up over a probe's window: the drill's contract for one topic. */
+export interface StreamLimits {
+  /** Messages per wall-clock second over the window, at least. */
+  minHz?: number;
+  /** Longest wall-clock time without a message (from the window's start to its end), at most, ms. */
+  maxStallMs?: number;
 }
 
 /**
@@ -54,6 +65,7 @@ export class TopicProbe {
   private offsets: number[] = [];
   private stamps: number[] = [];
   private stallsSeen: Array<{ from: number; to: number | undefined }> = [];
+  private failure: CallbackError | undefined;
 
   constructor(
     private readonly client: RosClient,
@@ -80,19 +92,59 @@ export class TopicProbe {
     this.stallsSeen = [];
   }
 
-  /** Stops listening; the stats stay readable. */
+  /**
+   * Stops listening; the stats stay readable. Throws the first exception `onMessage` threw, every
+   * time it is called, after it has stopped listening.
+   */
   stop(): void {
-    this.subscription?.unsubscribe();
-    this.subscription = undefined;
+    if (this.subscription) {
+      this.subscription.unsubscribe();
+      this.failure ??= this.subscription.failure();
+      this.subscription = undefined;
+    }
+    this.rethrow();
   }
 
-  /** Messages received so far in this window. */
+  /** Messages received so far in this window; throws if `onMessage` threw. */
   get count(): number {
+    this.rethrow();
     return this.arrivals.length;
   }
 
-  /** The stats of the window so far. */
+  /**
+   * Judges the window so far against `limits`. Returns one line per broken limit, naming robot,
+   * topic, limit and measured value, or [] when every limit holds: `expect(...).toEqual([])`.
+   * Throws if the window is too short to tell whether `minHz` holds (a drill's mistake, not the
+   * robot's).
+   */
+  violations(limits: StreamLimits, now = Date.now()): string[] {
+    const stats = this.stats(now);
+    const over = `over ${(stats.windowMs / 1000).toFixed(1)} s`;
+    const who = `robot ${this.client.name}: ${this.topic}`;
+    const found: string[] = [];
+    if (limits.minHz !== undefined) {
+      // Fewer than two periods of the limit: one message more or less swings the rate by half.
+      const shortest = 2_000 / limits.minHz;
+      if (stats.windowMs < shortest) {
+        throw new Error(
+          `${who}: a ${stats.windowMs} ms window cannot tell >= ${limits.minHz} Hz; measure at least ${Math.ceil(shortest)} ms`,
+        );
+      }
+      if (stats.rateHz < limits.minHz) {
+        found.push(`${who} at ${stats.rateHz.toFixed(1)} Hz, expected >= ${limits.minHz} Hz ${over}`);
+      }
+    }
+    if (limits.maxStallMs !== undefined && stats.maxGapMs > limits.maxStallMs) {
+      found.push(
+        `${who} silent for ${Math.round(stats.maxGapMs)} ms, expected no gap > ${limits.maxStallMs} ms ${over}`,
+      );
+    }
+    return found;
+  }
+
+  /** The stats of the window so far; throws if `onMessage` threw. */
   stats(now = Date.now()): TopicStats {
+    this.rethrow();
     const count = this.arrivals.length;
     const windowMs = Math.max(now - this.startedAt, 1);
     const period = this.options.nominalHz ? 1000 / this.options.nominalHz : undefined;
@@ -135,6 +187,12 @@ export class TopicProbe {
       latencyP50Ms: latencies.length ? latencies[Math.floor((latencies.length - 1) / 2)] : undefined,
       latencyMaxMs: latencies.length ? latencies[latencies.length - 1] : undefined,
     };
+  }
+
+  // The client keeps what the callback threw; taking it here makes this probe its reporter.
+  private rethrow(): void {
+    this.failure ??= this.subscription?.failure();
+    if (this.failure) throw this.failure;
   }
 
   private record(message: unknown): void {
