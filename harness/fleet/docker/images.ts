@@ -120,7 +120,7 @@ async function imageId(docker: Dockerode, tag: string): Promise<string | undefin
 
 /**
  * The base image to build on: $FLEETDRILL_BASE_IMAGE, else the public Node image when the engine
- * has it, else a local one made from this machine's node (docker/base/build-local-base.sh), as
+ * has it, else a local one made from this machine's node (docker/base/build-local-base.mjs), as
  * no registry may be reachable.
  */
 export async function resolveBaseImage(docker: Dockerode): Promise<{ tag: string; id: string }> {
@@ -140,9 +140,10 @@ export async function resolveBaseImage(docker: Dockerode): Promise<{ tag: string
   let localId = await imageId(docker, local);
   if (!localId) {
     log('no %s on the engine: building %s from this machine', PUBLIC_BASE_IMAGE, local);
-    const script = join(REPO_ROOT, 'docker', 'base', 'build-local-base.sh');
+    const script = join(REPO_ROOT, 'docker', 'base', 'build-local-base.mjs');
     try {
-      await run('bash', [script, local]);
+      // The same node as the harness's: the tag names its version.
+      await run(process.execPath, [script, local]);
     } catch (error) {
       const stderr = (error as { stderr?: string }).stderr ?? '';
       throw new ImageBuildError(
