@@ -16,7 +16,7 @@ const engineUp = await checkEngine(docker).then(
 
 // CI installs and starts a Docker engine; there these tests must run. Elsewhere, without one, they
 // are skipped, saying why.
-test.skip(!engineUp && !process.env.CI, 'no Docker engine on this machine (see README: docker backend)');
+test.skip(!engineUp && !process.env.CI, 'no Docker engine on this machine (see docs/docker-backend.md)');
 
 /** Containers and networks whose owner label is `owner`: what a run of that process left. */
 async function ownedBy(owner: string): Promise<{ containers: string[]; networks: string[] }> {

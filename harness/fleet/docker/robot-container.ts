@@ -11,7 +11,7 @@ import { FleetContainer, ServiceContainer } from './service-container.ts';
 /** rosbridge inside every robot container. */
 export const ROSBRIDGE_PORT = 9090;
 
-/** Where the robot's files are inside its container (the image's contract, docker/README). */
+/** Where the robot's files are inside its container (the robot image contract, docs/docker-backend.md). */
 const IN_CONTAINER = {
   disk: '/fleetdrill/disk',
   state: '/fleetdrill/state',
