@@ -1,7 +1,8 @@
 /**
  * The Jetson stage against a real OpenSSH server on loopback (Debian's /usr/sbin/sshd, throwaway
  * keys, this user), with the device test doubles of fixtures/hil/device-double/ standing in for
- * trtexec, tegrastats, nvpmodel and jetson_clocks. What is under test is the stage: transport,
+ * trtexec, tegrastats, nvpmodel and jetson_clocks; they replay the samples in fixtures/hil/, which are
+ * hand-made in the tools' formats, not captured from a device. What is under test is the stage: transport,
  * orchestration, engine caching, cleanup and validity, not TensorRT.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -21,19 +22,19 @@ import { HilError, type RunDiscipline } from './types.ts';
 
 const run = promisify(execFile);
 const SSHD = '/usr/sbin/sshd';
-const RECORDED = join(REPO_ROOT, 'fixtures/hil');
-const DOUBLES = join(RECORDED, 'device-double');
-const RECORDED_LOG = readFileSync(join(RECORDED, 'trtexec-10.5-passed.log'), 'utf8');
-const RECORDED_TIMES = readFileSync(join(RECORDED, 'export-times.json'), 'utf8');
-const RECORDED_LATENCIES = (JSON.parse(RECORDED_TIMES) as Array<{ latencyMs: number }>).map(
+const SAMPLES = join(REPO_ROOT, 'fixtures/hil');
+const DOUBLES = join(SAMPLES, 'device-double');
+const SAMPLE_LOG = readFileSync(join(SAMPLES, 'trtexec-10.5-passed.log'), 'utf8');
+const SAMPLE_TIMES = readFileSync(join(SAMPLES, 'export-times.json'), 'utf8');
+const SAMPLE_LATENCIES = (JSON.parse(SAMPLE_TIMES) as Array<{ latencyMs: number }>).map(
   (query) => query.latencyMs,
 );
-const RECORDED_WALLTIME_MS = Number(/Total Host Walltime: ([\d.]+) s/.exec(RECORDED_LOG)![1]) * 1000;
-/** Exactly what the recorded 10.5 run meets: all its queries, over its walltime. */
+const SAMPLE_WALLTIME_MS = Number(/Total Host Walltime: ([\d.]+) s/.exec(SAMPLE_LOG)![1]) * 1000;
+/** Exactly what the hand-made 10.5 sample run meets: all its queries, over its walltime. */
 const DISCIPLINE: RunDiscipline = {
   warmupQueries: 10,
-  minQueries: RECORDED_LATENCIES.length,
-  minDurationMs: Math.floor(RECORDED_WALLTIME_MS),
+  minQueries: SAMPLE_LATENCIES.length,
+  minDurationMs: Math.floor(SAMPLE_WALLTIME_MS),
 };
 
 /** A throwaway sshd on 127.0.0.1, for this user, key auth only. */
@@ -277,32 +278,35 @@ test.describe('SshStage target and options', () => {
 test.describe('SshStage over a real sshd', () => {
   test.skip(noSshd, `${SSHD} is not installed (apt-get install openssh-server); CI runs these`);
 
-  test('prepare and benchmark give a valid result with the recorded numbers', async ({ device, sshd }) => {
+  test("prepare and benchmark give a valid result with the sample log's numbers", async ({
+    device,
+    sshd,
+  }) => {
     await using stage = new SshStage(device.target, device.options);
     await stage.prepare(device.model);
     const result = await stage.benchmark(DISCIPLINE);
 
     expect(result.invalidReasons).toEqual([]);
     expect(result.valid).toBe(true);
-    // p99 and friends from the recorded export times, by trtexec's percentile definition.
-    const recorded = RECORDED_LATENCIES;
-    const sorted = [...recorded].sort((a, b) => a - b);
+    // p99 and friends from the sample export times, by trtexec's percentile definition.
+    const sample = SAMPLE_LATENCIES;
+    const sorted = [...sample].sort((a, b) => a - b);
     const at = (p: number) =>
       sorted[Math.max(sorted.length - 1 - Math.floor((1 - p / 100) * sorted.length), 0)];
-    expect(result.queries).toBe(recorded.length);
-    expect(result.perQueryMs).toEqual(recorded);
+    expect(result.queries).toBe(sample.length);
+    expect(result.perQueryMs).toEqual(sample);
     expect(result.latencyMs.p99).toBe(at(99));
     expect(result.latencyMs.p90).toBe(at(90));
     expect(result.latencyMs.p50).toBe(at(50));
     expect(result.latencyMs.min).toBe(sorted[0]);
-    // Throughput and duration as the recorded log printed them.
-    expect(result.throughputQps).toBe(Number(/Throughput: ([\d.]+) qps/.exec(RECORDED_LOG)![1]));
-    expect(result.durationMs).toBeCloseTo(RECORDED_WALLTIME_MS, 6);
-    expect(result.logs.trtexec).toBe(RECORDED_LOG);
-    expect(result.logs['export-times']).toBe(RECORDED_TIMES);
+    // Throughput and duration as the sample log prints them.
+    expect(result.throughputQps).toBe(Number(/Throughput: ([\d.]+) qps/.exec(SAMPLE_LOG)![1]));
+    expect(result.durationMs).toBeCloseTo(SAMPLE_WALLTIME_MS, 6);
+    expect(result.logs.trtexec).toBe(SAMPLE_LOG);
+    expect(result.logs['export-times']).toBe(SAMPLE_TIMES);
 
     // tegrastats sampled every 100 ms during the 1 s the double runs.
-    const firstLine = readFileSync(join(RECORDED, 'tegrastats-jp6.log'), 'utf8').split('\n')[0]!;
+    const firstLine = readFileSync(join(SAMPLES, 'tegrastats-jp6.log'), 'utf8').split('\n')[0]!;
     expect(result.device.length).toBeGreaterThanOrEqual(3);
     expect(result.device[0]).toEqual(parseTegrastats(firstLine)[0]);
     expect(result.device[0]!.ram).toEqual({ usedMb: 5218, totalMb: 15656 });
@@ -472,8 +476,8 @@ test.describe('SshStage over a real sshd', () => {
     const result = await stage.benchmark({ warmupQueries: 0, minQueries: 1000, minDurationMs: 5000 });
     expect(result.valid).toBe(false);
     expect(result.invalidReasons).toEqual([
-      `${RECORDED_LATENCIES.length} queries measured, the discipline requires >= 1000`,
-      `measured for ${Number(RECORDED_WALLTIME_MS.toFixed(3))} ms, the discipline requires >= 5000 ms`,
+      `${SAMPLE_LATENCIES.length} queries measured, the discipline requires >= 1000`,
+      `measured for ${Number(SAMPLE_WALLTIME_MS.toFixed(3))} ms, the discipline requires >= 5000 ms`,
     ]);
     const bench = (await device.invocations('trtexec')).at(-1)!;
     expect(bench).toEqual(expect.arrayContaining(['--warmUp=0', '--iterations=1000', '--duration=5']));
