@@ -49,7 +49,11 @@ export async function measureFaultLayer(seed: number): Promise<FaultLayerResult>
   const upstream = await startUpstream();
   const echo = { port: upstream.echo };
   const sink = { port: upstream.sink };
-  const toxiproxy = await new ToxiproxyServer({ port: 0, seed }).start();
+  // A proxy that fails to start must not leave the upstream process behind.
+  const toxiproxy = await new ToxiproxyServer({ port: 0, seed }).start().catch((error: unknown) => {
+    upstream.stop();
+    throw error;
+  });
   try {
     const api = new Toxiproxy(toxiproxy.url);
     const portOf = (listen: string) => Number(listen.slice(listen.lastIndexOf(':') + 1));

@@ -1,0 +1,250 @@
+/**
+ * Every figure `npm run bench` measures, in the order it measures them, with its unit and target.
+ * A measurer tears down what it started in its own `finally`, so a figure that throws leaves
+ * nothing behind for the next one.
+ */
+import { measureAgentUsage, type AgentUsage } from './agent-resources.ts';
+import { deadZoneApplyLagMs } from './dead-zone.ts';
+import { dockerFleetUp, dockerPowerCycleMs, prepareDockerImages } from './docker.ts';
+import { measureFaultLayer, type FaultLayerResult } from './fault-layer.ts';
+import { fleetUp, holds, measureLoad, type LoadPoint } from './fleet.ts';
+import { hilOverhead } from './hil.ts';
+import { otaThroughput } from './ota.ts';
+import { otaFuzzCutsPerMinute, otaRollbackSeconds } from './ota-drills.ts';
+import { rosbridgeMessagesPerSecond } from './rosbridge.ts';
+import type { Figure, Measured } from './runner.ts';
+import { median } from './stats.ts';
+import { ingestSamplesPerSecond, telemetryE2eP99Ms } from './telemetry.ts';
+
+/** What the figures need from the run: its seed, and where load points are collected for the report. */
+export interface FigureContext {
+  seed: number;
+  loadPoints: LoadPoint[];
+  log: (line: string) => void;
+}
+
+/**
+ * One measurement shared by several figures (one fleet gives both agent figures): it runs once
+ * per run, and a failure is the same failure for each of them, not a second attempt.
+ */
+function sharedPerRun<T>(measure: (run: number) => Promise<T>): (run: number) => Promise<T> {
+  const runs = new Map<number, Promise<T>>();
+  return (run) => {
+    let result = runs.get(run);
+    if (!result) {
+      result = measure(run);
+      runs.set(run, result);
+    }
+    return result;
+  };
+}
+
+function once(work: () => Promise<void>): () => Promise<void> {
+  let done: Promise<void> | undefined;
+  return () => (done ??= work());
+}
+
+/**
+ * The largest value in `candidates` for which `passes` holds, scanning upwards. A point that
+ * cannot even come up fails that point and ends the scan; but when the first point cannot be
+ * tried the figure is unknown, not 0, and the error is the figure's.
+ */
+async function largestPassing(
+  candidates: readonly number[],
+  passes: (value: number) => Promise<boolean>,
+  log: (line: string) => void,
+): Promise<Measured> {
+  let best: number | undefined;
+  for (const value of candidates) {
+    let ok: boolean;
+    try {
+      ok = await passes(value);
+    } catch (error) {
+      if (best === undefined) throw error;
+      log(`  ${value}: ${(error as Error).message}`);
+      return { value: best, note: `${value} could not be tried: ${(error as Error).message}` };
+    }
+    if (!ok) return best ?? 0;
+    best = value;
+  }
+  return { value: best ?? 0, note: 'the largest value tried' };
+}
+
+export function benchFigures({ seed, loadPoints, log }: FigureContext): Figure[] {
+  // Drills get the full stack (cloud and agents, the default); without telemetry the figure stays
+  // comparable with the robots-only bring-up measured before there was any.
+  const up = async (robots: number, run: number, telemetry?: boolean): Promise<Measured> => {
+    const result = await fleetUp(robots, seed + run, telemetry);
+    return result.agentsMs === undefined
+      ? result.readyMs
+      : { value: result.readyMs, note: `every agent answering at ${result.agentsMs} ms` };
+  };
+
+  // Containers: the images are built (or found) first, outside the timing, once for both figures.
+  const dockerImages = once(prepareDockerImages);
+
+  // One fleet gives both agent figures; one fault-layer run all three proxy figures.
+  const agentUsage = sharedPerRun(async (run): Promise<AgentUsage[]> => {
+    const usage = await measureAgentUsage(seed + run);
+    log(`  agents run ${run + 1}: ${usage.map((a) => `${a.robot} ${a.rssMb} MB ${a.cpuPct} %`).join(', ')}`);
+    return usage;
+  });
+  const acrossAgents = (usage: AgentUsage[], of: (agent: AgentUsage) => number, unit: string): Measured => {
+    const worst = usage.reduce((a, b) => (of(b) > of(a) ? b : a));
+    return { value: median(usage.map(of)), note: `max ${of(worst)} ${unit}, ${worst.robot}` };
+  };
+  const faultLayer = sharedPerRun(async (run): Promise<FaultLayerResult> => {
+    const result = await measureFaultLayer(seed + run);
+    log(`  fault layer run ${run + 1}: ${JSON.stringify(result)}`);
+    return result;
+  });
+
+  return [
+    { name: 'fleet_up_ms_10', unit: 'ms', measure: (run) => up(10, run) },
+    { name: 'fleet_up_ms_50', unit: 'ms', target: { op: '<=', value: 5000 }, measure: (run) => up(50, run) },
+    {
+      name: 'fleet_up_ms_50_no_telemetry',
+      unit: 'ms',
+      target: { op: '<=', value: 5000 },
+      measure: (run) => up(50, run, false),
+    },
+    {
+      name: 'docker_fleet_up_ms_10',
+      unit: 'ms',
+      target: { op: '<=', value: 15000 },
+      prepare: dockerImages,
+      measure: async (run) => {
+        const result = await dockerFleetUp(10, seed + run);
+        return { value: result.readyMs, note: `every agent answering at ${result.agentsMs} ms` };
+      },
+    },
+    {
+      name: 'docker_power_cycle_ms',
+      unit: 'ms',
+      prepare: dockerImages,
+      measure: async (run) => {
+        const cycles = await dockerPowerCycleMs(seed + run);
+        return { value: median(cycles), note: `kill to ready, cycles ${cycles.join(', ')} ms` };
+      },
+    },
+    {
+      name: 'hil_overhead_pct',
+      unit: '%',
+      target: { op: '<', value: 1 },
+      measure: async (run) => {
+        const result = await hilOverhead(seed + run);
+        return {
+          value: Number(result.pct.toFixed(3)),
+          note: `${result.overheadPerQueryMs.toFixed(4)} ms per query beyond inference, p50 ${result.p50Ms.toFixed(2)} ms, ${result.queries} queries`,
+        };
+      },
+    },
+    {
+      name: 'ingest_samples_per_s',
+      unit: 'records/s',
+      target: { op: '>=', value: 20000 },
+      measure: () => ingestSamplesPerSecond(),
+    },
+    {
+      name: 'telemetry_e2e_p99_ms',
+      unit: 'ms',
+      measure: async (run) => {
+        const result = await telemetryE2eP99Ms(seed + run);
+        return {
+          value: result.p99Ms,
+          note: `${result.records} records, p50 ${result.p50Ms} ms, max ${result.maxMs} ms, cloud summary metrics p99 (with warm-up) up to ${result.cloudSummaryP99Ms} ms`,
+        };
+      },
+    },
+    {
+      name: 'ota_throughput_mb_s',
+      unit: 'MB/s',
+      target: { op: '>=', value: 100 },
+      // One artifact for every run (it is built once and cached): the runs differ in their disk and cloud only.
+      measure: async () => {
+        const result = await otaThroughput(seed);
+        return {
+          value: result.mbPerS,
+          note: `${result.totalMs} ms: offer ${result.offerMs} ms, download ${result.transferMs + result.verifyMs} ms (transfer ${result.transferMs}, fsync + hash + verify ${result.verifyMs}), install ${result.installMs} ms (slot write + read-back + arm)`,
+        };
+      },
+    },
+    {
+      name: 'ota_rollback_s',
+      unit: 's',
+      measure: async (run) => {
+        // The common case: the new software boots but fails its health checks; the note has the
+        // bootloader's case, software that crashes on boot.
+        const health = await otaRollbackSeconds(seed + run, 'fails-self-test');
+        const crash = await otaRollbackSeconds(seed + run, 'crashes-on-boot');
+        return { value: health, note: `crashes-on-boot: ${crash} s` };
+      },
+    },
+    { name: 'ota_fuzz_cuts_per_min', unit: 'cuts/min', measure: (run) => otaFuzzCutsPerMinute(seed + run) },
+    {
+      name: 'agent_rss_mb',
+      unit: 'MB',
+      measure: async (run) => acrossAgents(await agentUsage(run), (agent) => agent.rssMb, 'MB'),
+    },
+    {
+      name: 'agent_cpu_pct',
+      unit: '% of one core',
+      measure: async (run) => acrossAgents(await agentUsage(run), (agent) => agent.cpuPct, '%'),
+    },
+    {
+      name: 'single_robot_max_rtf',
+      unit: 'x',
+      target: { op: '>=', value: 50 },
+      measure: (run) =>
+        largestPassing(
+          [10, 25, 50, 75, 100, 150, 200, 300, 400],
+          async (rtf) => {
+            const point = await measureLoad(1, rtf, seed + run, 3_000);
+            loadPoints.push(point);
+            log(
+              `  1 robot at rtf ${rtf}: achieved ${point.minAchievedRtf.toFixed(1)}–${point.maxAchievedRtf.toFixed(1)}, worst ${point.worst}`,
+            );
+            return holds(point);
+          },
+          log,
+        ),
+    },
+    {
+      name: 'max_robots_rtf1',
+      unit: 'robots',
+      target: { op: '>=', value: 100 },
+      measure: (run) =>
+        largestPassing(
+          [25, 50, 75, 100, 125, 150, 200],
+          async (robots) => {
+            const point = await measureLoad(robots, 1, seed + run);
+            loadPoints.push(point);
+            log(
+              `  ${robots} robots at rtf 1: achieved rtf ${point.minAchievedRtf.toFixed(3)}–${point.maxAchievedRtf.toFixed(3)}, worst ${point.worst}`,
+            );
+            return holds(point);
+          },
+          log,
+        ),
+    },
+    { name: 'rosbridge_msgs_per_s', unit: 'msg/s', measure: (run) => rosbridgeMessagesPerSecond(seed + run) },
+    { name: 'dead_zone_apply_lag_ms', unit: 'ms', measure: (run) => deadZoneApplyLagMs(seed + run) },
+    {
+      name: 'proxy_added_latency_p50_us',
+      unit: 'µs',
+      target: { op: '<=', value: 200 },
+      measure: async (run) => (await faultLayer(run)).addedP50Us,
+    },
+    {
+      name: 'proxy_added_latency_p99_us',
+      unit: 'µs',
+      measure: async (run) => (await faultLayer(run)).addedP99Us,
+    },
+    {
+      name: 'proxy_throughput_ratio',
+      unit: 'ratio',
+      target: { op: '>=', value: 0.5 },
+      measure: async (run) => (await faultLayer(run)).throughputRatio,
+    },
+  ];
+}
