@@ -7,7 +7,8 @@ export const BLACKBOX_TRIGGERS = ['collision', 'estop', 'manual'] as const;
 /**
  * The expensive tier only moves when something happened: every blackbox file answers a trigger
  * event of the same boot, every manifest has its finished file, and with no trigger at all not
- * one blackbox byte crossed the link. Each manifest's window is [trigger − preS, trigger + postS].
+ * one blackbox byte crossed the link. Each manifest's window is [max(trigger − preS, data since),
+ * trigger + postS]: a trigger soon after boot has no data from before it (`dataSinceSimTime`).
  */
 export const tierPolicy: TelemetryOracle<{ preS: number; postS: number; toleranceS?: number }> = {
   name: 'tier-policy',
@@ -37,7 +38,7 @@ export const tierPolicy: TelemetryOracle<{ preS: number; postS: number; toleranc
       if (!file?.info.complete) problems.push(`manifest ${manifest.key} arrived without its finished file`);
       else if (file.info.sha256 !== manifest.sha256)
         problems.push(`manifest ${manifest.key} names another SHA-256 than the stored file`);
-      const from = manifest.triggerSimTime - params.preS;
+      const from = Math.max(manifest.triggerSimTime - params.preS, manifest.dataSinceSimTime ?? -Infinity);
       const to = manifest.triggerSimTime + params.postS;
       if (
         Math.abs(manifest.fromSimTime - from) > tolerance ||
