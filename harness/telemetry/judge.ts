@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { test } from '@playwright/test';
 import type { Tier } from '../../fixtures/fleet-cloud/protocol.ts';
 import { GateFailedError } from '../core/errors.ts';
+import type { RecordedEvent } from '../core/events.ts';
 import type { StartedFleet } from '../fleet/fleet.ts';
 import { inspectBlackbox } from './mcap.ts';
 import {
@@ -13,6 +14,7 @@ import {
   perSeriesOrder,
   tierPolicy,
   type BlackboxEvidence,
+  type Disturbance,
   type OracleVerdict,
   type TelemetryEvidence,
 } from './oracles/index.ts';
@@ -23,7 +25,10 @@ export interface TelemetryJudgeOptions {
   drainTimeoutMs?: number;
   /** The agents' blackbox window, for the tier policy and MCAP checks (the agent defaults: 10 s, 5 s). */
   blackbox?: { preS: number; postS: number };
-  /** Ingest latency ceilings. */
+  /**
+   * Ingest latency p99 ceilings per tier, on an undisturbed link. Tiers without one get the
+   * ceiling the agent's upload settings imply (`defaultIngestCeilingMs`).
+   */
   p99MaxMs?: Partial<Record<Tier, number>>;
   /** Bandwidth budgets per tier over `durationS`. */
   bandwidth?: { durationS: number; budgetBytesPerS: Partial<Record<Tier, number>> };
@@ -66,7 +71,83 @@ export async function collectTelemetryEvidence(
   }
   // Read again: what the agent took while the cloud was read may already be there.
   const agentAfter = await robot.agent.status();
-  return { robotId, agent, agentAfter, summary, records, blackboxes };
+  const disturbances = disturbancesOf(fleet.events.since(0), robotId, Date.now());
+  return { robotId, agent, agentAfter, summary, records, blackboxes, disturbances };
+}
+
+/**
+ * The spans in which a robot's uploads could not flow normally, from the run's events: a fault
+ * on its cloud link, a dead zone, a power cut until power-on, a freeze, a network
+ * disconnect, a boot, a cloud restart or death. A span still open at `now` ends there.
+ */
+export function disturbancesOf(
+  events: readonly RecordedEvent[],
+  robotId: string,
+  now: number,
+): Disturbance[] {
+  const spans: Disturbance[] = [];
+  const open = new Map<string, number>();
+  const start = (key: string, t: number) => {
+    if (!open.has(key)) open.set(key, t);
+  };
+  const end = (key: string, t: number) => {
+    const from = open.get(key);
+    if (from === undefined) return;
+    open.delete(key);
+    spans.push({ from, to: t, what: key });
+  };
+  for (const event of events) {
+    if (event.kind === 'cloud-restarted') {
+      spans.push({ from: event.t - event.downMs, to: event.t, what: 'cloud restart' });
+      continue;
+    }
+    if (event.kind === 'cloud-died') {
+      start('cloud down', event.t);
+      continue;
+    }
+    if (!('robot' in event) || event.robot !== robotId) continue;
+    switch (event.kind) {
+      case 'fault-applied':
+        // The rosbridge link is the harness's view of the robot; uploads do not cross it.
+        if (event.link !== 'rosbridge') start(`fault on ${event.link}`, event.t);
+        break;
+      case 'fault-cleared':
+        end(`fault on ${event.link}`, event.t);
+        break;
+      case 'dead-zone-entered':
+        start('dead zone', event.t);
+        break;
+      case 'dead-zone-left':
+        end('dead zone', event.t);
+        break;
+      case 'power-cut':
+      case 'robot-shutdown':
+      case 'robot-booting':
+        start('down or booting', event.t);
+        break;
+      // Powered on (or first up): the agent's backlog then drains within the oracle's margin.
+      case 'power-on':
+      case 'robot-ready':
+        end('down or booting', event.t);
+        break;
+      case 'robot-frozen':
+        start('frozen', event.t);
+        break;
+      case 'robot-thawed':
+        end('frozen', event.t);
+        break;
+      case 'network-disconnected':
+        start('disconnected', event.t);
+        break;
+      case 'network-reconnected':
+        end('disconnected', event.t);
+        break;
+      default:
+        break;
+    }
+  }
+  for (const key of [...open.keys()]) end(key, now);
+  return spans;
 }
 
 /**

@@ -5,4 +5,11 @@ export { mcapValidity } from './mcap-validity.ts';
 export { noDuplicates } from './no-duplicates.ts';
 export { perSeriesOrder } from './order.ts';
 export { BLACKBOX_TRIGGERS, tierPolicy } from './tier-policy.ts';
-export type { BlackboxEvidence, OracleVerdict, TelemetryEvidence, TelemetryOracle } from './oracle.ts';
+export { defaultIngestCeilingMs } from './ingest-latency.ts';
+export type {
+  BlackboxEvidence,
+  Disturbance,
+  OracleVerdict,
+  TelemetryEvidence,
+  TelemetryOracle,
+} from './oracle.ts';

@@ -27,6 +27,18 @@ export interface TelemetryEvidence {
   /** Every record the cloud holds for the robot, in arrival order. */
   records: StoredRecord[];
   blackboxes: BlackboxEvidence[];
+  /**
+   * When the robot's path to the cloud was disturbed (faults, dead zones, power cuts, cloud
+   * restarts), wall-clock ms: latency ceilings do not hold there. Absent: nothing known.
+   */
+  disturbances?: Disturbance[];
+}
+
+/** A span of wall-clock time in which the robot's uploads could not flow normally. */
+export interface Disturbance {
+  from: number;
+  to: number;
+  what: string;
 }
 
 /** One oracle's judgement of one robot. */

@@ -29,6 +29,9 @@ import {
   type OracleVerdict,
   type TelemetryEvidence,
 } from './index.ts';
+import type { FleetEvent, RecordedEvent } from '../../core/events.ts';
+import { disturbancesOf } from '../judge.ts';
+import { defaultIngestCeilingMs } from './ingest-latency.ts';
 
 const ROBOT = 'r07';
 const S = 1_000_000_000n;
@@ -80,6 +83,46 @@ test.beforeAll(async () => {
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+/**
+ * Writes and reads back a blackbox for the b1 trigger with /odom, /scan and /imu at 10 Hz from
+ * `dataFromNs` to trigger + post (/odom silent over `odomGap`), stating `fromNs` as its window start.
+ */
+async function writeFile(options: {
+  dataFromNs: bigint;
+  fromNs: bigint;
+  odomGap?: [bigint, bigint];
+  dataSinceNs?: Map<string, bigint>;
+}): Promise<{ contents: BlackboxContents; sha256: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'fleetdrill-oracles-'));
+  try {
+    const toNs = TRIGGER_NS + BigInt(WINDOW.postS) * S;
+    const entries: RingEntry[] = [];
+    for (let ns = options.dataFromNs; ns <= toNs; ns += S / 10n) {
+      const header = { stamp: { sec: Number(ns / S), nanosec: Number(ns % S) }, frame_id: 'base_link' };
+      const [gapFrom, gapTo] = options.odomGap ?? [0n, -1n];
+      for (const topic of ['/odom', '/scan', '/imu']) {
+        if (topic === '/odom' && ns >= gapFrom && ns < gapTo) continue;
+        entries.push({ topic, type: 'unknown', message: { header }, stampNs: ns, receivedAtMs: T0 });
+      }
+    }
+    const path = join(dir, 'box.mcap');
+    const written = await writeBlackboxMcap(path, {
+      robotId: ROBOT,
+      bootId: 'b1',
+      triggerSeq: TRIGGER_SEQ,
+      trigger: { kind: 'collision', stampNs: TRIGGER_NS },
+      fromNs: options.fromNs,
+      toNs,
+      requestedFromNs: TRIGGER_NS - BigInt(WINDOW.preS) * S,
+      dataSinceNs: options.dataSinceNs,
+      entries,
+    });
+    return { contents: await inspectBlackbox(await readFile(path)), sha256: written.sha256 };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
 
 type Spec = { tier: Tier; name?: string; data?: Record<string, unknown>; simTime?: number };
 
@@ -285,7 +328,7 @@ test.describe('a healthy robot', () => {
 
     const mcap = mcapValidity.check(evidence, WINDOW);
     expectPass(mcap);
-    expect(mcap.measured).toEqual({ checked: 1 });
+    expect(mcap.measured).toEqual({ checked: 1, shortened: 0 });
 
     const link = bandwidth.check(evidence, {
       durationS: 60,
@@ -301,7 +344,7 @@ test.describe('a healthy robot', () => {
     expectPass(tierPolicy.check(evidence, WINDOW));
     const mcap = mcapValidity.check(evidence, WINDOW);
     expectPass(mcap);
-    expect(mcap.measured).toEqual({ checked: 0 });
+    expect(mcap.measured).toEqual({ checked: 0, shortened: 0 });
   });
 });
 
@@ -437,11 +480,16 @@ test.describe('per-series-order', () => {
 });
 
 test.describe('ingest-latency', () => {
+  const slow = (evidence: TelemetryEvidence, tier: Tier, ms: number) => {
+    for (const record of evidence.records)
+      if (record.tier === tier) record.receivedAt = record.capturedAt + ms;
+  };
+
   test('fails on a p99 over its ceiling, naming the tier, the value and the ceiling', () => {
     const evidence = healthy();
-    evidence.summary.tiers.events.ingestLatencyMs = { count: 1, p50: 400, p90: 800, p99: 900, max: 900 };
+    slow(evidence, 'events', 900);
     const verdict = ingestLatency.check(evidence, { p99MaxMs: { events: 500, metrics: 500 } });
-    expectFailure(verdict, 'events ingest latency p99 900 ms, expected <= 500 ms');
+    expectFailure(verdict, 'events ingest latency p99 900 ms over 2 undisturbed records, expected <= 500 ms');
     expect(verdict.message).not.toContain('metrics ingest');
     expect(verdict.measured.events_p99_ms).toBe(900);
   });
@@ -451,8 +499,65 @@ test.describe('ingest-latency', () => {
     expectPass(ingestLatency.check(evidence, { p99MaxMs: { metrics: 150 } }));
     expectFailure(
       ingestLatency.check(evidence, { p99MaxMs: { metrics: 149 } }),
-      'metrics ingest latency p99 150 ms, expected <= 149 ms',
+      'metrics ingest latency p99 150 ms over 9 undisturbed records, expected <= 149 ms',
     );
+  });
+
+  test('with no ceiling given, the one the agent settings imply applies and fires', () => {
+    // Two request timeouts (3 s each by default) and the uploader's idle poll.
+    expect(defaultIngestCeilingMs()).toBe(7_000);
+    expect(defaultIngestCeilingMs({ upload: { requestTimeoutMs: 500 } })).toBe(2_000);
+    const evidence = healthy();
+    const fine = ingestLatency.check(evidence, {});
+    expectPass(fine);
+    expect(fine.measured.metrics_ceiling_ms).toBe(7_000);
+    // Records stuck for a minute on a link nothing disturbed: the uploader is broken.
+    slow(evidence, 'metrics', 60_000);
+    expectFailure(
+      ingestLatency.check(evidence, {}),
+      'metrics ingest latency p99 60000 ms over 9 undisturbed records, expected <= 7000 ms',
+    );
+  });
+
+  test('records whose trip crossed a disturbance are a figure, not judged; the others still are', () => {
+    const evidence = healthy();
+    slow(evidence, 'metrics', 60_000);
+    const b1 = evidence.records.filter((record) => record.bootId === 'b1' && record.tier === 'metrics');
+    // A dead zone over all of boot b1's metrics: their latency is the outage's, not the uploader's.
+    evidence.disturbances = [{ from: b1[0]!.capturedAt, to: b1.at(-1)!.capturedAt, what: 'dead zone' }];
+    const verdict = ingestLatency.check(evidence, {});
+    expectFailure(verdict, 'metrics ingest latency p99 60000 ms over 3 undisturbed records');
+    expect(verdict.measured.metrics_disturbed_records).toBe(b1.length);
+    // Boot b2's metrics, long after the dead zone and as slow, pass once they are fast again.
+    for (const record of evidence.records)
+      if (record.bootId === 'b2') record.receivedAt = record.capturedAt + 150;
+    const healed = ingestLatency.check(evidence, {});
+    expectPass(healed);
+    expect(healed.measured.metrics_disturbed_p99_ms).toBe(60_000);
+  });
+
+  test('disturbances come from the run events: faults on the cloud link, dead zones, power cuts, cloud restarts', () => {
+    const at = (t: number, event: FleetEvent): RecordedEvent => ({ ...event, t });
+    const spans = disturbancesOf(
+      [
+        at(10, { kind: 'fault-applied', robot: ROBOT, link: 'rosbridge', profile: 'dead', reason: 'drill' }),
+        at(20, { kind: 'fault-applied', robot: ROBOT, link: 'cloud', profile: 'dead', reason: 'drill' }),
+        at(30, { kind: 'fault-cleared', robot: ROBOT, link: 'cloud', reason: 'drill' }),
+        at(40, { kind: 'dead-zone-entered', robot: 'r01', x: 0, y: 0, rssiDbm: null }),
+        at(50, { kind: 'power-cut', robot: ROBOT }),
+        at(60, { kind: 'power-on', robot: ROBOT }),
+        at(100, { kind: 'cloud-restarted', crash: true, downMs: 20 }),
+        at(110, { kind: 'dead-zone-entered', robot: ROBOT, x: 0, y: 0, rssiDbm: null }),
+      ],
+      ROBOT,
+      200,
+    );
+    expect(spans).toEqual([
+      { from: 20, to: 30, what: 'fault on cloud' },
+      { from: 50, to: 60, what: 'down or booting' },
+      { from: 80, to: 100, what: 'cloud restart' },
+      { from: 110, to: 200, what: 'dead zone' },
+    ]);
   });
 });
 
@@ -473,6 +578,29 @@ test.describe('tier-policy', () => {
     const evidence = healthy();
     evidence.blackboxes[0]!.info.bootId = 'b2';
     expectFailure(tierPolicy.check(evidence, WINDOW), `has no trigger event (b2 seq ${TRIGGER_SEQ})`);
+  });
+
+  test('tells two records with the same seq apart by their boot: an OTA event of a later boot is no trigger', () => {
+    // r07 rebooted (an OTA drill before this one): boot b2 has an `ota` event at seq 4, the seq
+    // of b1's collision. Looked up by seq alone, the blackbox's trigger would be that `ota` event.
+    const evidence = healthy();
+    const ota = find(evidence, 'b2', TRIGGER_SEQ);
+    Object.assign(ota, { tier: 'events', name: 'ota', data: { state: 'rebooting' } });
+    expect(evidence.records.filter((record) => record.seq === TRIGGER_SEQ).map((r) => r.name)).toEqual([
+      'collision',
+      'ota',
+    ]);
+    expectPass(tierPolicy.check(evidence, WINDOW));
+    expectPass(mcapValidity.check(evidence, WINDOW));
+    // The same file claimed by b2 has no trigger: b2's seq 4 is the OTA event.
+    evidence.blackboxes[0]!.info = { ...evidence.blackboxes[0]!.info, bootId: 'b2' };
+    expectFailure(tierPolicy.check(evidence, WINDOW), `has no trigger event (b2 seq ${TRIGGER_SEQ})`);
+    // And b1's collision alone, removed, is not stood in for by the b2 event of the same seq.
+    const lost = healthy();
+    Object.assign(find(lost, 'b2', TRIGGER_SEQ), { tier: 'events', name: 'collision' });
+    lost.records = lost.records.filter((record) => !(record.bootId === 'b1' && record.seq === TRIGGER_SEQ));
+    expectFailure(mcapValidity.check(lost, WINDOW), `blackbox ${KEY}: no trigger stamp`);
+    expectFailure(tierPolicy.check(lost, WINDOW), `has no trigger event (b1 seq ${TRIGGER_SEQ})`);
   });
 
   test('fails on a manifest without its finished file', () => {
@@ -649,5 +777,97 @@ test.describe('mcap-validity', () => {
     const noEvent = healthy();
     noEvent.records = noEvent.records.filter((record) => record.tier !== 'events' || record.bootId !== 'b1');
     expectFailure(mcapValidity.check(noEvent, WINDOW), 'no trigger stamp');
+  });
+
+  test.describe('the window contract: max(trigger − pre, first data of the boot)', () => {
+    /** A b1 collision at 100 s whose recorder had sensor data only from 99.5 s on (booted late). */
+    const BOOTED_NS = 99_500_000_000n;
+    const since = (ns: bigint) => new Map(['/odom', '/scan', '/imu'].map((topic) => [topic, ns]));
+
+    /** `healthy()` with the given file in place of the reference one, and metrics that saw /odom from `odomSeenS`. */
+    async function bootedLate(
+      options: {
+        dataFromNs?: bigint;
+        odomGap?: [bigint, bigint];
+        statedFromNs?: bigint;
+        odomSeenS?: number;
+      } = {},
+    ): Promise<TelemetryEvidence> {
+      const box = await writeFile({
+        dataFromNs: options.dataFromNs ?? BOOTED_NS,
+        odomGap: options.odomGap,
+        fromNs: options.statedFromNs ?? BOOTED_NS,
+        dataSinceNs: since(BOOTED_NS),
+      });
+      const evidence = healthy();
+      evidence.blackboxes[0] = {
+        ...evidence.blackboxes[0]!,
+        servedSha256: box.sha256,
+        contents: box.contents,
+      };
+      evidence.blackboxes[0].info = { ...evidence.blackboxes[0].info, sha256: box.sha256 };
+      // The agent's metrics carry the sim time of the newest /odom it had: from its first one on.
+      const odomSeenS = options.odomSeenS ?? Number(BOOTED_NS) / 1e9;
+      evidence.records
+        .filter((record) => record.bootId === 'b1' && record.tier === 'metrics')
+        .forEach((record, i) => (record.simTime = odomSeenS + i * 0.05));
+      return evidence;
+    }
+
+    test('a trigger soon after boot passes with the shorter window it states, and is counted as such', async () => {
+      const verdict = mcapValidity.check(await bootedLate(), WINDOW);
+      expectPass(verdict);
+      expect(verdict.measured).toEqual({ checked: 1, shortened: 1 });
+      // The same file without the contract's excuse is the flake's failure (docker-all, seed 3821963928).
+      const noExcuse = await bootedLate();
+      const meta = noExcuse.blackboxes[0]!.contents!.metadata.fleetdrill!;
+      for (const key of Object.keys(meta)) if (key.startsWith('dataSinceNs:')) delete meta[key];
+      expectFailure(
+        mcapValidity.check(noExcuse, WINDOW),
+        'states its window starts at 99.500 s, the contract says 98.000 s',
+        '/odom starts at 99.500 s, after the start of the window 98.000 s..101.000 s',
+      );
+    });
+
+    test('data missing from inside the shortened window still fails', async () => {
+      // /odom has nothing from 99.5 s to 100.2 s, though the recorder says it had it from 99.5 s.
+      const gap = await bootedLate({ odomGap: [BOOTED_NS, 100_200_000_000n] });
+      expectFailure(
+        mcapValidity.check(gap, WINDOW),
+        `blackbox ${KEY}: /odom starts at 100.200 s, after the start of the window 99.500 s..101.000 s`,
+      );
+      // So does a file that starts later than even the boot's first data.
+      const late = await bootedLate({ dataFromNs: 100_000_000_000n, statedFromNs: 100_000_000_000n });
+      expectFailure(
+        mcapValidity.check(late, WINDOW),
+        'states its window starts at 100.000 s, the contract says 99.500 s',
+      );
+    });
+
+    test('a claimed late first /odom that the metrics of the boot disprove fails', async () => {
+      // Metrics of b1 saw /odom at 98.9 s: the recorder lost 0.6 s and called it "before boot".
+      const evidence = await bootedLate({ odomSeenS: 98.9 });
+      expectFailure(
+        mcapValidity.check(evidence, WINDOW),
+        `blackbox ${KEY}: says its /odom data starts at 99.500 s, yet metrics seq 1 of boot b1 saw /odom at 98.900 s`,
+      );
+      // Metrics of another boot say nothing about this one.
+      const otherBoot = await bootedLate();
+      otherBoot.records.find((record) => record.bootId === 'b2' && record.tier === 'metrics')!.simTime = 1;
+      expectPass(mcapValidity.check(otherBoot, WINDOW));
+    });
+
+    test('the tier policy takes the manifest window from the same contract', async () => {
+      const evidence = await bootedLate();
+      const manifest = find(evidence, 'b1', 9).data as ManifestData;
+      manifest.sha256 = evidence.blackboxes[0]!.info.sha256;
+      manifest.fromSimTime = 99.5;
+      expectFailure(tierPolicy.check(evidence, WINDOW), 'covers 99.50–101.00 s, expected 98.00–101.00 s');
+      manifest.dataSinceSimTime = 99.5;
+      expectPass(tierPolicy.check(evidence, WINDOW));
+      // Data since before trigger − pre changes nothing: the window is the full one.
+      manifest.dataSinceSimTime = 50;
+      expectFailure(tierPolicy.check(evidence, WINDOW), 'expected 98.00–101.00 s');
+    });
   });
 });
