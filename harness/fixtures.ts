@@ -6,6 +6,7 @@ import { FleetdrillError } from './core/errors.ts';
 import { EventBus } from './core/events.ts';
 import { runSeed } from './core/seed.ts';
 import { Fleet, type StartedFleet } from './fleet/fleet.ts';
+import { assertNoProcessWarnings, logSize } from './fleet/process-warnings.ts';
 import { attachEvidence, labelTest, markEvidence } from './report/evidence.ts';
 
 /** Knobs a project or `test.use()` can set; `playwright.config.ts` fills them from the config. */
@@ -97,6 +98,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     async ({ seed }, use, testInfo) => {
       await labelTest(testInfo, seed);
       const mark = markEvidence(workerFleet);
+      const cloudLogFrom = workerFleet?.telemetry ? logSize(workerFleet.cloud.logPath) : 0;
       await use();
       const fleet = workerFleet;
       if (!fleet) return;
@@ -112,6 +114,15 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
       const swallowed = fleet.takeUnreportedCallbackErrors();
       // A robot that crashed fails the drill even if its assertions happened to pass.
       if (deaths[0]) throw deaths[0];
+      // So does a Node warning from a robot's or the cloud's processes (a listener leak, say).
+      assertNoProcessWarnings([
+        ...fleet.roster.map((robot) => ({
+          who: robot.id,
+          path: robot.logPath,
+          fromOffset: mark.logOffsets.get(robot.id) ?? 0,
+        })),
+        ...(fleet.telemetry ? [{ who: 'cloud', path: fleet.cloud.logPath, fromOffset: cloudLogFrom }] : []),
+      ]);
       // So does a callback that threw (an `expect` in a subscriber) and that no probe's `stop()` or
       // wait reported: roslib would have swallowed it, and the drill would pass unchecked.
       const [first, ...more] = swallowed;
