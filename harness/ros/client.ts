@@ -49,6 +49,11 @@ export class CallbackError extends FleetdrillError {
   ) {
     const what = thrown instanceof Error ? thrown.message : String(thrown);
     super(`robot ${robotId}: a callback on ${topic} threw: ${what}`, { cause: thrown });
+    // The callback's own frames, not this constructor's: the report then points at the drill's
+    // line that threw, where the fix belongs.
+    const frames =
+      thrown instanceof Error ? thrown.stack?.split('\n').filter((line) => /^\s+at /.test(line)) : [];
+    if (frames?.length) this.stack = [`${this.name}: ${this.message}`, ...frames].join('\n');
   }
 }
 

@@ -3,50 +3,11 @@
  * stall checks fire when the stream is broken on purpose, and an exception thrown by its
  * onMessage reaches the test instead of roslib.
  */
-import { test as base, expect } from '@playwright/test';
-import { labFixtures, type LabFixtures } from '../../fixtures/robot-sim/test-helpers.ts';
-import { CallbackError, RosClient } from './client.ts';
+import { expect } from '@playwright/test';
+import { CallbackError } from './client.ts';
 import { ROBOT_TOPICS } from './messages.ts';
 import { TopicProbe } from './probe.ts';
-
-const test = base.extend<LabFixtures & { ros: { robot: RosClient; publisher: RosClient } }>({
-  ...labFixtures,
-  ros: async ({ lab }, use) => {
-    const sim = await lab.sim({ id: 'r07' });
-    const robot = await RosClient.connect(sim.url, { name: 'r07' });
-    const publisher = await RosClient.connect(sim.url, { name: 'publisher' });
-    try {
-      await use({ robot, publisher });
-    } finally {
-      robot.close();
-      publisher.close();
-    }
-  },
-});
-
-const TOPIC = '/probe_test';
-const TYPE = 'std_msgs/msg/String';
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * Publishes on TOPIC every `periodMs` from a second client, the stream a probe judges; `pause()`
- * stops it for a while, as a publisher that hangs would.
- */
-function publishEvery(client: RosClient, periodMs: number) {
-  let paused = false;
-  let seq = 0;
-  const timer = setInterval(() => {
-    if (!paused) client.publish(TOPIC, TYPE, { data: `m${seq++}` });
-  }, periodMs);
-  return {
-    async pause(ms: number) {
-      paused = true;
-      await sleep(ms);
-      paused = false;
-    },
-    stop: () => clearInterval(timer),
-  };
-}
+import { TEST_TOPIC as TOPIC, TEST_TYPE as TYPE, publishEvery, sleep, test } from './test-helpers.ts';
 
 test.describe('TopicProbe checks', () => {
   test.describe.configure({ timeout: 30_000 });
