@@ -145,17 +145,15 @@ export class Robot {
   }
 
   /**
-   * Arms a power cut at a point of the robot's next update (its OTA client's state scripts); it
-   * survives reboots until it fires. Resolve the cut with {@link waitForInjectedPowerCut}.
+   * Arms a power cut at a point of the robot's next update (its OTA client's state scripts),
+   * for Download and ArtifactInstall once `afterBytes` are on the disk; it survives reboots until
+   * it fires. Resolve the cut with {@link waitForInjectedPowerCut}.
    */
-  async armPowerCut(fault: ArmedFault): Promise<void> {
+  async armPowerCut(fault: { at: ArmedFault['at']; afterBytes?: number | undefined }): Promise<void> {
     const { name, type } = OTA_SERVICES.armPowerCut;
-    const answer = await this.ros.callService<TriggerResponse>(
-      name,
-      type,
-      { ...fault },
-      { timeoutMs: 5_000 },
-    );
+    // The request as ArmPowerCut.srv types it: ROS field names, 0 bytes for "at once".
+    const request: ArmedFault = { at: fault.at, after_bytes: fault.afterBytes ?? 0 };
+    const answer = await this.ros.callService<TriggerResponse>(name, type, request, { timeoutMs: 5_000 });
     if (!answer.success) throw new ConfigError('fault', `robot ${this.id}: ${answer.message}`);
   }
 

@@ -1,6 +1,7 @@
 import { AGENT_SERVICES, type AgentStatus } from '../../fixtures/edge-agent/index.ts';
 import { TimeoutError } from '../core/errors.ts';
 import type { RosClient } from '../ros/client.ts';
+import { AgentStatusFormatError, parseAgentStatus } from './agent-status.ts';
 
 /**
  * A robot's edge agent as drills reach it: through the robot's rosbridge (so through its link),
@@ -12,10 +13,14 @@ export class EdgeAgentHandle {
     private readonly ros: RosClient,
   ) {}
 
-  /** The agent's own account: boots, produced and evicted records, buffers, bytes sent. */
-  status(timeoutMs = 5_000): Promise<AgentStatus> {
+  /**
+   * The agent's own account: boots, produced and evicted records, buffers, bytes sent. The agent
+   * answers in ROS 2 form (AgentStatus.srv); an answer that does not fit it throws
+   * AgentStatusFormatError.
+   */
+  async status(timeoutMs = 5_000): Promise<AgentStatus> {
     const { name, type } = AGENT_SERVICES.status;
-    return this.ros.callService<AgentStatus>(name, type, {}, { timeoutMs });
+    return parseAgentStatus(this.robotId, await this.ros.callService<unknown>(name, type, {}, { timeoutMs }));
   }
 
   /** Fires a manual blackbox trigger; resolves with the agent's answer. */
@@ -50,6 +55,8 @@ export class EdgeAgentHandle {
         last = await this.status(Math.min(5_000, Math.max(500, deadline - performance.now())));
         if (done(last)) return last;
       } catch (error) {
+        // A wrong answer stays wrong: only an agent that did not answer yet is worth waiting for.
+        if (error instanceof AgentStatusFormatError) throw error;
         lastError = error;
       }
       await new Promise((resolve) => setTimeout(resolve, 250));

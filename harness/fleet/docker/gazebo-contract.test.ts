@@ -2,14 +2,17 @@
  * The Gazebo robot image (docker/robot-gazebo) cannot be built or run here (no registry, no ROS,
  * no Gazebo), so this checks what its files promise against the code that defines the contract:
  * the reference robot's and the edge agent's topics and services, the fleetdrill_msgs types with
- * the fields the reference robot sends, the docker backend's image contract, the launch arguments
+ * the fields the reference robot and the edge agent send, the docker backend's image contract, the launch arguments
  * gazebo-stack.ts passes, and the world against its fleetdrill JSON. Each test names what it catches.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
-import { AGENT_SERVICES, type AgentStatus } from '../../../fixtures/edge-agent/agent.ts';
+import { AGENT_SERVICES } from '../../../fixtures/edge-agent/agent.ts';
 import { armedFaultSchema } from '../../../fixtures/edge-agent/ota/faults.ts';
+import { toStatusResponse } from '../../../fixtures/edge-agent/status-response.ts';
+import { AgentStore } from '../../../fixtures/edge-agent/store/agent-store.ts';
 import { SERVICES, TOPICS } from '../../../fixtures/robot-sim/index.ts';
 import { MessageBuilders } from '../../../fixtures/robot-sim/messages.ts';
 import {
@@ -93,29 +96,53 @@ function fleetdrillInterface(type: string): { request: Fields; response: Fields 
 /** A ROS 2 field name as rosidl accepts it: lower case, digits, single underscores inside. */
 const ROS_FIELD_NAME = /^(?!.*__)(?!.*_$)[a-z][a-z0-9_]*$/;
 
-/** The field names of message types the fleetdrill messages nest. */
+/** The field names of message types from other packages the fleetdrill messages nest. */
 const NESTED_FIELDS: Record<string, string[]> = {
   'std_msgs/Header': ['stamp', 'frame_id'],
   'geometry_msgs/Point': ['x', 'y', 'z'],
-  TierCounts: ['metrics', 'events', 'blackbox'],
 };
-const NUMERIC = /^(u?int(8|16|32|64)|float(32|64)|byte)$/;
+const UNSIGNED = /^(uint(8|16|32|64)|byte|char)$/;
+const SIGNED = /^int(8|16|32|64)$/;
+const FLOAT = /^float(32|64)$/;
 
-/** Every field of `value` (a message as the reference robot sends it) fits `fields`, and no more. */
+/**
+ * Every field of `value` (a message as the reference robot or agent sends it, through JSON as
+ * rosbridge carries it) fits `fields`, and no more: rosbridge_server refuses a whole message for
+ * one extra field, one null, a fraction in an integer or a sign in an unsigned one. Messages of
+ * fleetdrill_msgs that a field nests are read from their files and checked the same way.
+ */
 function expectFits(type: string, value: Record<string, unknown>, fields: Fields): void {
-  expect(Object.keys(value).sort(), `${type}: the fields the reference robot sends`).toEqual(
-    [...fields.keys()].sort(),
-  );
-  for (const [name, rosType] of fields) {
-    const v = value[name];
-    const where = `${type}.${name} (${rosType})`;
-    if (NUMERIC.test(rosType)) expect(typeof v, where).toBe('number');
-    else if (rosType === 'string') expect(typeof v, where).toBe('string');
-    else if (rosType === 'bool') expect(typeof v, where).toBe('boolean');
-    else {
-      expect(NESTED_FIELDS[rosType], `${where}: a nested type this test knows`).toBeDefined();
-      expect(Object.keys(v as object).sort(), where).toEqual([...NESTED_FIELDS[rosType]!].sort());
-    }
+  expect(value, `${type}: a message, not null`).toEqual(expect.any(Object));
+  expect(Object.keys(value).sort(), `${type}: the fields sent`).toEqual([...fields.keys()].sort());
+  for (const [name, rosType] of fields) expectValueFits(`${type}.${name} (${rosType})`, rosType, value[name]);
+}
+
+function expectValueFits(where: string, rosType: string, v: unknown): void {
+  const array = /^(.+)\[(<=)?\d*\]$/.exec(rosType);
+  if (array) {
+    expect(Array.isArray(v), `${where}: an array`).toBe(true);
+    (v as unknown[]).forEach((item, i) => expectValueFits(`${where}[${i}]`, array[1]!, item));
+  } else if (UNSIGNED.test(rosType)) {
+    expect(Number.isInteger(v) && (v as number) >= 0, `${where}: ${String(v)} is an unsigned integer`).toBe(
+      true,
+    );
+  } else if (SIGNED.test(rosType)) {
+    expect(Number.isInteger(v), `${where}: ${String(v)} is an integer`).toBe(true);
+  } else if (FLOAT.test(rosType)) {
+    expect(Number.isFinite(v), `${where}: ${String(v)} is a finite number`).toBe(true);
+  } else if (rosType === 'string') {
+    expect(typeof v, where).toBe('string');
+  } else if (rosType === 'bool') {
+    expect(typeof v, where).toBe('boolean');
+  } else if (NESTED_FIELDS[rosType]) {
+    expect(v, `${where}: a message, not null`).toEqual(expect.any(Object));
+    expect(Object.keys(v as object).sort(), where).toEqual([...NESTED_FIELDS[rosType]].sort());
+  } else {
+    const name = rosType.replace(/^fleetdrill_msgs\//, '');
+    const nested = fleetdrillInterface(`fleetdrill_msgs/msg/${name}`);
+    expect(nested, `${where}: a fleetdrill_msgs message or a nested type this test knows`).toBeDefined();
+    expect(read(MSGS, 'CMakeLists.txt'), `${where}: msg/${name}.msg is built`).toContain(`"msg/${name}.msg"`);
+    expectFits(where, v as Record<string, unknown>, nested!.request);
   }
 }
 
@@ -258,53 +285,79 @@ test('GetVersion answers the fields the harness reads', () => {
 });
 
 /**
- * How each field of the agent's /edge_agent/status answer maps to AgentStatus.srv; null for the
- * ones no ROS 2 type can carry (camelCase field names, null values). Typed by AgentStatus, so a
- * field added to the agent's answer must be placed here.
+ * A real /edge_agent/status answer: the agent's encoder over a real store with two boots, metrics
+ * evicted around events (several seq ranges) and fractional ages, and an uploader either fresh
+ * (no error, no success yet: the values that were null) or with failures and a success.
  */
-const AGENT_STATUS_FIELDS: Record<keyof AgentStatus, string | null> = {
-  robot_id: 'string',
-  boot_id: 'string',
-  accounts: null,
-  buffers: null,
-  bytes_sent: 'TierCounts',
-  uploader: null,
-  capturing: 'uint32',
-  backlog: 'uint64',
-  drained: 'bool',
-};
+function agentStatusAnswers(): Array<[string, Record<string, unknown>]> {
+  const dir = mkdtempSync(join(tmpdir(), 'fleetdrill-contract-'));
+  let clock = 1_700_000_000_000;
+  const now = () => (clock += 137);
+  const budgets = { metrics: 1_500, events: 1_000_000, blackbox: 1_000_000 };
+  try {
+    const first = AgentStore.open({ dir, budgets, now });
+    for (let i = 0; i < 40; i++)
+      first.take(i % 7 === 3 ? 'events' : 'metrics', 'robot', { i, pad: 'x'.repeat(40) });
+    first.close();
+    const store = AgentStore.open({ dir, budgets, now });
+    store.take('blackbox', 'manifest', { key: 'r01/b2/1.mcap' });
+    const base = {
+      robot_id: 'r01',
+      boot_id: store.bootId,
+      accounts: store.accounts(),
+      buffers: store.counters(),
+      bytes_sent: { metrics: 12_345, events: 678, blackbox: 0 },
+      capturing: 1,
+      backlog: 3,
+      drained: false,
+    };
+    store.close();
+    const rejected = { metrics: 0, events: 0, blackbox: 0 };
+    const answers = {
+      fresh: { consecutiveFailures: 0, lastError: null, lastSuccessAt: null, rejected },
+      busy: { consecutiveFailures: 3, lastError: 'cloud: 503', lastSuccessAt: clock, rejected },
+    };
+    return Object.entries(answers).map(([name, uploader]) => [
+      name,
+      JSON.parse(JSON.stringify(toStatusResponse({ ...base, uploader }))) as Record<string, unknown>,
+    ]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
-// Catches AgentStatus.srv losing a field the agent answers and a ROS type can carry.
-test('AgentStatus carries every field of the agent answer a ROS type can', () => {
+// Catches an agent answer rosbridge_server could not put into AgentStatus.srv's response: a field
+// the .srv (or a message it nests) lacks or has more of, a null, a camelCase name, an integer
+// field holding a fraction. The sample covers every list and the never-uploaded case.
+test('AgentStatus.srv carries the whole agent answer', () => {
   const srv = fleetdrillInterface('fleetdrill_msgs/srv/AgentStatus')!;
-  const carried = Object.entries(AGENT_STATUS_FIELDS).filter(([, type]) => type !== null);
-  expect(Object.fromEntries(carried)).toEqual(Object.fromEntries(srv.response));
-});
-
-// Known gap, not fixable in the image: the agent's answer nests camelCase records (bootId,
-// usedBytes, ...) with null values, which rosbridge_server cannot put into any ROS response. This
-// is marked as failing; once the agent's answer fits ROS 2, it passes and Playwright says so.
-test('AgentStatus carries the whole agent answer', () => {
-  test.fail(true, 'the agent answers fields no ROS 2 .srv can declare; see docker/robot-gazebo/README.md');
-  expect(Object.entries(AGENT_STATUS_FIELDS).filter(([, type]) => type === null)).toEqual([]);
+  expect(srv.request.size, 'AgentStatus takes no request fields').toBe(0);
+  const answers = agentStatusAnswers();
+  const [, busy] = answers.find(([name]) => name === 'busy')!;
+  const accounts = busy.accounts as Array<{ evicted_seqs: { metrics: unknown[] } }>;
+  expect(accounts.length, 'the sample has several boots').toBe(2);
+  expect(accounts[0]!.evicted_seqs.metrics.length, 'the sample has evicted ranges').toBeGreaterThan(1);
+  for (const [name, answer] of answers) expectFits(`AgentStatus response (${name})`, answer, srv.response);
 });
 
 // Catches ArmPowerCut.srv missing the agent's reply fields.
 test('ArmPowerCut answers success and message as the agent does', () => {
   const srv = fleetdrillInterface('fleetdrill_msgs/srv/ArmPowerCut')!;
   expect(Object.fromEntries(srv.response)).toEqual({ success: 'bool', message: 'string' });
-  expect(srv.request.get('at')).toBe('string');
 });
 
-// Known gap: the agent's request schema names `afterBytes`, which no .srv can declare (ArmPowerCut
-// has after_bytes), and its strict schema refuses the after_bytes rosbridge_server forwards.
-test('ArmPowerCut declares the request fields the agent accepts', () => {
-  test.fail(true, 'the agent reads afterBytes, not a ROS 2 field name; see docker/robot-gazebo/README.md');
+// Catches the agent's request schema and ArmPowerCut.srv drifting apart: a field the agent reads
+// that the .srv cannot declare (afterBytes), or one rosbridge_server forwards that the agent's
+// strict schema refuses. rosbridge_server forwards every request field, defaults included.
+test('ArmPowerCut declares exactly the request fields the agent accepts', () => {
   const srv = fleetdrillInterface('fleetdrill_msgs/srv/ArmPowerCut')!;
-  for (const field of Object.keys(armedFaultSchema.shape)) {
-    expect(field).toMatch(ROS_FIELD_NAME);
-    expect(srv.request.has(field), `ArmPowerCut.srv request field ${field}`).toBe(true);
-  }
+  for (const field of Object.keys(armedFaultSchema.shape))
+    expect(field, `the agent's arm_power_cut request field ${field}`).toMatch(ROS_FIELD_NAME);
+  expect(Object.keys(armedFaultSchema.shape).sort()).toEqual([...srv.request.keys()].sort());
+  expect(Object.fromEntries(srv.request)).toEqual({ at: 'string', after_bytes: 'uint64' });
+  const asForwarded = { at: 'ArtifactInstall_Enter', after_bytes: 0 };
+  expect(armedFaultSchema.safeParse(asForwarded).success, JSON.stringify(asForwarded)).toBe(true);
+  expect(armedFaultSchema.parse({ ...asForwarded, after_bytes: 4096 }).after_bytes).toBe(4096);
 });
 
 // Catches a field name rosidl would reject, which breaks the image build, not a test run.
