@@ -170,13 +170,15 @@ test.describe('bench table', () => {
     );
   });
 
-  test('a partial run says so, and a pipe in a note does not break the row', async () => {
+  test('a partial run says so, one run has no range, and a pipe in a note does not break the row', async () => {
     const results = await sampleResults();
     results.only = ['agent_rss_mb'];
-    results.figures = [{ ...results.figures[2]!, notes: 'a | b' }];
+    results.runs = 1;
+    results.figures = [{ ...results.figures[2]!, runs: [86], notes: 'a | b' }];
     const table = renderTable(results);
+    expect(table).toContain(', seed 20261124, one run.\n');
     expect(table).toContain('\n\nOnly these figures were measured: agent_rss_mb.\n\n');
-    expect(table).toContain('| `agent_rss_mb` | — | 86 MB (85–87) | — | a \\| b |');
+    expect(table).toContain('| `agent_rss_mb` | — | 86 MB | — | a \\| b |');
   });
 
   test('`npm run bench:table` prints the table of a file, and refuses a broken one with its path', async () => {

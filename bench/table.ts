@@ -34,7 +34,7 @@ export function renderTable(results: BenchResults): string {
   const { machine } = results;
   const day = results.date.slice(0, 10);
   const lines = [
-    `Measured ${day} on ${machine.model} (${machine.cpus} cores, ${machine.memoryGiB} GiB, ${machine.os}, Node ${machine.node.replace(/^v/, '')}), seed ${results.seed}, median of ${results.runs} ${results.runs === 1 ? 'run' : 'runs'} (range of the runs in brackets).`,
+    `Measured ${day} on ${machine.model} (${machine.cpus} cores, ${machine.memoryGiB} GiB, ${machine.os}, Node ${machine.node.replace(/^v/, '')}), seed ${results.seed}, ${results.runs === 1 ? 'one run' : `median of ${results.runs} runs (range of the runs in brackets)`}.`,
   ];
   if (results.only) lines.push('', `Only these figures were measured: ${results.only.join(', ')}.`);
   lines.push(
