@@ -84,8 +84,11 @@ export class RosClient {
   ) {
     this.log = createDebug(`fleetdrill:ros:${options.name}`);
     this.ros = new Ros({});
-    this.ros.on('error', () => {
-      /* reported through 'close'; without a listener roslib would log to the console */
+    // Link errors are reported through 'close'. What else roslib emits here is a frame it could
+    // not decode: logged, since callback exceptions no longer arrive here (see subscribe()).
+    // Without a listener roslib would log to the console.
+    this.ros.on('error', (error: unknown) => {
+      if (error instanceof Error) this.log('roslib: %s', error.message);
     });
     this.ros.on('close', () => this.onClose());
     this.ros.on('connection', () => this.onConnection());
