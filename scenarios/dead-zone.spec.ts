@@ -2,9 +2,17 @@ import { ROBOT_TOPICS, expect, test, type RecordedEvent } from '../harness/index
 
 test.describe('Wi-Fi dead zone', { tag: ['@smoke', '@nightly'] }, () => {
   test('odom stalls inside a dead zone and resumes with fresh data after it', async ({ fleet, events }) => {
-    test.setTimeout(150_000);
+    test.setTimeout(270_000);
     // r03: the drills of other files use r01 and r02 on this worker's fleet.
     const robot = fleet.robot('r03');
+    // A robot an earlier run left north of the mezzanine (--repeat-each) comes back to the hall
+    // first, or its route to the dock would not cross the dead band; no Wi-Fi is followed yet.
+    const band = fleet.world.attenuators.find((attenuator) => attenuator.name === 'steel-mezzanine')!;
+    if ((await robot.pose()).y > band.min[1]) {
+      expect((await robot.goTo(fleet.place('wall-approach'), { timeoutMs: 120_000 })).status).toBe(
+        'succeeded',
+      );
+    }
     const started = Date.now();
     const coverage = fleet.followWifi([robot.id]);
     const odom = robot.probe(ROBOT_TOPICS.odom.name, ROBOT_TOPICS.odom.type, {

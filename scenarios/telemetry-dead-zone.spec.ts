@@ -10,9 +10,20 @@ test.describe('telemetry across a dead zone', { tag: ['@telemetry', '@nightly', 
     fleet,
     events,
   }) => {
-    test.setTimeout(150_000);
+    test.setTimeout(240_000);
     const robot = fleet.robot('r01');
     await robot.agent.waitUntilReady();
+    // A robot an earlier run left past the west fire door (--repeat-each) goes back first, so
+    // its route east crosses the whole radio shadow again; no Wi-Fi is followed on the way back.
+    const door = fleet.world.attenuators.find((attenuator) => attenuator.name === 'fire-door-west')!;
+    if ((await robot.pose()).x > door.min[0]) {
+      expect((await robot.goTo(fleet.place('west-end'), { timeoutMs: 100_000 })).status).toBe('succeeded');
+    }
+    // Evictions counted since the robot started belong to earlier drills.
+    const evictedBefore = (await robot.agent.status()).accounts.reduce(
+      (sum, account) => sum + account.evicted.metrics,
+      0,
+    );
     const started = Date.now();
     const coverage = fleet.followWifi([robot.id]);
 
@@ -42,7 +53,8 @@ test.describe('telemetry across a dead zone', { tag: ['@telemetry', '@nightly', 
       inside.every((record) => record.receivedAt >= left!.t - 200),
       'nothing got through the dead zone',
     ).toBe(true);
-    const evicted = evidence!.agent.accounts.reduce((sum, account) => sum + account.evicted.metrics, 0);
+    const evicted =
+      evidence!.agent.accounts.reduce((sum, account) => sum + account.evicted.metrics, 0) - evictedBefore;
     expect(evicted, 'the default buffer holds a minute of metrics').toBe(0);
     test.info().annotations.push({
       type: 'kpi',
