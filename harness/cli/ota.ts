@@ -116,9 +116,12 @@ export interface OtaFuzzFlags {
 
 /**
  * Power-cut fuzzing of whole updates on a fleet of its own (harness/ota/fuzz.ts). Progress goes
- * to stderr; the summary to stdout, with --json as one JSON line, the last. Exit code 0 only when
- * nothing was bricked, no unverified slot booted, every environment was valid and every update
- * converged. The first Ctrl-C stops cutting and finishes the updates under way.
+ * to stderr; the summary to stdout, with --json as one JSON line, the last. Exit code 0 (pass)
+ * only when nothing was bricked, no unverified slot booted, every environment was valid and every
+ * update converged; 1 (fail) when any of that went wrong; 3 (inconclusive) when nothing was wrong
+ * but some check could not tell, because a robot did not answer or moved on while asked (a busy
+ * machine): not a pass, and not a product failure either. The first Ctrl-C stops cutting and
+ * finishes the updates under way.
  */
 export async function otaFuzz(flags: OtaFuzzFlags): Promise<number> {
   const cuts = parseCount(flags.cuts, '--cuts', 1, 1_000_000);
@@ -143,23 +146,20 @@ export async function otaFuzz(flags: OtaFuzzFlags): Promise<number> {
       signal: stopping.signal,
       onProgress: (line) => console.error(line),
     });
-    const ok =
-      result.bricked === 0 &&
-      result.unverified_boots === 0 &&
-      result.invalid_envs === 0 &&
-      result.converged === result.updates;
     if (flags.json) {
       console.log(JSON.stringify(result));
     } else {
       for (const problem of result.problems) console.log(`problem: ${problem}`);
+      for (const untold of result.could_not_tell) console.log(`could not tell: ${untold}`);
       console.log(
-        `${result.cuts} cuts (${result.cuts_by.time} by time, ${result.cuts_by.bytes} by bytes, ${result.cuts_by.state} at a state) ` +
+        `${result.verdict.toUpperCase()}: ${result.cuts} cuts (${result.cuts_by.time} by time, ${result.cuts_by.bytes} by bytes, ${result.cuts_by.state} at a state) ` +
           `in ${(result.ms / 1000).toFixed(0)} s (${result.cuts_per_min} per minute): ` +
           `${result.bricked} bricked, ${result.unverified_boots} unverified boots, ${result.invalid_envs} invalid environments; ` +
-          `${result.converged} of ${result.updates} updates converged (${result.committed} committed, ${result.failures_reported} failures reported)`,
+          `${result.converged} of ${result.updates} updates converged (${result.committed} committed, ${result.failures_reported} failures reported)` +
+          `; ${result.inconclusive} checks could not tell`,
       );
     }
-    return ok ? 0 : 1;
+    return result.verdict === 'pass' ? 0 : result.verdict === 'fail' ? 1 : 3;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -4,6 +4,7 @@
  */
 import {
   BootEnv,
+  NoBootableSlotError,
   previewBoot,
   SLOT_NAMES,
   verifySlot,
@@ -17,6 +18,12 @@ import {
 export interface DiskState {
   env: BootVars;
   envSource: EnvSource;
+  /**
+   * Generation of the copy read (0 for a fallback). Every boot, and every OTA step that changes
+   * what boots (arm, commit, roll back), writes the environment, so an oracle tells from the
+   * generation whether a robot moved on since an earlier read.
+   */
+  envGeneration: number;
   /** Problems the environment reading found (a torn copy, say). */
   envProblems: string[];
   slots: Record<SlotName, SlotCheck>;
@@ -42,6 +49,7 @@ export async function inspectDisk(disk: string): Promise<DiskState> {
   return {
     env: reading.vars,
     envSource: reading.source,
+    envGeneration: reading.generation,
     envProblems: reading.problems,
     slots,
     activeVersion: slots[reading.vars.active].meta.version,
@@ -49,7 +57,31 @@ export async function inspectDisk(disk: string): Promise<DiskState> {
   };
 }
 
-/** One line for messages: `A committed 1.0.0 (active), B written 1.1.0; upgrade pending`. */
+/**
+ * A disk the bootloader can make nothing of: neither copy of the boot environment is valid and no
+ * slot is committed to fall back to. `unbootable` says what was found.
+ */
+export interface UnbootableDisk {
+  unbootable: string;
+}
+
+/**
+ * {@link inspectDisk}, for an oracle that must judge any disk a power cut can leave: a disk with
+ * no environment and nothing to fall back to is a finding (bricked), not an error.
+ */
+export async function inspectDiskOrUnbootable(disk: string): Promise<DiskState | UnbootableDisk> {
+  try {
+    return await inspectDisk(disk);
+  } catch (error) {
+    if (error instanceof NoBootableSlotError) return { unbootable: error.message };
+    throw error;
+  }
+}
+
+/**
+ * One line for messages: `A committed 1.0.0 (active), B written 1.1.0; upgrade pending, bootcount
+ * 0; env from env.1 (generation 4)`.
+ */
 export function describeDisk(state: DiskState): string {
   const slots = SLOT_NAMES.map((slot) => {
     const { meta, bootable } = state.slots[slot];
@@ -57,5 +89,5 @@ export function describeDisk(state: DiskState): string {
     return `${slot} ${meta.state} ${meta.version || '-'}${bootable ? '' : ' unbootable'}${active}`;
   }).join(', ');
   const pending = state.env.upgrade_available ? `; upgrade pending, bootcount ${state.env.bootcount}` : '';
-  return `${slots}${pending}; env from ${state.envSource}`;
+  return `${slots}${pending}; env from ${state.envSource} (generation ${state.envGeneration})`;
 }

@@ -6,26 +6,49 @@
  * read as the next power-on will read it, the robot is powered on, and what it boots is checked;
  * after the last cut of each update, the update must converge.
  *
- * The oracles:
- *  - bricked: the next power-on has nothing to boot, or the robot does not come up;
+ * The oracles (fuzz-oracles.ts):
+ *  - bricked: the next power-on has nothing to boot, or the robot dies instead of coming up;
  *  - unverified boot: the slot a power-on boots is not written or committed, does not hash to its
  *    metadata, or holds a payload that was never installed (factory) or deployed; or the robot
  *    runs another version than the bootloader's decision says;
  *  - invalid environment: neither copy of the boot environment is valid;
  *  - converged: the update ended committed on its version (success), or on the version before it,
  *    committed, with the failure reported.
+ *
+ * Each finding is `wrong` or `could not tell`. A robot that does not answer (a busy machine), or
+ * that moved on while it was asked, is no evidence of a fault: its finding is "could not tell",
+ * listed apart in `could_not_tell`, and the run ends `inconclusive` rather than passing or
+ * failing. Waits for an answer start again each time the robot is up again, so the time a robot
+ * spends booting never counts against it.
+ *
+ * What each robot does comes from the seed alone (fuzz-plan.ts): its own stream of draws and a
+ * fixed share of the cuts, so a seed replays the same cuts on the same robots in the same order.
  */
-import type { StateScriptPoint } from '../../fixtures/edge-agent/ota/client.ts';
+import { RobotDiedError } from '../core/errors.ts';
 import { EventBus } from '../core/events.ts';
-import { deriveSeed, SeededRandom } from '../core/seed.ts';
 import { FACTORY_VERSION, Fleet, type StartedFleet } from '../fleet/fleet.ts';
 import type { Robot } from '../fleet/robot.ts';
-import { describeDisk, inspectDisk, type DiskState } from './disk.ts';
+import { inspectDisk, inspectDiskOrUnbootable } from './disk.ts';
 import { nextPatch } from './drills.ts';
+import {
+  judgeConvergence,
+  judgeDiskAfterCut,
+  judgePowerOn,
+  judgeRunning,
+  type FuzzFinding,
+  type VersionAnswer,
+} from './fuzz-oracles.ts';
+import {
+  cutShares,
+  describePlannedCut,
+  planOtaFuzz,
+  type PlannedCut,
+  type PlannedUpdate,
+} from './fuzz-plan.ts';
 import { buildRobotVariant, type RobotVariant } from './variants.ts';
 
 export interface OtaFuzzOptions {
-  /** Power cuts in all, across the robots. */
+  /** Power cuts in all, shared out among the robots up front. */
   cuts: number;
   seed: number;
   /** Robots fuzzed side by side. Default 2. */
@@ -36,8 +59,13 @@ export interface OtaFuzzOptions {
   signal?: AbortSignal;
 }
 
-/** What a fuzz run found; `problems` says what broke, the first 50 of them. */
+/**
+ * What a fuzz run found. `problems` says what was wrong, `could_not_tell` what could not be
+ * judged (no answer, or the robot moved on while asked), the first 50 of each. `verdict`: `fail`
+ * when anything was wrong, else `inconclusive` when anything could not be told, else `pass`.
+ */
 export interface OtaFuzzResult {
+  verdict: 'pass' | 'fail' | 'inconclusive';
   cuts: number;
   bricked: number;
   unverified_boots: number;
@@ -47,32 +75,30 @@ export interface OtaFuzzResult {
   updates: number;
   committed: number;
   failures_reported: number;
+  /** Checks that could not tell right from wrong: no verdict, and no pass either. */
+  inconclusive: number;
   cuts_by: { time: number; bytes: number; state: number };
+  /**
+   * The cuts each robot took, in order, as drawn from the seed (`update 2 good: time 153 ms`):
+   * the same for the same seed and robots, whatever the timing.
+   */
+  sequences: Record<string, string[]>;
   seed: number;
   robots: number;
   ms: number;
   cuts_per_min: number;
   problems: string[];
+  could_not_tell: string[];
 }
 
-const VARIANTS: ReadonlyArray<{ variant: RobotVariant; weight: number }> = [
-  { variant: 'good', weight: 7 },
-  { variant: 'fails-self-test', weight: 2 },
-  { variant: 'crashes-on-boot', weight: 1 },
-];
-const BYTE_POINTS: readonly StateScriptPoint[] = ['Download', 'ArtifactInstall'];
-const STATE_POINTS: readonly StateScriptPoint[] = [
-  'ArtifactInstall_Enter',
-  'ArtifactReboot_Enter',
-  'ArtifactCommit_Enter',
-  'ArtifactCommit_Leave',
-];
 /** Longest wait for an armed cut before cutting by hand: the update went past its point. */
 const ARMED_CUT_WAIT_MS = 10_000;
-const MAX_TIME_CUT_MS = 6_000;
-const MAX_CUTS_PER_UPDATE = 3;
 const UPDATE_TIMEOUT_MS = 120_000;
 const READY_TIMEOUT_MS = 30_000;
+/** Each ask of /get_version, counted from the moment the robot is up. */
+const VERSION_TIMEOUT_MS = 5_000;
+/** Asks of /get_version, each after the robot is up again, before the oracle says it cannot tell. */
+const VERSION_ASKS = 3;
 const MAX_PROBLEMS = 50;
 
 /** Runs the fuzz on a fleet of its own and tears it down, also on failure. */
@@ -89,12 +115,18 @@ export async function runOtaFuzz(options: OtaFuzzOptions): Promise<OtaFuzzResult
     // Quick polls and a short health window: more updates, so more cuts land in them.
     agent: { metricsHz: 1, ota: { pollIntervalMs: 250, healthWindowMs: 1_500 } },
   }).start();
+  const ids = fleet.roster.map((robot) => robot.id);
+  const plan = planOtaFuzz(options.seed, ids, options.cuts);
+  const shares = cutShares(options.cuts, ids);
   const run = new FuzzRun(fleet, options, robots);
-  await Promise.all(fleet.roster.map((robot) => run.fuzzRobot(robot)));
+  await Promise.all(
+    fleet.roster.map((robot) => run.fuzzRobot(robot, plan.get(robot.id) ?? [], shares.get(robot.id) ?? 0)),
+  );
   const result = run.result(Math.round(performance.now() - started));
   // A teardown that fails is reported with the result, not instead of it.
   await fleet.stop().catch((error: unknown) => {
     result.problems.push(`tearing the fleet down failed: ${(error as Error).message}`);
+    result.verdict = 'fail';
   });
   return result;
 }
@@ -104,11 +136,9 @@ interface Update {
   variant: RobotVariant;
   fromVersion: string;
   version: string;
-  cutsLeft: number;
 }
 
 class FuzzRun {
-  private cutsTaken = 0;
   private readonly totals = {
     cuts: 0,
     bricked: 0,
@@ -118,9 +148,14 @@ class FuzzRun {
     updates: 0,
     committed: 0,
     failures_reported: 0,
+    inconclusive: 0,
   };
   private readonly cutsBy = { time: 0, bytes: 0, state: 0 };
   private readonly problems: string[] = [];
+  private readonly couldNotTell: string[] = [];
+  private readonly sequences: Record<string, string[]> = {};
+  /** Why each robot that died did. */
+  private readonly deaths = new Map<string, string>();
 
   constructor(
     private readonly fleet: StartedFleet,
@@ -132,9 +167,10 @@ class FuzzRun {
    * One robot's loop. Whatever goes wrong in it becomes a problem in the summary rather than an
    * exception, so a run always ends with its summary; once stopping, what fails is the stop.
    */
-  async fuzzRobot(robot: Robot): Promise<void> {
+  async fuzzRobot(robot: Robot, plan: readonly PlannedUpdate[], share: number): Promise<void> {
+    this.sequences[robot.id] = [];
     try {
-      await this.fuzzLoop(robot);
+      await this.fuzzLoop(robot, plan, share);
     } catch (error) {
       const message = (error as Error).message;
       if (this.options.signal?.aborted) this.options.onProgress?.(`${robot.id}: stopped: ${message}`);
@@ -142,62 +178,64 @@ class FuzzRun {
     }
   }
 
-  /** Updates, each cut 1-3 times, until the run's cuts are taken. */
-  private async fuzzLoop(robot: Robot): Promise<void> {
-    // Each robot draws from its own stream, so one robot's pace does not change another's draws.
-    const rng = new SeededRandom(deriveSeed(this.options.seed, 'ota-fuzz', robot.id));
+  /** The robot's planned updates, each cut as planned, until its share is taken or the run stops. */
+  private async fuzzLoop(robot: Robot, plan: readonly PlannedUpdate[], share: number): Promise<void> {
     const factory = await buildRobotVariant({ variant: 'good', version: FACTORY_VERSION });
     const installed = new Set<string>([factory.sha256]);
-    let update: Update | undefined;
-    let died: string | undefined;
-    robot.onDeath((error) => (died = error.message));
-    while (this.takeCut()) {
+    robot.onDeath((error) => this.deaths.set(robot.id, error.message));
+    let taken = 0;
+    for (const [index, planned] of plan.entries()) {
+      if (this.options.signal?.aborted) return;
+      let update: Update;
       try {
-        update ??= await this.startUpdate(robot, rng, installed);
+        update = await this.startUpdate(robot, planned.variant, installed);
       } catch (error) {
         // A Ctrl-C in a terminal reaches the whole foreground group, the artifact builder's
         // esbuild service too: once stopping, an update that cannot start is simply not started.
         if (this.options.signal?.aborted) return;
         throw error;
       }
-      const how = await this.cut(robot, rng, update);
-      const where = `${robot.id} cut ${this.totals.cuts} (${how}, ${update.variant} ${update.fromVersion}→${update.version})`;
-      if (!(await this.checkAfterCut(robot, installed, where))) return;
-      if (died) {
-        this.problem(`${where}: the robot died: ${died}`);
-        this.totals.bricked++;
-        return;
+      for (const planCut of planned.cuts) {
+        if (this.options.signal?.aborted) break;
+        taken++;
+        this.sequences[robot.id]!.push(
+          `update ${index + 1} ${planned.variant}: ${describePlannedCut(planCut)}`,
+        );
+        const how = await this.cut(robot, planCut, update);
+        const where = `${robot.id} cut ${taken} of ${share} (${how}, ${update.variant} ${update.fromVersion}→${update.version})`;
+        if (!(await this.checkAfterCut(robot, installed, where))) return;
+        const died = this.deaths.get(robot.id);
+        if (died) {
+          this.record([
+            { oracle: 'bricked', outcome: 'wrong', message: `${where}: the robot died: ${died}` },
+          ]);
+          return;
+        }
       }
-      if (--update.cutsLeft === 0) {
-        await this.finish(robot, update);
-        update = undefined;
-      }
+      await this.finish(robot, update);
     }
-    if (update) await this.finish(robot, update);
   }
 
   result(ms: number): OtaFuzzResult {
+    // Every wrong finding is a problem; every update ends converged, in a problem, or untold.
+    const wrong = this.problems.length > 0;
     return {
+      verdict: wrong ? 'fail' : this.totals.inconclusive > 0 ? 'inconclusive' : 'pass',
       ...this.totals,
       cuts_by: { ...this.cutsBy },
+      sequences: structuredClone(this.sequences),
       seed: this.options.seed,
       robots: this.robots,
       ms,
       cuts_per_min: Math.round((this.totals.cuts / (ms / 60_000)) * 10) / 10,
       problems: this.problems.slice(0, MAX_PROBLEMS),
+      could_not_tell: this.couldNotTell.slice(0, MAX_PROBLEMS),
     };
   }
 
-  private takeCut(): boolean {
-    if (this.cutsTaken >= this.options.cuts || this.options.signal?.aborted) return false;
-    this.cutsTaken++;
-    return true;
-  }
-
-  private async startUpdate(robot: Robot, rng: SeededRandom, installed: Set<string>): Promise<Update> {
+  private async startUpdate(robot: Robot, variant: RobotVariant, installed: Set<string>): Promise<Update> {
     const fromVersion = (await inspectDisk(robot.diskPath)).activeVersion;
     const version = nextPatch(fromVersion);
-    const variant = pickVariant(rng);
     const built = await buildRobotVariant({ variant, version });
     installed.add(built.sha256);
     const artifact = await this.fleet.ota.upload(built.path);
@@ -207,38 +245,21 @@ class FuzzRun {
       robots: [robot.id],
     });
     this.totals.updates++;
-    return {
-      deploymentId: deployment.id,
-      variant,
-      fromVersion,
-      version,
-      cutsLeft: rng.int(1, MAX_CUTS_PER_UPDATE),
-    };
+    return { deploymentId: deployment.id, variant, fromVersion, version };
   }
 
-  /** Cuts the robot's power one of three ways; says how. */
-  private async cut(robot: Robot, rng: SeededRandom, update: Update): Promise<string> {
-    const mode = rng.int(0, 2);
-    if (mode === 0) {
-      const ms = rng.int(0, MAX_TIME_CUT_MS);
-      await sleep(ms);
+  /** Cuts the robot's power the way the plan says; says how it went. */
+  private async cut(robot: Robot, planned: PlannedCut, update: Update): Promise<string> {
+    if (planned.by === 'time') {
+      await sleep(planned.ms);
       await robot.powerCut();
       this.cutsBy.time++;
       this.totals.cuts++;
-      return `after ${ms} ms`;
+      return `after ${planned.ms} ms`;
     }
-    let at: StateScriptPoint;
-    let afterBytes: number | undefined;
-    if (mode === 1) {
-      at = rng.pick(BYTE_POINTS);
-      // Up to the size of the image (~1 MB): a draw past what the point sees never fires, and
-      // the cut then comes by hand once the update has moved on.
-      afterBytes = rng.int(0, 1_100_000);
-      this.cutsBy.bytes++;
-    } else {
-      at = rng.pick(STATE_POINTS);
-      this.cutsBy.state++;
-    }
+    const at = planned.at;
+    const afterBytes = planned.by === 'bytes' ? planned.afterBytes : undefined;
+    this.cutsBy[planned.by]++;
     const fired = robot.waitForInjectedPowerCut(ARMED_CUT_WAIT_MS).catch(() => undefined);
     try {
       await robot.armPowerCut({ at, afterBytes });
@@ -260,63 +281,51 @@ class FuzzRun {
     return `armed at ${at}${afterBytes === undefined ? '' : ` after ${afterBytes} bytes`}, never reached: by hand (${update.variant})`;
   }
 
-  /** The oracles after a cut, then power-on and what it booted. False when the robot is bricked. */
+  /** The oracles after a cut, then power-on and what it booted. False when the robot cannot go on. */
   private async checkAfterCut(robot: Robot, installed: ReadonlySet<string>, where: string): Promise<boolean> {
-    const disk = await inspectDisk(robot.diskPath);
-    if (disk.envSource === 'fallback') {
-      this.totals.invalid_envs++;
-      this.problem(`${where}: no valid copy of the boot environment: ${disk.envProblems.join('; ')}`);
-    }
-    if ('error' in disk.nextBoot) {
-      this.totals.bricked++;
-      this.problem(`${where}: bricked: ${disk.nextBoot.error}`);
-      return false;
-    }
-    const next = disk.slots[disk.nextBoot.slot];
-    // Only a trial boots a slot that is not committed; everything else boots a known-good one.
-    const mustBeCommitted = disk.nextBoot.event !== 'trial';
-    const unverified = [
-      mustBeCommitted &&
-        next.meta.state !== 'committed' &&
-        `a ${disk.nextBoot.event} boot of slot ${next.slot}, which is ${next.meta.state}, not committed`,
-      !['written', 'committed'].includes(next.meta.state) && `slot ${next.slot} is ${next.meta.state}`,
-      !next.bootable && `slot ${next.slot} does not verify: ${next.problem ?? '?'}`,
-      !installed.has(next.contentSha256 ?? '') &&
-        `slot ${next.slot} holds a payload never installed or deployed`,
-    ].filter((problem): problem is string => typeof problem === 'string');
-    if (unverified.length) {
-      this.totals.unverified_boots++;
-      this.problem(
-        `${where}: would boot an unverified slot: ${unverified.join('; ')} (${describeDisk(disk)})`,
-      );
-    }
+    const disk = await inspectDiskOrUnbootable(robot.diskPath);
+    const findings = judgeDiskAfterCut(where, disk, installed);
+    this.record(findings);
+    if ('unbootable' in disk || findings.some((finding) => finding.oracle === 'bricked')) return false;
     try {
       await robot.powerOn({ readyTimeoutMs: READY_TIMEOUT_MS });
     } catch (error) {
-      this.totals.bricked++;
-      this.problem(`${where}: did not come up after power-on: ${(error as Error).message}`);
+      const message = (error as Error).message;
+      const died = error instanceof RobotDiedError || this.deaths.has(robot.id) || !robot.powered;
+      this.record([judgePowerOn(where, { died, message })]);
       return false;
     }
-    await this.checkRunning(robot, disk, where);
-    this.options.onProgress?.(`${where}: booted ${disk.nextBoot.version} (${disk.nextBoot.event})`);
+    const answer = await this.askVersion(robot);
+    // Read after the answer: what the robot may have moved on to while it was asked.
+    const now = await inspectDisk(robot.diskPath);
+    this.record(judgeRunning(where, disk, answer, now));
+    if (!('error' in disk.nextBoot)) {
+      this.options.onProgress?.(`${where}: booted ${disk.nextBoot.version} (${disk.nextBoot.event})`);
+    }
     return true;
   }
 
-  /** The software running is what the bootloader's decision booted. */
-  private async checkRunning(robot: Robot, before: DiskState, where: string): Promise<void> {
-    if ('error' in before.nextBoot) return;
-    const running = await robot
-      .version()
-      .catch((error: unknown) => ({ version: `? (${(error as Error).message})` }));
-    // The software may already have moved on (crashed and been rolled back by the watchdog):
-    // then the disk says so, and what runs must match the disk's active slot.
-    const now = await inspectDisk(robot.diskPath);
-    if (running.version !== before.nextBoot.version && running.version !== now.activeVersion) {
-      this.totals.unverified_boots++;
-      this.problem(
-        `${where}: runs ${running.version}, but the bootloader booted ${before.nextBoot.version} (${describeDisk(now)})`,
-      );
+  /**
+   * What the robot says it runs. A robot that reboots itself while asked (its update went on)
+   * drops the call; so each ask waits from the moment the robot is up again, a few times, before
+   * the answer is "no answer", which the oracles take as "could not tell", never as wrong.
+   */
+  private async askVersion(robot: Robot): Promise<VersionAnswer> {
+    const why: string[] = [];
+    for (let ask = 1; ask <= VERSION_ASKS; ask++) {
+      try {
+        return { version: (await robot.version(VERSION_TIMEOUT_MS)).version };
+      } catch (error) {
+        why.push((error as Error).message);
+      }
+      try {
+        await robot.waitUntilReady(READY_TIMEOUT_MS);
+      } catch (error) {
+        why.push(`not up again: ${(error as Error).message}`);
+        break;
+      }
     }
+    return { unanswered: `${why.length} tries: ${why.join('; ')}` };
   }
 
   /** Lets the update run to its end, uncut, and checks that it converged. */
@@ -328,21 +337,11 @@ class FuzzRun {
       });
       const entry = done.robots.find((r) => r.robotId === robot.id);
       await robot.waitUntilReady(READY_TIMEOUT_MS);
+      const running = await this.askVersion(robot);
       const disk = await inspectDisk(robot.diskPath);
-      const running = (await robot.version()).version;
-      const ends = entry?.status === 'success' ? update.version : update.fromVersion;
-      const problems = [
-        entry?.status !== 'success' && entry?.status !== 'failure' && `status ${entry?.status ?? 'none'}`,
-        entry?.status === 'success' && update.variant !== 'good' && `a ${update.variant} image was committed`,
-        disk.activeVersion !== ends && `ends on ${disk.activeVersion}, expected ${ends}`,
-        running !== ends && `runs ${running}, expected ${ends}`,
-        disk.env.upgrade_available !== 0 && 'an upgrade is still pending',
-        disk.slots[disk.env.active].meta.state !== 'committed' && 'the active slot is not committed',
-      ].filter((problem): problem is string => typeof problem === 'string');
-      if (problems.length) {
-        this.problem(`${what}: did not converge: ${problems.join('; ')} (${describeDisk(disk)})`);
-        return;
-      }
+      const findings = judgeConvergence(what, { ...update, status: entry?.status }, disk, running);
+      this.record(findings);
+      if (findings.length) return;
       this.totals.converged++;
       if (entry?.status === 'success') this.totals.committed++;
       else this.totals.failures_reported++;
@@ -352,20 +351,26 @@ class FuzzRun {
     }
   }
 
+  /** Counts findings under their oracle; "could not tell" goes apart from what is wrong. */
+  private record(findings: readonly FuzzFinding[]): void {
+    for (const finding of findings) {
+      if (finding.outcome === 'could-not-tell') {
+        this.totals.inconclusive++;
+        this.couldNotTell.push(finding.message);
+        this.options.onProgress?.(`COULD NOT TELL ${finding.message}`);
+        continue;
+      }
+      if (finding.oracle === 'bricked') this.totals.bricked++;
+      else if (finding.oracle === 'unverified-boot') this.totals.unverified_boots++;
+      else if (finding.oracle === 'invalid-env') this.totals.invalid_envs++;
+      this.problem(finding.message);
+    }
+  }
+
   private problem(text: string): void {
     this.problems.push(text);
     this.options.onProgress?.(`PROBLEM ${text}`);
   }
-}
-
-function pickVariant(rng: SeededRandom): RobotVariant {
-  const total = VARIANTS.reduce((sum, entry) => sum + entry.weight, 0);
-  let draw = rng.int(1, total);
-  for (const entry of VARIANTS) {
-    draw -= entry.weight;
-    if (draw <= 0) return entry.variant;
-  }
-  return 'good';
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
