@@ -36,14 +36,16 @@ test.describe('e-stop', { tag: ['@smoke', '@nightly'] }, () => {
         onMessage: (message) => {
           const speed = Math.abs((message as Odometry).twist.twist.linear.x);
           if (speed >= 0.01) {
-            moved.push(`robot r02 at ${speed.toFixed(3)} m/s, ${Date.now() - heldFrom} ms into the hold`);
+            moved.push(
+              `robot ${robot.id} at ${speed.toFixed(3)} m/s, ${Date.now() - heldFrom} ms into the hold`,
+            );
           }
         },
       });
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       held.stop();
-      expect(moved, 'r02 moved while e-stopped (speed >= 0.01 m/s)').toEqual([]);
-      expect(held.count, 'r02 /odom messages seen during the 1 s hold').toBeGreaterThan(10);
+      expect(moved, `${robot.id} moved while e-stopped (speed >= 0.01 m/s)`).toEqual([]);
+      expect(held.count, `${robot.id} /odom messages seen during the 1 s hold`).toBeGreaterThan(10);
     } finally {
       clearInterval(drive);
       await robot.trigger('resetEstop');
