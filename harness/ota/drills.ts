@@ -115,7 +115,7 @@ export async function runOtaDrill(
   const after = await inspectDisk(robot.diskPath);
   const runningVersion = (await robot.version()).version;
   const bootAfter = (await robot.agent.waitUntilReady()).boot_id;
-  const result = judge(drill, robotId, finished, {
+  const result = judgeOtaDrill(drill, robotId, finished, {
     fromVersion,
     deployedVersion,
     before,
@@ -126,19 +126,30 @@ export async function runOtaDrill(
   return { ...result, powerCutAt, ms: Math.round(performance.now() - started) };
 }
 
-function judge(
+/** What a drill saw of the robot, for {@link judgeOtaDrill}. */
+export interface OtaDrillEvidence {
+  fromVersion: string;
+  deployedVersion: string;
+  /** The robot's disk before the deployment and after it finished. */
+  before: DiskState;
+  after: DiskState;
+  /** What /get_version said at the end. */
+  runningVersion: string;
+  /** Whether the robot booted again (its agent's boot id changed). */
+  rebooted: boolean;
+}
+
+/**
+ * Judges one row against what happened: the terminal status, the states reported in order, a
+ * reboot only where the row allows one, and the robot ending on the row's version, running it,
+ * committed, with nothing pending and a next power-on that boots it. Each problem names the robot.
+ * Pure, so that each check can be shown to fire on an outcome that is wrong.
+ */
+export function judgeOtaDrill(
   drill: OtaDrill,
   robotId: string,
   deployment: DeploymentDetail,
-  seen: {
-    fromVersion: string;
-    deployedVersion: string;
-    before: DiskState;
-    after: DiskState;
-    runningVersion: string;
-    /** Whether the robot booted again (its agent's boot id changed). */
-    rebooted: boolean;
-  },
+  seen: OtaDrillEvidence,
 ): Omit<OtaDrillResult, 'ms' | 'powerCutAt'> {
   const robot = deployment.robots.find((entry) => entry.robotId === robotId);
   const states = robot ? reportedStates(robot) : [];
@@ -192,7 +203,7 @@ function judge(
     after,
     runningVersion: seen.runningVersion,
     rebooted: seen.rebooted,
-    problems,
+    problems: problems.map((problem) => `robot ${robotId}: ${problem}`),
   };
 }
 

@@ -1,0 +1,232 @@
+/*
+ * The drill-table runner's checks (judgeOtaDrill) on real robot disks and deployment records: a
+ * row that held passes, and each way an outcome can be wrong fires its own check, naming the robot.
+ */
+import { join } from 'node:path';
+import { expect } from '@playwright/test';
+import type { DeploymentDetail } from '../../fixtures/fleet-cloud/ota-protocol.ts';
+import {
+  armTrial,
+  boot,
+  BootEnv,
+  commit,
+  installInitial,
+  slotPaths,
+  writeSlot,
+} from '../../fixtures/robot-host/boot/index.ts';
+import { flipByte, payloadOf, sha256, test } from '../../fixtures/robot-host/boot/test-disk.ts';
+import { inspectDisk, type DiskState } from './disk.ts';
+import { judgeOtaDrill, type OtaDrill, type OtaDrillEvidence } from './drills.ts';
+
+const ROBOT = 'r07';
+const COMMITTED = ['Download', 'ArtifactInstall', 'ArtifactReboot', 'ArtifactCommit'];
+const GOOD: OtaDrill = {
+  name: 'good software is committed',
+  artifact: { variant: 'good' },
+  expect: { status: 'success', ends: 'new', states: COMMITTED },
+};
+const TAMPERED: OtaDrill = {
+  name: 'a tampered payload is refused',
+  artifact: { broken: 'tampered' },
+  expect: { status: 'failure', ends: 'old', states: ['Download', 'ArtifactFailure'] },
+};
+
+/** A deployment of one robot that reported `states` and ended with `status`. */
+function deployment(states: readonly string[], status: 'success' | 'failure' | null): DeploymentDetail {
+  const history = states.map((state, i) => ({
+    t: 1_000 + i,
+    state: state as DeploymentDetail['robots'][number]['history'][number]['state'],
+    status: i === states.length - 1 ? status : null,
+    message: null,
+  }));
+  return {
+    id: 'd1',
+    name: 'drill',
+    artifactId: 'a1',
+    canaryPercent: 0,
+    failureThreshold: 1,
+    allowDowngrade: false,
+    status: 'finished',
+    createdAt: 1_000,
+    counts: {
+      robots: 1,
+      canaries: 0,
+      offered: 1,
+      started: 1,
+      finished: 1,
+      success: status === 'success' ? 1 : 0,
+      failure: status === 'failure' ? 1 : 0,
+      alreadyInstalled: 0,
+    },
+    canaries: [],
+    events: [{ t: 1_000, status: 'rolling', reason: 'created' }],
+    robots: [
+      {
+        robotId: ROBOT,
+        canary: false,
+        offeredAt: 1_000,
+        state: history.at(-1)?.state ?? null,
+        status,
+        message: status === 'failure' ? 'refused' : null,
+        startedAt: 1_000,
+        finishedAt: 2_000,
+        bytesServed: 0,
+        history,
+      },
+    ],
+  };
+}
+
+/** Real disks: 1.0.0 in A (`old`), 1.0.1 committed in B (`updated`), 1.0.1 only armed (`armed`). */
+async function disks(root: string): Promise<Record<'old' | 'updated' | 'armed', string>> {
+  const v0 = payloadOf('1.0.0');
+  const v1 = payloadOf('1.0.1');
+  const made = { old: join(root, 'old'), updated: join(root, 'updated'), armed: join(root, 'armed') };
+  for (const disk of Object.values(made)) {
+    await installInitial(new BootEnv(disk), v0, { version: '1.0.0', sha256: sha256(v0) });
+  }
+  for (const disk of [made.updated, made.armed]) {
+    await writeSlot(disk, 'B', v1, { version: '1.0.1', sha256: sha256(v1) });
+    await armTrial(new BootEnv(disk), 'B');
+  }
+  await boot(new BootEnv(made.updated), 'warm');
+  await commit(new BootEnv(made.updated));
+  return made;
+}
+
+function evidence(
+  before: DiskState,
+  after: DiskState,
+  more: Partial<OtaDrillEvidence> = {},
+): OtaDrillEvidence {
+  return {
+    fromVersion: '1.0.0',
+    deployedVersion: '1.0.1',
+    before,
+    after,
+    runningVersion: after.activeVersion,
+    rebooted: true,
+    ...more,
+  };
+}
+
+test('rows that held pass: a good update committed, a tampered one refused', async ({ disk }) => {
+  const made = await disks(disk);
+  const old = await inspectDisk(made.old);
+  const updated = await inspectDisk(made.updated);
+  expect(
+    judgeOtaDrill(GOOD, ROBOT, deployment(COMMITTED, 'success'), evidence(old, updated)).problems,
+  ).toEqual([]);
+  const refused = judgeOtaDrill(
+    TAMPERED,
+    ROBOT,
+    deployment(TAMPERED.expect.states, 'failure'),
+    evidence(old, old, { rebooted: false }),
+  );
+  expect(refused.problems).toEqual([]);
+});
+
+test('each wrong outcome fires its own check, naming the robot', async ({ disk }) => {
+  const made = await disks(disk);
+  const old = await inspectDisk(made.old);
+  const updated = await inspectDisk(made.updated);
+  const armed = await inspectDisk(made.armed);
+  // B holding 1.0.0 and active: the old version, on the other slot.
+  const v0 = payloadOf('1.0.0');
+  const moved = join(disk, 'moved');
+  await installInitial(new BootEnv(moved), v0, { version: '1.0.0', sha256: sha256(v0) });
+  await writeSlot(moved, 'B', v0, { version: '1.0.0', sha256: sha256(v0) });
+  await armTrial(new BootEnv(moved), 'B');
+  await boot(new BootEnv(moved), 'warm');
+  await commit(new BootEnv(moved));
+  const onOtherSlot = await inspectDisk(moved);
+  // B corrupted after its commit: the next power-on falls back to A; with A corrupted too, nothing boots.
+  flipByte(slotPaths(made.updated, 'B').payload, 10);
+  const fallsBack = await inspectDisk(made.updated);
+  flipByte(slotPaths(made.updated, 'A').payload, 10);
+  const bricked = await inspectDisk(made.updated);
+  const good = deployment(COMMITTED, 'success');
+
+  const cases: Array<{ check: string; row: OtaDrill; record: DeploymentDetail; seen: OtaDrillEvidence }> = [
+    {
+      check: 'deployment d1 does not list r07',
+      row: GOOD,
+      record: { ...good, robots: [] },
+      seen: evidence(old, updated),
+    },
+    {
+      check: 'status failure, expected success',
+      row: GOOD,
+      record: deployment(COMMITTED, 'failure'),
+      seen: evidence(old, updated),
+    },
+    {
+      check:
+        'states [Download, ArtifactInstall, ArtifactReboot], expected [Download, ArtifactInstall, ArtifactReboot, ArtifactCommit]',
+      row: GOOD,
+      record: deployment(COMMITTED.slice(0, 3), 'success'),
+      seen: evidence(old, updated),
+    },
+    {
+      check: 'the robot rebooted, though the update was refused before it',
+      row: TAMPERED,
+      record: deployment(TAMPERED.expect.states, 'failure'),
+      seen: evidence(old, old, { rebooted: true }),
+    },
+    {
+      check: 'the robot never rebooted',
+      row: GOOD,
+      record: good,
+      seen: evidence(old, updated, { rebooted: false }),
+    },
+    {
+      check: 'ends on 1.0.0, expected 1.0.1 (new)',
+      row: GOOD,
+      record: good,
+      seen: evidence(old, old, { runningVersion: '1.0.1' }),
+    },
+    {
+      check: 'the software reports 1.0.0, expected 1.0.1',
+      row: GOOD,
+      record: good,
+      seen: evidence(old, updated, { runningVersion: '1.0.0' }),
+    },
+    {
+      check: 'active slot B, expected the old slot A',
+      row: TAMPERED,
+      record: deployment(TAMPERED.expect.states, 'failure'),
+      seen: evidence(old, onOtherSlot, { rebooted: false }),
+    },
+    {
+      check: 'the active slot is written, not committed',
+      row: GOOD,
+      record: good,
+      seen: evidence(old, armed),
+    },
+    {
+      check: 'an upgrade is still pending',
+      row: GOOD,
+      record: good,
+      seen: evidence(old, armed),
+    },
+    {
+      check: 'the next power-on boots 1.0.0, expected 1.0.1',
+      row: GOOD,
+      record: good,
+      seen: evidence(old, fallsBack),
+    },
+    {
+      check: 'bricked: the next power-on would fail',
+      row: GOOD,
+      record: good,
+      seen: evidence(old, bricked),
+    },
+  ];
+  for (const { check, row, record, seen } of cases) {
+    const { problems } = judgeOtaDrill(row, ROBOT, record, seen);
+    expect(
+      problems.some((problem) => problem.startsWith(`robot ${ROBOT}: ${check}`)),
+      `${check}: got ${JSON.stringify(problems)}`,
+    ).toBe(true);
+  }
+});
