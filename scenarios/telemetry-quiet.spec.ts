@@ -19,7 +19,11 @@ test.describe('blackbox only on trigger', { tag: ['@telemetry', '@nightly'] }, (
 
     const verdict = await checkTelemetry(fleet, [robot.id], {
       // Metrics at 1 Hz are well under 2 KB/s; the blackbox tier gets nothing at all.
-      bandwidth: { durationS: 30, budgetBytesPerS: { metrics: 2_000, events: 500, blackbox: 0 } },
+      bandwidth: {
+        durationS: 30,
+        budgetBytesPerS: { metrics: 2_000, events: 500, blackbox: 0 },
+        baseline: { bootId: before.boot_id, bytesSent: before.bytes_sent },
+      },
     });
     const [evidence] = verdict.evidence;
     expect(evidence!.agent.boot_id, 'the robot did not reboot during the drill').toBe(before.boot_id);

@@ -30,8 +30,15 @@ export interface TelemetryJudgeOptions {
    * ceiling the agent's upload settings imply (`defaultIngestCeilingMs`).
    */
   p99MaxMs?: Partial<Record<Tier, number>>;
-  /** Bandwidth budgets per tier over `durationS`. */
-  bandwidth?: { durationS: number; budgetBytesPerS: Partial<Record<Tier, number>> };
+  /**
+   * Bandwidth budgets per tier over `durationS`, counted from `baseline` (the agent's bytes at
+   * the drill's start, `{ bootId: status.boot_id, bytesSent: status.bytes_sent }`) when given.
+   */
+  bandwidth?: {
+    durationS: number;
+    budgetBytesPerS: Partial<Record<Tier, number>>;
+    baseline?: { bootId: string; bytesSent: Record<Tier, number> };
+  };
 }
 
 /** Every oracle's verdict for every robot judged. */

@@ -675,6 +675,21 @@ test.describe('bandwidth', () => {
     expect(verdict.measured.metrics_bytes_per_s).toBe(2000);
   });
 
+  test("counts from the drill's baseline, and a reboot in between fails instead of guessing", () => {
+    const evidence = healthy();
+    const budgetBytesPerS = { metrics: 500 };
+    // 60 000 bytes over 60 s is 1000 B/s; 40 000 of them were sent before the drill began.
+    expectFailure(bandwidth.check(evidence, { durationS: 60, budgetBytesPerS }), 'metrics used 1000 B/s');
+    const baseline = { bootId: 'b2', bytesSent: { metrics: 40_000, events: 0, blackbox: 0 } };
+    const ours = bandwidth.check(evidence, { durationS: 60, budgetBytesPerS, baseline });
+    expectPass(ours);
+    expect(ours.measured.metrics_bytes_per_s).toBe(333);
+    expectFailure(
+      bandwidth.check(evidence, { durationS: 60, budgetBytesPerS, baseline: { ...baseline, bootId: 'b1' } }),
+      'cannot measure: the agent rebooted (boot b1 → b2)',
+    );
+  });
+
   test('a tier without a budget is not judged', () => {
     const evidence = healthy();
     evidence.agent.bytes_sent.blackbox = 10_000_000;
