@@ -95,10 +95,9 @@ export function judgePowerOn(where: string, failure: { died: boolean; message: s
  * The software running is what the bootloader's decision (`decided`, the disk read before power-on)
  * booted, or, when the robot has moved on since (its update went on and rebooted it, or the
  * watchdog rolled a crash back), what its disk says is active now (`now`, read after the answer).
- * Every boot, and every OTA step that changes what boots, writes the environment, so a
- * generation more than one past the
- * decided one (the power-on boot's own write) says the robot moved on while it was asked; an
- * answer that fits neither slot is then no evidence either way.
+ * Every boot, and every OTA step that changes what boots, writes the environment, so a generation
+ * more than one past the decided one (the power-on boot's own write) says the robot moved on while
+ * it was asked; an answer that fits neither is then no evidence either way.
  */
 export function judgeRunning(
   where: string,
