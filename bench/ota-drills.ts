@@ -43,6 +43,6 @@ export async function otaFuzzCutsPerMinute(
   if (result.problems.length) throw new Error(`the fuzz found problems: ${result.problems.join('; ')}`);
   return {
     value: result.cuts_per_min,
-    note: `${result.cuts} cuts in ${Math.round(result.ms / 1000)} s over ${result.updates} updates, ${result.bricked} bricked`,
+    note: `${result.cuts} cuts in ${Math.round(result.ms / 1000)} s over ${result.updates} updates, ${result.bricked} bricked, ${result.inconclusive} could not tell`,
   };
 }
