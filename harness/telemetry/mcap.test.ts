@@ -175,6 +175,8 @@ test('a blackbox holds every sensor message of its window, with schemas and meta
       triggerStampNs: String(TRIGGER_NS),
       windowFromNs: String(FROM_NS),
       windowToNs: String(TO_NS),
+      // Not given: the window asked for is the one written.
+      requestedFromNs: String(FROM_NS),
     },
   });
 
