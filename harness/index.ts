@@ -79,12 +79,15 @@ export {
 export {
   FleetOta,
   runOtaDrill,
+  askVersion,
+  describeVersionAnswer,
   inspectDisk,
   describeDisk,
   buildRobotVariant,
   nextPatch,
   type OtaDrill,
   type OtaDrillResult,
+  type VersionAnswer,
   type DiskState,
 } from './ota/index.ts';
 export type { AgentSettings, AgentStatus } from '../fixtures/edge-agent/index.ts';

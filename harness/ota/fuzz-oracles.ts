@@ -8,6 +8,7 @@
  * machine is never a product failure, but it is no pass either, so a run with such findings ends
  * inconclusive.
  */
+import type { VersionAnswer } from './ask.ts';
 import { describeDisk, type DiskState, type UnbootableDisk } from './disk.ts';
 import type { RobotVariant } from './variants.ts';
 
@@ -20,9 +21,6 @@ export interface FuzzFinding {
   outcome: 'wrong' | 'could-not-tell';
   message: string;
 }
-
-/** What the robot said it runs (/get_version), or why it said nothing. */
-export type VersionAnswer = { version: string } | { unanswered: string };
 
 const wrong = (oracle: FuzzOracle, message: string): FuzzFinding => ({ oracle, outcome: 'wrong', message });
 const unknown = (oracle: FuzzOracle, message: string): FuzzFinding => ({

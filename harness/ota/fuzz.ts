@@ -28,6 +28,7 @@ import { RobotDiedError } from '../core/errors.ts';
 import { EventBus } from '../core/events.ts';
 import { FACTORY_VERSION, Fleet, type StartedFleet } from '../fleet/fleet.ts';
 import type { Robot } from '../fleet/robot.ts';
+import { askVersion } from './ask.ts';
 import { inspectDisk, inspectDiskOrUnbootable } from './disk.ts';
 import { nextPatch } from './drills.ts';
 import {
@@ -36,7 +37,6 @@ import {
   judgePowerOn,
   judgeRunning,
   type FuzzFinding,
-  type VersionAnswer,
 } from './fuzz-oracles.ts';
 import {
   cutShares,
@@ -95,10 +95,6 @@ export interface OtaFuzzResult {
 const ARMED_CUT_WAIT_MS = 10_000;
 const UPDATE_TIMEOUT_MS = 120_000;
 const READY_TIMEOUT_MS = 30_000;
-/** Each ask of /get_version, counted from the moment the robot is up. */
-const VERSION_TIMEOUT_MS = 5_000;
-/** Asks of /get_version, each after the robot is up again, before the oracle says it cannot tell. */
-const VERSION_ASKS = 3;
 const MAX_PROBLEMS = 50;
 
 /** Runs the fuzz on a fleet of its own and tears it down, also on failure. */
@@ -295,7 +291,8 @@ class FuzzRun {
       this.record([judgePowerOn(where, { died, message })]);
       return false;
     }
-    const answer = await this.askVersion(robot);
+    // Each ask waits for the robot to be up (ask.ts): a robot busy booting is no wrong answer.
+    const answer = await askVersion(robot, { readyTimeoutMs: READY_TIMEOUT_MS });
     // Read after the answer: what the robot may have moved on to while it was asked.
     const now = await inspectDisk(robot.diskPath);
     this.record(judgeRunning(where, disk, answer, now));
@@ -303,29 +300,6 @@ class FuzzRun {
       this.options.onProgress?.(`${where}: booted ${disk.nextBoot.version} (${disk.nextBoot.event})`);
     }
     return true;
-  }
-
-  /**
-   * What the robot says it runs. A robot that reboots itself while asked (its update went on)
-   * drops the call; so each ask waits from the moment the robot is up again, a few times, before
-   * the answer is "no answer", which the oracles take as "could not tell", never as wrong.
-   */
-  private async askVersion(robot: Robot): Promise<VersionAnswer> {
-    const why: string[] = [];
-    for (let ask = 1; ask <= VERSION_ASKS; ask++) {
-      try {
-        return { version: (await robot.version(VERSION_TIMEOUT_MS)).version };
-      } catch (error) {
-        why.push((error as Error).message);
-      }
-      try {
-        await robot.waitUntilReady(READY_TIMEOUT_MS);
-      } catch (error) {
-        why.push(`not up again: ${(error as Error).message}`);
-        break;
-      }
-    }
-    return { unanswered: `${why.length} tries: ${why.join('; ')}` };
   }
 
   /** Lets the update run to its end, uncut, and checks that it converged. */
@@ -336,8 +310,8 @@ class FuzzRun {
         timeoutMs: UPDATE_TIMEOUT_MS,
       });
       const entry = done.robots.find((r) => r.robotId === robot.id);
-      await robot.waitUntilReady(READY_TIMEOUT_MS);
-      const running = await this.askVersion(robot);
+      // Not a bare readiness wait first: a robot slow to come up is "could not tell", not a failure.
+      const running = await askVersion(robot, { readyTimeoutMs: READY_TIMEOUT_MS });
       const disk = await inspectDisk(robot.diskPath);
       const findings = judgeConvergence(what, { ...update, status: entry?.status }, disk, running);
       this.record(findings);

@@ -8,6 +8,7 @@ export { buildArtifact, type BuildArtifactOptions, type BuiltArtifact } from './
 export { FleetOta, OtaApiError, reportedStates, type DeploymentRequest } from './fleet-ota.ts';
 export { inspectDisk, describeDisk, type DiskState } from './disk.ts';
 export { runOtaDrill, nextPatch, type OtaDrill, type OtaDrillResult, type DrillArtifact } from './drills.ts';
+export { askVersion, describeVersionAnswer, type VersionAnswer } from './ask.ts';
 export { loadTestKeyPair, TEST_KEYS_DIR, TEST_KEY_NAMES, type OtaKeyPair, type TestKeyName } from './keys.ts';
 export {
   buildRobotVariant,
