@@ -104,7 +104,7 @@ function evidence(
     deployedVersion: '1.0.1',
     before,
     after,
-    runningVersion: after.activeVersion,
+    runningVersion: { version: after.activeVersion },
     rebooted: true,
     ...more,
   };
@@ -183,13 +183,13 @@ test('each wrong outcome fires its own check, naming the robot', async ({ disk }
       check: 'ends on 1.0.0, expected 1.0.1 (new)',
       row: GOOD,
       record: good,
-      seen: evidence(old, old, { runningVersion: '1.0.1' }),
+      seen: evidence(old, old, { runningVersion: { version: '1.0.1' } }),
     },
     {
       check: 'the software reports 1.0.0, expected 1.0.1',
       row: GOOD,
       record: good,
-      seen: evidence(old, updated, { runningVersion: '1.0.0' }),
+      seen: evidence(old, updated, { runningVersion: { version: '1.0.0' } }),
     },
     {
       check: 'active slot B, expected the old slot A',
@@ -229,4 +229,50 @@ test('each wrong outcome fires its own check, naming the robot', async ({ disk }
       `${check}: got ${JSON.stringify(problems)}`,
     ).toBe(true);
   }
+});
+
+test('no answer is "could not tell", never a wrong version, and hides no wrong outcome', async ({ disk }) => {
+  const made = await disks(disk);
+  const old = await inspectDisk(made.old);
+  const updated = await inspectDisk(made.updated);
+  const good = deployment(COMMITTED, 'success');
+  const busy = {
+    unanswered: `no answer from ${ROBOT} /get_version after 3 tries while the robot was up: robot ${ROBOT}: no response from /get_version within 5000 ms`,
+  };
+
+  // Everything else held: the one problem says it could not tell, and the drill still fails on it.
+  const untold = judgeOtaDrill(GOOD, ROBOT, good, evidence(old, updated, { runningVersion: busy }));
+  expect(untold.problems).toHaveLength(1);
+  expect(untold.problems[0]).toContain(
+    `robot ${ROBOT}: could not tell (no answer from ${ROBOT} /get_version after 3 tries while the robot was up`,
+  );
+  expect(untold.problems.join('\n')).not.toContain('the software reports');
+  expect(untold.runningVersion).toBeNull();
+
+  // A disk that is wrong is still wrong when the robot does not answer.
+  const wrongDisk = judgeOtaDrill(GOOD, ROBOT, good, evidence(old, old, { runningVersion: busy }));
+  expect(wrongDisk.problems.some((p) => p.startsWith(`robot ${ROBOT}: ends on 1.0.0, expected 1.0.1`))).toBe(
+    true,
+  );
+  expect(wrongDisk.problems.some((p) => p.startsWith(`robot ${ROBOT}: could not tell (no answer`))).toBe(
+    true,
+  );
+
+  // No answer from the agent: whether it rebooted is untold, not "never rebooted".
+  const agentBusy = {
+    unanswered: `no answer from ${ROBOT} /edge_agent/status after 3 tries while the robot was up`,
+  };
+  const noBoot = judgeOtaDrill(GOOD, ROBOT, good, evidence(old, updated, { rebooted: agentBusy }));
+  expect(noBoot.problems).toEqual([
+    `robot ${ROBOT}: could not tell whether the robot rebooted (${agentBusy.unanswered})`,
+  ]);
+  expect(noBoot.rebooted).toBeNull();
+
+  // A robot that died while asked is evidence: no "could not tell" about it.
+  const died = {
+    unanswered: `${ROBOT} died before it answered /get_version: robot ${ROBOT} died unexpectedly (exit 1)`,
+    died: true,
+  };
+  const dead = judgeOtaDrill(GOOD, ROBOT, good, evidence(old, updated, { runningVersion: died }));
+  expect(dead.problems).toEqual([`robot ${ROBOT}: ${died.unanswered}`]);
 });

@@ -10,6 +10,7 @@ import type { StateScriptPoint } from '../../fixtures/edge-agent/ota/client.ts';
 import type { DeploymentDetail, TerminalStatus } from '../../fixtures/fleet-cloud/ota-protocol.ts';
 import { payloadRange } from '../../fixtures/edge-agent/ota/artifact.ts';
 import type { StartedFleet } from '../fleet/fleet.ts';
+import { askVersion, askWhileUp, describeVersionAnswer, type Unanswered, type VersionAnswer } from './ask.ts';
 import { buildArtifact } from './build.ts';
 import { describeDisk, inspectDisk, type DiskState } from './disk.ts';
 import { reportedStates } from './fleet-ota.ts';
@@ -57,9 +58,10 @@ export interface OtaDrillResult {
   powerCutAt?: string;
   before: DiskState;
   after: DiskState;
-  /** The version the software reports over /get_version at the end. */
-  runningVersion: string;
-  rebooted: boolean;
+  /** The version the software reports over /get_version at the end; null when it gave no answer. */
+  runningVersion: string | null;
+  /** Whether the robot booted again; null when its agent gave no answer. */
+  rebooted: boolean | null;
   ms: number;
   /** Empty when the row held. */
   problems: string[];
@@ -111,17 +113,24 @@ export async function runOtaDrill(
   const finished = await fleet.ota.waitUntilFinished(deployment.id, {
     timeoutMs: options.timeoutMs ?? 120_000,
   });
-  await robot.waitUntilReady(30_000);
+  // Each ask waits for the robot to be up again and tries a few times (ask.ts): on a busy
+  // machine the drill ends "could not tell", never on a version the robot does not run.
+  const runningVersion = await askVersion(robot);
+  // The agent starts a moment after its robot: each try polls it for longer than a single call.
+  const bootAfter = await askWhileUp(
+    robot,
+    '/edge_agent/status',
+    async (timeoutMs) => (await robot.agent.waitUntilReady(timeoutMs)).boot_id,
+    { askTimeoutMs: 15_000 },
+  );
   const after = await inspectDisk(robot.diskPath);
-  const runningVersion = (await robot.version()).version;
-  const bootAfter = (await robot.agent.waitUntilReady()).boot_id;
   const result = judgeOtaDrill(drill, robotId, finished, {
     fromVersion,
     deployedVersion,
     before,
     after,
     runningVersion,
-    rebooted: bootAfter !== bootBefore,
+    rebooted: 'told' in bootAfter ? bootAfter.told !== bootBefore : bootAfter,
   });
   return { ...result, powerCutAt, ms: Math.round(performance.now() - started) };
 }
@@ -133,16 +142,18 @@ export interface OtaDrillEvidence {
   /** The robot's disk before the deployment and after it finished. */
   before: DiskState;
   after: DiskState;
-  /** What /get_version said at the end. */
-  runningVersion: string;
-  /** Whether the robot booted again (its agent's boot id changed). */
-  rebooted: boolean;
+  /** What /get_version said at the end, or why it said nothing. */
+  runningVersion: VersionAnswer;
+  /** Whether the robot booted again (its agent's boot id changed), or why its agent said nothing. */
+  rebooted: boolean | Unanswered;
 }
 
 /**
  * Judges one row against what happened: the terminal status, the states reported in order, a
  * reboot only where the row allows one, and the robot ending on the row's version, running it,
  * committed, with nothing pending and a next power-on that boots it. Each problem names the robot.
+ * A question the robot did not answer is a problem that says "could not tell", never a wrong
+ * outcome: the drill fails (a gate passes only on evidence), but it does not blame the product.
  * Pure, so that each check can be shown to fire on an outcome that is wrong.
  */
 export function judgeOtaDrill(
@@ -166,17 +177,26 @@ export function judgeOtaDrill(
   }
   // A refusal must come before any reboot; a power cut is a reboot of its own.
   const mayReboot = drill.expect.states.includes('ArtifactReboot') || drill.powerCut !== undefined;
-  if (seen.rebooted && !mayReboot)
+  if (typeof seen.rebooted !== 'boolean') {
+    problems.push(untold('whether the robot rebooted', seen.rebooted));
+  } else if (seen.rebooted && !mayReboot) {
     problems.push('the robot rebooted, though the update was refused before it');
-  if (!seen.rebooted && mayReboot) problems.push('the robot never rebooted');
+  } else if (!seen.rebooted && mayReboot) problems.push('the robot never rebooted');
   const endVersion = drill.expect.ends === 'new' ? seen.deployedVersion : seen.fromVersion;
   if (after.activeVersion !== endVersion) {
     problems.push(
       `ends on ${after.activeVersion}, expected ${endVersion} (${drill.expect.ends}): ${describeDisk(after)}`,
     );
   }
-  if (seen.runningVersion !== endVersion) {
-    problems.push(`the software reports ${seen.runningVersion}, expected ${endVersion}`);
+  const running = seen.runningVersion;
+  if ('unanswered' in running) {
+    problems.push(
+      running.died
+        ? running.unanswered
+        : `${describeVersionAnswer(running)}: no verdict on what the software runs (expected ${endVersion})`,
+    );
+  } else if (running.version !== endVersion) {
+    problems.push(`the software reports ${running.version}, expected ${endVersion}`);
   }
   if (drill.expect.ends === 'old' && after.env.active !== before.env.active) {
     problems.push(`active slot ${after.env.active}, expected the old slot ${before.env.active}`);
@@ -201,10 +221,15 @@ export function judgeOtaDrill(
     message: robot?.message ?? null,
     before,
     after,
-    runningVersion: seen.runningVersion,
-    rebooted: seen.rebooted,
+    runningVersion: 'version' in running ? running.version : null,
+    rebooted: typeof seen.rebooted === 'boolean' ? seen.rebooted : null,
     problems: problems.map((problem) => `robot ${robotId}: ${problem}`),
   };
+}
+
+/** A question the robot left unanswered: "could not tell", unless the robot died, which is evidence. */
+function untold(what: string, answer: Unanswered): string {
+  return answer.died ? answer.unanswered : `could not tell ${what} (${answer.unanswered})`;
 }
 
 /** The artifact file's bytes for a row. */
