@@ -1,4 +1,12 @@
-import { buildRobotVariant, expect, inspectDisk, nextPatch, test } from '../harness/index.ts';
+import {
+  askVersion,
+  buildRobotVariant,
+  describeVersionAnswer,
+  expect,
+  inspectDisk,
+  nextPatch,
+  test,
+} from '../harness/index.ts';
 import type { InlineProfile, StartedFleet } from '../harness/index.ts';
 
 test.use({ robots: 1 });
@@ -51,8 +59,8 @@ test.describe('OTA over a bad radio', { tag: ['@ota', '@nightly'] }, () => {
     expect(carried, `${carried} bytes to the robot for a ${artifact.size}-byte image`).toBeLessThanOrEqual(
       1.1 * artifact.size,
     );
-    await robot.waitUntilReady(30_000);
-    expect((await robot.version()).version).toBe(version);
+    // Asked once the robot is up, a few times: a busy machine reads "could not tell (...)", never a wrong version.
+    expect(describeVersionAnswer(await askVersion(robot)), `what ${robot.id} runs`).toBe(version);
     test.info().annotations.push({
       type: 'kpi',
       description: `image_bytes=${artifact.size} link_bytes_to_robot=${carried} ratio=${(carried / artifact.size).toFixed(3)} requests=${served.requests}`,

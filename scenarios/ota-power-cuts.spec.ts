@@ -1,4 +1,13 @@
-import { buildRobotVariant, expect, inspectDisk, nextPatch, runOtaDrill, test } from '../harness/index.ts';
+import {
+  askVersion,
+  buildRobotVariant,
+  describeVersionAnswer,
+  expect,
+  inspectDisk,
+  nextPatch,
+  runOtaDrill,
+  test,
+} from '../harness/index.ts';
 import { POWER_CUT_DRILLS } from './ota-tables.ts';
 
 test.use({ robots: 1 });
@@ -62,7 +71,7 @@ test.describe('OTA: the harness pulls the plug', { tag: ['@ota', '@nightly', '@d
     expect(entry.status, entry.message ?? '').toBe('success');
     const served = (await fleet.ota.downloads(artifact.id)).robots.find((r) => r.robotId === robot.id)!;
     expect(served.requests, 'the download was resumed in a new request').toBeGreaterThanOrEqual(2);
-    await robot.waitUntilReady(30_000);
-    expect((await robot.version()).version).toBe(version);
+    // Asked once the robot is up, a few times: a busy machine reads "could not tell (...)", never a wrong version.
+    expect(describeVersionAnswer(await askVersion(robot)), `what ${robot.id} runs`).toBe(version);
   });
 });
