@@ -62,7 +62,8 @@ export async function askWhileUp<T>(
       if (error instanceof RobotDiedError)
         return unanswered(`${robot.id} died before it answered ${what}: ${error.message}`, true);
       why.push((error as Error).message);
-      // A robot that does not come up at all is for the power-on oracles to judge, not this wait.
+      // Still powered but not up: slow or hung, and nobody can tell which from here (a hung boot
+      // is its watchdog's to end, and a death is caught above); more tries would only wait longer.
       return unanswered(
         `no answer from ${robot.id} ${what} after ${asked} ${plural(asked)} while the robot was up, ` +
           `then it was not up within ${readyTimeoutMs} ms`,
