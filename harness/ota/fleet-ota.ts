@@ -13,8 +13,16 @@ import type {
 import { FleetdrillError, TimeoutError } from '../core/errors.ts';
 import type { EventBus } from '../core/events.ts';
 
-/** The cloud's OTA API refused a call, or did not answer. */
-export class OtaApiError extends FleetdrillError {}
+/** The cloud's OTA API refused a call, or did not answer (`answered` false: no verdict at all). */
+export class OtaApiError extends FleetdrillError {
+  constructor(
+    message: string,
+    readonly answered = true,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
 
 /** A deployment to create; the cloud's defaults apply to what is left out. */
 export type DeploymentRequest = Omit<CreateDeployment, 'name'> & { name?: string };
@@ -74,7 +82,8 @@ export class FleetOta {
 
   /**
    * Polls until `done` holds for the deployment; resolves with it. On timeout the error says
-   * where every robot stood.
+   * where every robot stood. A poll the cloud did not answer (a busy machine) is tried again until
+   * the deadline, not taken as the end; a refusal ends the wait at once.
    */
   async waitFor(
     id: string,
@@ -84,15 +93,32 @@ export class FleetOta {
     const timeoutMs = options.timeoutMs ?? 120_000;
     const deadline = performance.now() + timeoutMs;
     let last: DeploymentDetail | undefined;
+    let unanswered: OtaApiError | undefined;
     for (;;) {
-      last = await this.deployment(id);
-      if (done(last)) return last;
+      try {
+        last = await this.deployment(id);
+        unanswered = undefined;
+        if (done(last)) return last;
+      } catch (error) {
+        if (!(error instanceof OtaApiError) || error.answered) throw error;
+        unanswered = error;
+      }
       if (performance.now() >= deadline) break;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
+    const noAnswer = unanswered ? `; the last poll had no answer: ${unanswered.message}` : '';
+    if (!last) {
+      throw new TimeoutError(
+        `deployment ${id}: the fleet cloud answered no poll within ${timeoutMs} ms${noAnswer}`,
+        {
+          cause: unanswered,
+        },
+      );
+    }
     const where = last.robots.map((robot) => `${robot.robotId} ${describeRobot(robot)}`).join(', ');
     throw new TimeoutError(
-      `deployment ${id} (${last.status}): ${options.what ?? 'not done'} within ${timeoutMs} ms; ${where}`,
+      `deployment ${id} (${last.status}): ${options.what ?? 'not done'} within ${timeoutMs} ms; ${where}${noAnswer}`,
+      { cause: unanswered },
     );
   }
 
@@ -126,6 +152,8 @@ export class FleetOta {
     } catch (error) {
       throw new OtaApiError(
         `fleet cloud at ${this.url}: ${method} ${path} failed: ${(error as Error).message}`,
+        false,
+        { cause: error },
       );
     }
     const text = await response.text();
