@@ -5,9 +5,16 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect, test } from '@playwright/test';
 import { REPO_ROOT } from '../harness/fleet/embedded/bundle.ts';
-import { benchResults, readResults, writeResults, type BenchResults, type Machine } from './results.ts';
+import {
+  benchResults,
+  LATEST,
+  readResults,
+  writeResults,
+  type BenchResults,
+  type Machine,
+} from './results.ts';
 import { runFigures, type Figure } from './runner.ts';
-import { renderTable } from './table.ts';
+import { BENCH_DOC, publishedTable, renderTable, spliceTable } from './table.ts';
 
 const machine: Machine = { cpus: 2, model: 'Test CPU', memoryGiB: 24, os: 'Linux 6.1.0', node: 'v20.20.2' };
 const date = new Date('2026-12-03T10:00:00.000Z');
@@ -197,5 +204,35 @@ test.describe('bench table', () => {
     expect((failed as { stderr: string }).stderr).toContain(
       `bench:table: ${path}: not a bench result file: format:`,
     );
+  });
+});
+
+test.describe('published figures', () => {
+  /** Prettier may pad a table's cells; what counts is the text of each cell. */
+  const cells = (markdown: string) =>
+    markdown
+      .trim()
+      .split('\n')
+      .map((line) => line.replace(/\s+/g, ' ').replace(/-{3,}/g, '---').trim());
+
+  test('docs/benchmarks.md shows exactly the table of the committed bench/results/latest.json', async () => {
+    const published = publishedTable(await readFile(BENCH_DOC, 'utf8'));
+    expect(published, `${BENCH_DOC} has no table between its markers`).not.toBe('');
+    expect(cells(published), 'run `npm run bench:table -- --docs` after changing latest.json').toEqual(
+      cells(renderTable(await readResults(LATEST))),
+    );
+  });
+
+  test('the drift check fires when the page and the file disagree, and a page without markers is refused', async () => {
+    const page = await readFile(BENCH_DOC, 'utf8');
+    const results = await readResults(LATEST);
+    const edited = {
+      ...results,
+      figures: results.figures.map((f, i) => (i === 0 ? { ...f, notes: 'edited by hand' } : f)),
+    };
+    expect(cells(publishedTable(spliceTable(page, renderTable(edited))))).not.toEqual(
+      cells(renderTable(results)),
+    );
+    expect(() => spliceTable('# no markers\n', 'table', 'page.md')).toThrow(/page.md: no .* markers/);
   });
 });

@@ -20,6 +20,7 @@ import { benchFigures } from './figures.ts';
 import type { LoadPoint } from './fleet.ts';
 import { benchResults, LATEST, writeResults } from './results.ts';
 import { exitCode, runFigures, selectFigures, type Figure } from './runner.ts';
+import { BENCH_DOC, publishTable } from './table.ts';
 
 /** The bench's seed unless FLEETDRILL_SEED says otherwise: fixed, so figures compare across runs. */
 const DEFAULT_SEED = 20261124;
@@ -79,7 +80,8 @@ await writeResults(REPORT, file, { metrics, loadPoints });
 console.log(`wrote ${REPORT}`);
 if (setup.save) {
   await writeResults(LATEST, file);
-  console.log(`wrote ${LATEST}`);
+  await publishTable(file);
+  console.log(`wrote ${LATEST} and its table in ${BENCH_DOC}`);
 }
 
 for (const result of results) {

@@ -1,10 +1,20 @@
 /**
  * `npm run bench:table [file]`: the benchmark table in Markdown, rendered from a bench result
  * file (default bench/results/latest.json, the committed one), so published figures are the
- * ones the bench wrote, never copied by hand.
+ * ones the bench wrote, never copied by hand. `npm run bench:table -- --docs` writes it into
+ * docs/benchmarks.md between its markers instead (`npm run bench -- --save` does that too).
  */
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { REPO_ROOT } from '../harness/fleet/embedded/bundle.ts';
 import { LATEST, readResults, type BenchResults } from './results.ts';
+
+/** The page that publishes the figures, and the markers its table sits between. */
+export const BENCH_DOC = join(REPO_ROOT, 'docs', 'benchmarks.md');
+const START =
+  '<!-- bench:table:start (rendered from bench/results/latest.json by npm run bench:table -- --docs) -->';
+const END = '<!-- bench:table:end -->';
 
 type FigureRow = BenchResults['figures'][number];
 
@@ -58,10 +68,35 @@ export function renderTable(results: BenchResults): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** `markdown` with the text between the table markers replaced by `table`; throws without them. */
+export function spliceTable(markdown: string, table: string, path = BENCH_DOC): string {
+  const start = markdown.indexOf(START);
+  const end = markdown.indexOf(END);
+  if (start < 0 || end < start) throw new Error(`${path}: no '${START}' ... '${END}' markers`);
+  return `${markdown.slice(0, start + START.length)}\n\n${table}\n${markdown.slice(end)}`;
+}
+
+/** The table as it stands between the markers of `markdown` (for the drift check). */
+export function publishedTable(markdown: string): string {
+  const start = markdown.indexOf(START);
+  const end = markdown.indexOf(END);
+  if (start < 0 || end < start) return '';
+  return markdown.slice(start + START.length, end).trim();
+}
+
+/** Writes the table of `results` into docs/benchmarks.md. */
+export async function publishTable(results: BenchResults, path = BENCH_DOC): Promise<void> {
+  await writeFile(path, spliceTable(await readFile(path, 'utf8'), renderTable(results), path));
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const file = process.argv[2] ?? LATEST;
+  const args = process.argv.slice(2);
+  const docs = args.includes('--docs');
+  const file = args.find((arg) => arg !== '--docs') ?? LATEST;
   try {
-    process.stdout.write(renderTable(await readResults(file)));
+    const results = await readResults(file);
+    if (docs) await publishTable(results);
+    else process.stdout.write(renderTable(results));
   } catch (error) {
     console.error(`bench:table: ${(error as Error).message}`);
     process.exitCode = 1;
