@@ -18,22 +18,36 @@ export async function engineAnswers() {
 }
 
 /**
+ * Starts a daemon with `command` (run through `exec`, so killing it stops the daemon itself) and
+ * waits up to `waitS` seconds for `answers()`. Resolves with `{ up, stop }`: `stop` ends the
+ * daemon and waits for it, whether or not it ever answered. zx's `exitCode` is a promise, so the
+ * daemon's exit is tracked with a flag.
+ */
+export async function startDaemon(command, { answers, waitS = 60, log }) {
+  const daemon = $({ nothrow: true, quiet: true })`exec ${command} >${log} 2>&1`;
+  let exited = false;
+  const done = daemon.then(() => {
+    exited = true;
+  });
+  const stop = async () => {
+    if (!exited) await daemon.kill('SIGTERM').catch(() => {});
+    await done;
+  };
+  for (let i = 0; i < waitS * 4 && !exited; i++) {
+    if (await answers()) return { up: true, stop };
+    await sleep(250);
+  }
+  return { up: !exited && (await answers()), stop };
+}
+
+/**
  * Starts dockerd unless an engine answers, and waits up to `waitS` seconds for it. Returns a stop
  * function: it stops the engine only if this call started it.
  */
 export async function startDockerEngine(waitS = 60) {
   if (await engineAnswers()) return async () => {};
-  // exec: the shell becomes dockerd, so killing this process stops the engine itself.
-  const dockerd = $({ nothrow: true, quiet: true })`exec dockerd >${DOCKERD_LOG} 2>&1`;
-  const stop = async () => {
-    if (dockerd.exitCode === null) await dockerd.kill('SIGTERM');
-    await dockerd;
-  };
-  for (let i = 0; i < waitS && dockerd.exitCode === null; i++) {
-    if (await engineAnswers()) return stop;
-    await sleep(1000);
-  }
-  if (!(await engineAnswers())) {
+  const { up, stop } = await startDaemon(['dockerd'], { answers: engineAnswers, waitS, log: DOCKERD_LOG });
+  if (!up) {
     const log = await fs.readFile(DOCKERD_LOG, 'utf8').catch(() => '');
     console.log(log.trimEnd().split('\n').slice(-20).join('\n'));
     console.log('dockerd did not start; the docker drills will say why');
