@@ -27,3 +27,10 @@ export {
 export { linkQuality, nextTier, tierFor, TIERS, type LinkQuality, type TierProfile } from './wifi-map.ts';
 export { WifiCoverage, type WifiCoverageOptions } from './wifi-coverage.ts';
 export { UdpRelay, UdpToxicError, UDP_TOXICS, type UdpToxic } from './udp/index.ts';
+export {
+  isUdpProfileName,
+  parseUdpProfile,
+  UDP_PROFILE_GRAMMAR,
+  type UdpLinkConditions,
+  type UdpProfile,
+} from './udp-profiles.ts';
