@@ -35,7 +35,7 @@ test.describe('config', () => {
       'fleet.backend must be one of "embedded"',
     );
     expect(() => validateConfig({ fleet: { ...DEFAULT_CONFIG.fleet, colour: 'red' } })).toThrow(
-      'fleet has unknown field(s) colour',
+      'fleet has unknown key "colour"',
     );
   });
 
@@ -49,7 +49,7 @@ test.describe('config', () => {
     const bad = { toxics: [{ type: 'packet_magic', stream: 'downstream', attributes: {} }] };
     writeFileSync(join(dir, 'fleetdrill.config.json'), JSON.stringify({ net: { profiles: { bad } } }));
     expect(() => loadConfig({}, dir)).toThrow(
-      /^net\.profiles\.bad\.toxics\.0\.type must be one of "latency"/,
+      /^net\.profiles\.bad\.toxics\[0\]\.type must be one of "latency"/,
     );
   });
 

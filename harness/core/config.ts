@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './errors.ts';
 import { SEED_ENV, parseSeed } from './seed.ts';
+import { firstIssue } from './zod-issues.ts';
 import { budgetSchema, type HilBudgets } from '../hil/budget.ts';
 
 /** Backends a fleet can run on. */
@@ -236,27 +237,8 @@ function mergeHil(defaults: FleetdrillConfig['hil'], fromFile: unknown): unknown
 
 /** Validates a config object, throwing a ConfigError naming the first bad field. */
 export function validateConfig(candidate: unknown): FleetdrillConfig {
-  const result = schema.safeParse(candidate);
+  const result = schema.safeParse(candidate, { reportInput: true });
   if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const path = issue ? issue.path.join('.') : '';
-  throw new ConfigError(path, describeIssue(issue));
-}
-
-function describeIssue(issue: z.core.$ZodIssue | undefined): string {
-  if (!issue) return 'is invalid';
-  switch (issue.code) {
-    case 'invalid_type':
-      return `must be a ${issue.expected}`;
-    case 'too_small':
-      return `must be >= ${String(issue.minimum)}`;
-    case 'too_big':
-      return `must be <= ${String(issue.maximum)}`;
-    case 'invalid_value':
-      return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
-    case 'unrecognized_keys':
-      return `has unknown field(s) ${issue.keys.join(', ')}`;
-    default:
-      return issue.message;
-  }
+  const { path, message } = firstIssue(result.error);
+  throw new ConfigError(path, message);
 }
