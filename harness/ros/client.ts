@@ -17,12 +17,31 @@ export interface RosClientOptions {
   events?: EventBus;
 }
 
+/**
+ * The QoS a subscriber requests, in rosbridge's own shape (rosbridge_suite PR #1150): sent as the
+ * subscribe op's `qos` field. Absent fields take the server's defaults (depth 10, volatile, best
+ * effort).
+ */
+export interface RosbridgeQos {
+  reliability?: 'reliable' | 'best_effort';
+  durability?: 'volatile' | 'transient_local';
+  history?: 'keep_last' | 'keep_all';
+  depth?: number;
+}
+
 /** Options of one subscription, passed through to rosbridge. */
 export interface SubscribeOptions {
   /** Minimum ms between messages the server sends (rosbridge `throttle_rate`). */
   throttleRateMs?: number;
   /** Server-side queue length (rosbridge `queue_length`). */
   queueLength?: number;
+  /**
+   * Requested QoS, sent with the subscribe and again, unchanged, after every reconnect: a
+   * transient_local subscription is re-subscribed as latched, so the server replays what was
+   * published while the link was down. roslib cannot send it, so the client sends this
+   * subscribe op itself.
+   */
+  qos?: RosbridgeQos;
 }
 
 /** A live subscription; `unsubscribe()` is idempotent. */
@@ -62,7 +81,8 @@ const RECONNECT_MAX_MS = 2_000;
 
 /**
  * A promise-based, timeout-bounded rosbridge client over roslib. It reconnects with backoff after
- * a drop, and roslib re-subscribes every topic on the new connection. Publishing while the link is
+ * a drop, and every topic is re-subscribed on the new connection (by roslib, or by the client itself
+ * for subscriptions with a qos, so that they keep it). Publishing while the link is
  * down drops the message instead of queueing it: a stale /cmd_vel replayed seconds later is worse
  * than a lost one.
  */
@@ -74,6 +94,9 @@ export class RosClient {
   private reconnectDelay = RECONNECT_MIN_MS;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private readonly publishers = new Map<string, Topic<unknown>>();
+  // Subscribe ops the client sends itself (those with a qos), re-sent on every connection.
+  private readonly ownSubscribes = new Map<string, Record<string, unknown>>();
+  private subscribeSeq = 0;
   private readonly connectionListeners = new Set<(connected: boolean) => void>();
   // Callback exceptions no owner has taken; the fixtures fail the drill with them.
   private readonly unreported = new Set<CallbackError>();
@@ -166,14 +189,6 @@ export class RosClient {
     onMessage: (message: T) => void,
     options: SubscribeOptions = {},
   ): Subscription {
-    const handle = new Topic<T>({
-      ros: this.ros,
-      name: topic,
-      messageType: type,
-      throttle_rate: options.throttleRateMs ?? 0,
-      queue_length: options.queueLength ?? 0,
-      reconnect_on_close: true,
-    });
     let failure: CallbackError | undefined;
     const listener = (message: T) => {
       try {
@@ -185,19 +200,84 @@ export class RosClient {
         this.log('a callback on %s threw: %s', topic, failure.message);
       }
     };
-    handle.subscribe(listener);
+    const unsubscribe = options.qos
+      ? this.subscribeWithQos(topic, type, listener, options, options.qos)
+      : this.subscribeThroughRoslib(topic, type, listener, options);
     let active = true;
     return {
       unsubscribe: () => {
         if (!active) return;
         active = false;
-        handle.unsubscribe(listener);
+        unsubscribe();
       },
       failure: () => {
         if (failure) this.unreported.delete(failure);
         return failure;
       },
     };
+  }
+
+  private subscribeThroughRoslib<T>(
+    topic: string,
+    type: string,
+    listener: (message: T) => void,
+    options: SubscribeOptions,
+  ): () => void {
+    const handle = new Topic<T>({
+      ros: this.ros,
+      name: topic,
+      messageType: type,
+      throttle_rate: options.throttleRateMs ?? 0,
+      queue_length: options.queueLength ?? 0,
+      reconnect_on_close: true,
+    });
+    handle.subscribe(listener);
+    return () => handle.unsubscribe(listener);
+  }
+
+  /**
+   * roslib's Topic never sends `qos`, and re-subscribes without it after a reconnect: a latched
+   * topic would come back volatile and what it published during the outage would be lost. This
+   * path keeps its own subscribe op and sends it on every connection (see onConnection()).
+   */
+  private subscribeWithQos<T>(
+    topic: string,
+    type: string,
+    listener: (message: T) => void,
+    options: SubscribeOptions,
+    qos: RosbridgeQos,
+  ): () => void {
+    const id = `subscribe:${topic}:qos:${++this.subscribeSeq}`;
+    const op = {
+      op: 'subscribe',
+      id,
+      topic,
+      type,
+      throttle_rate: options.throttleRateMs ?? 0,
+      queue_length: options.queueLength ?? 0,
+      qos: { ...qos },
+    };
+    const onPublish = (frame: unknown) => {
+      const message = frame as { op?: unknown; msg?: unknown };
+      if (message.op === 'publish') listener(message.msg as T);
+    };
+    this.ros.on(topic, onPublish);
+    this.ownSubscribes.set(id, op);
+    this.sendIfConnected(op);
+    return () => {
+      this.ros.off(topic, onPublish);
+      this.ownSubscribes.delete(id);
+      this.sendIfConnected({ op: 'unsubscribe', id, topic });
+    };
+  }
+
+  /**
+   * Sends now or not at all: a subscribe made while the link is down goes out with the others
+   * on the next connection, and an unsubscribe then has nothing left to undo.
+   */
+  private sendIfConnected(op: Record<string, unknown>): void {
+    if (!this.ros.isConnected) return;
+    this.ros.callOnConnection(op as unknown as Parameters<Ros['callOnConnection']>[0]);
   }
 
   /**
@@ -307,6 +387,7 @@ export class RosClient {
       this.log('reconnected after %d ms', downMs);
     }
     this.downSince = undefined;
+    for (const op of this.ownSubscribes.values()) this.sendIfConnected(op);
     for (const listener of this.connectionListeners) listener(true);
   }
 

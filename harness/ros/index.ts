@@ -3,6 +3,7 @@ export {
   CallbackError,
   type RosClientOptions,
   type SubscribeOptions,
+  type RosbridgeQos,
   type Subscription,
 } from './client.ts';
 export { TopicProbe, type TopicProbeOptions, type TopicStats, type StreamLimits } from './probe.ts';
