@@ -60,6 +60,14 @@ export default defineConfig<object, FleetWorkerOptions>({
     // The hardware-in-the-loop stage (@hil): the perception model against its latency budget, on
     // HIL_TARGET (default: ONNX Runtime here). Part of `npm test`; it needs no fleet.
     { name: 'hil', testDir: 'scenarios', grep: /@hil/ },
+    // The QoS drills (@qos): topic QoS over rosbridge on the embedded fleet, and real DDS between
+    // network namespaces (the reduced matrix). Part of `npm test`; the full matrix is @nightly.
+    {
+      name: 'qos',
+      testDir: 'scenarios',
+      grep: /@qos/,
+      grepInvert: /@smoke|@telemetry|@ota(?![\w-])|@nightly/,
+    },
     // Every drill on the embedded fleet: `fleetdrill run` and the nightly suite select with tags.
     { name: 'embedded', testDir: 'scenarios', use: { backend: 'embedded' } },
     // On containers (Docker): the @smoke drills and those tagged @docker, a subset of the
