@@ -27,4 +27,5 @@ export {
   type DiagnosticArray,
   type TriggerResponse,
   type GetVersionResponse,
+  type TopicStatsReport,
 } from './messages.ts';

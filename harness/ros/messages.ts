@@ -94,7 +94,20 @@ export const ROBOT_SERVICES = {
   resetEstop: { name: '/reset_estop', type: 'std_srvs/srv/Trigger' },
   selfTest: { name: '/self_test', type: 'std_srvs/srv/Trigger' },
   getVersion: { name: '/get_version', type: 'fleetdrill_msgs/srv/GetVersion' },
+  /**
+   * Per-topic published counts and sim time, JSON in the Trigger's message ({@link TopicStatsReport}).
+   * Optional: the Gazebo image does not offer it.
+   */
+  topicStats: { name: '/fleetdrill/topic_stats', type: 'std_srvs/srv/Trigger' },
 } as const;
+
+/** What `/fleetdrill/topic_stats` answers, JSON in the Trigger's `message`. */
+export interface TopicStatsReport {
+  /** Sim time of the report, comparable with `header.stamp`. */
+  stamp: RosTime;
+  /** Messages published per topic since the robot started, every one stamped at or before `stamp`. */
+  published: Record<string, number>;
+}
 
 /** Yaw (rad) of a quaternion about z. */
 export function yawOf(q: Quaternion): number {
