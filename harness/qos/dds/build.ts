@@ -1,0 +1,188 @@
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { delimiter, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import createDebug from 'debug';
+import { FleetdrillError } from '../../core/errors.ts';
+
+const log = createDebug('fleetdrill:qos:dds');
+
+// Computed here rather than imported from fleet/embedded so qos does not lean on the fleet's
+// internals for a path.
+const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const SOURCE_DIR = join(REPO_ROOT, 'tools', 'ddsprobe');
+const SOURCES = ['QosProbe.idl', 'ddsprobe.c'] as const;
+
+/** Where built probes live: one directory per source hash, so a changed source is a new build. */
+export const DDS_PROBE_BUILD_DIR = join(REPO_ROOT, '.fleetdrill', 'build', 'ddsprobe');
+
+const CFLAGS = ['-O2', '-std=gnu11', '-Wall', '-Wextra'];
+const DDS_HEADER = '/usr/include/dds/dds.h';
+const LIB_DIRS = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib', '/usr/local/lib'];
+const DEBIAN_HINT = '(Debian: apt-get install -y cyclonedds-dev)';
+
+/** Where to look for the build tools; the defaults are this machine's. Tests point them elsewhere. */
+export interface DdsToolchainPlaces {
+  /** A PATH-style list searched for `idlc` and `cc`. */
+  path?: string;
+  /** Cyclone's main header. */
+  ddsHeader?: string;
+  /** Directories searched for libddsc.so. */
+  libDirs?: readonly string[];
+}
+
+/**
+ * Whether the probe can be built here, naming everything that is missing so a skipped test or
+ * `fleetdrill doctor` tells the user what to install.
+ */
+export async function ddsProbeAvailability(
+  places: DdsToolchainPlaces = {},
+): Promise<{ ok: true } | { ok: false; missing: string }> {
+  const path = places.path ?? process.env.PATH ?? '';
+  const [idlc, cc, header, lib] = await Promise.all([
+    findOnPath('idlc', path),
+    findOnPath('cc', path),
+    isReadable(places.ddsHeader ?? DDS_HEADER),
+    findFirst((places.libDirs ?? LIB_DIRS).map((d) => join(d, 'libddsc.so'))),
+  ]);
+  const cyclone: string[] = [];
+  if (!idlc) cyclone.push('idlc');
+  if (!header) cyclone.push(places.ddsHeader ?? DDS_HEADER);
+  if (!lib) cyclone.push('libddsc.so');
+  const parts: string[] = [];
+  if (cyclone.length) parts.push(`${cyclone.join(' and ')} ${DEBIAN_HINT}`);
+  if (!cc) parts.push('a C compiler `cc` (Debian: apt-get install -y gcc)');
+  return parts.length ? { ok: false, missing: parts.join('; ') } : { ok: true };
+}
+
+/** The hash that names a build: the sources and the recipe that compiles them. */
+export async function ddsProbeSourceHash(): Promise<string> {
+  const hash = createHash('sha256');
+  hash.update(`recipe: idlc; cc ${CFLAGS.join(' ')} -lddsc\n`);
+  for (const name of SOURCES) {
+    const body = await readFile(join(SOURCE_DIR, name));
+    hash.update(`${name}\n${body.length}\n`).update(body);
+  }
+  return hash.digest('hex');
+}
+
+let pending: Promise<string> | undefined;
+
+/**
+ * The path of a ddsprobe binary built from the current sources in tools/ddsprobe, building it
+ * first when missing. Two Playwright workers may call this at once: each builds in a private
+ * directory and renames it into place; the loser of the rename uses the winner's build.
+ */
+export function ensureDdsProbe(): Promise<string> {
+  pending ??= buildIfNeeded().catch((error: unknown) => {
+    pending = undefined; // a failed build is retried by the next caller, not cached
+    throw error;
+  });
+  return pending;
+}
+
+interface BuildManifest {
+  sourceHash: string;
+  sources: readonly string[];
+  builtAt: string;
+}
+
+async function buildIfNeeded(): Promise<string> {
+  const hash = await ddsProbeSourceHash();
+  const finalDir = join(DDS_PROBE_BUILD_DIR, hash.slice(0, 16));
+  const binary = join(finalDir, 'ddsprobe');
+  if (await isCompleteBuild(finalDir, hash)) return binary;
+
+  const availability = await ddsProbeAvailability();
+  if (!availability.ok) {
+    throw new FleetdrillError(`cannot build tools/ddsprobe: missing ${availability.missing}`);
+  }
+  const started = performance.now();
+  await mkdir(DDS_PROBE_BUILD_DIR, { recursive: true });
+  const work = join(DDS_PROBE_BUILD_DIR, `.build-${process.pid}-${randomBytes(4).toString('hex')}`);
+  await mkdir(work);
+  try {
+    await run('idlc', ['-o', work, join(SOURCE_DIR, 'QosProbe.idl')]);
+    await run('cc', [
+      ...CFLAGS,
+      '-I',
+      work,
+      '-o',
+      join(work, 'ddsprobe'),
+      join(SOURCE_DIR, 'ddsprobe.c'),
+      join(work, 'QosProbe.c'),
+      '-lddsc',
+    ]);
+    const manifest: BuildManifest = { sourceHash: hash, sources: SOURCES, builtAt: new Date().toISOString() };
+    // Written last: a directory holding a manifest is a finished build.
+    await writeFile(join(work, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    try {
+      await rename(work, finalDir);
+      log('built ddsprobe %s in %d ms', finalDir, Math.round(performance.now() - started));
+    } catch (error) {
+      // Another worker renamed its identical build into place first; theirs is as good as ours.
+      const code = (error as NodeJS.ErrnoException).code;
+      if ((code !== 'ENOTEMPTY' && code !== 'EEXIST') || !(await isCompleteBuild(finalDir, hash)))
+        throw error;
+    }
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+  return binary;
+}
+
+async function isCompleteBuild(dir: string, hash: string): Promise<boolean> {
+  try {
+    const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as Partial<BuildManifest>;
+    if (manifest.sourceHash !== hash) return false;
+    await access(join(dir, 'ddsprobe'), constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function run(file: string, args: readonly string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(file, args, { timeout: 120_000, maxBuffer: 4 * 1024 * 1024 }, (error, _stdout, stderr) => {
+      if (!error) return resolve();
+      const tail = String(stderr).trim().split('\n').slice(-20).join('\n');
+      reject(
+        new FleetdrillError(
+          `building tools/ddsprobe: \`${file} ${args.join(' ')}\` failed (${error.message})\n${tail}`,
+          {
+            cause: error,
+          },
+        ),
+      );
+    });
+  });
+}
+
+async function findOnPath(name: string, path: string): Promise<string | undefined> {
+  return findFirst(
+    path
+      .split(delimiter)
+      .filter(Boolean)
+      .map((dir) => join(dir, name)),
+    constants.X_OK,
+  );
+}
+
+async function findFirst(candidates: readonly string[], mode = constants.R_OK): Promise<string | undefined> {
+  for (const candidate of candidates) {
+    try {
+      await access(candidate, mode);
+      return candidate;
+    } catch {
+      /* try the next one */
+    }
+  }
+  return undefined;
+}
+
+async function isReadable(file: string): Promise<boolean> {
+  return (await findFirst([file])) !== undefined;
+}
