@@ -1,0 +1,22 @@
+export {
+  DEFAULT_QOS,
+  SENSOR_DATA_QOS,
+  type Durability,
+  type History,
+  type Liveliness,
+  type LivelinessKind,
+  type Reliability,
+  type TopicQos,
+} from './policy.ts';
+// The contract, its findings, the cell judge and the matrix plot.
+export {
+  QOS_CONTRACT_DIR,
+  contractForModel,
+  listQosContracts,
+  loadQosContract,
+  parseQosContract,
+  type ProfileExpectation,
+  type QosContract,
+  type SampleShape,
+  type TopicContract,
+} from './contract.ts';
