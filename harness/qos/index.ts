@@ -20,3 +20,17 @@ export {
   type SampleShape,
   type TopicContract,
 } from './contract.ts';
+// Over rosbridge: per-topic delivery, freshness and stalls measured from the client side.
+export {
+  TopicMeter,
+  StartedTopicMeter,
+  meterTopics,
+  checkTopicMeter,
+  type MeterTarget,
+  type MeteredTopic,
+  type TopicMeterOptions,
+  type TopicMeterResult,
+  type TopicMeterReport,
+  type TopicMeterLimits,
+  type TopicMeterVerdict,
+} from './rosbridge-meter.ts';
