@@ -47,6 +47,7 @@ struct options {
   double rate_hz;
   uint32_t size;
   bool start_after_match;
+  int64_t count;         /* -1: unlimited */
 };
 
 static volatile sig_atomic_t stop_requested = 0;
@@ -167,6 +168,7 @@ static void parse_args(int argc, char **argv, struct options *o) {
   o->max_blocking_ms = 100; /* the DDS default for reliable writers */
   o->rate_hz = 10;
   o->size = 64;
+  o->count = -1;
   if (argc < 2) usage_error("role", "must be pub or sub (first argument)");
   if (strcmp(argv[1], "pub") == 0)
     o->role = ROLE_PUB;
@@ -213,6 +215,8 @@ static void parse_args(int argc, char **argv, struct options *o) {
       o->rate_hz = parse_positive(a, value_of(argc, argv, &i));
     } else if (strcmp(a, "--size") == 0 && o->role == ROLE_PUB) {
       o->size = (uint32_t)parse_int(a, value_of(argc, argv, &i), 0, 16 * 1024 * 1024);
+    } else if (strcmp(a, "--count") == 0 && o->role == ROLE_PUB) {
+      o->count = parse_int(a, value_of(argc, argv, &i), 1, INT32_MAX);
     } else if (strcmp(a, "--start-after-match") == 0 && o->role == ROLE_PUB) {
       o->start_after_match = true;
     } else {
@@ -452,6 +456,12 @@ int main(int argc, char **argv) {
       next_write = now_ns(); /* the schedule starts at the match, not at process start */
       continue;
     }
+    /* With --count the writer stays alive after its last sample: a transient_local writer must
+     * outlive its samples for a late joiner to get them. */
+    if (o.count >= 0 && published >= (uint64_t)o.count) {
+      next_write = INT64_MAX;
+      continue;
+    }
     t = now_ns();
     if (t < next_write || stop_requested) continue;
     sample.seq = seq;
@@ -463,6 +473,8 @@ int main(int argc, char **argv) {
     if (rc == 0) {
       published++;
       seq++;
+      if (o.count >= 0 && published == (uint64_t)o.count)
+        emit("{\"kind\":\"idle\",\"t\":%" PRId64 ",\"published\":%" PRIu64 "}", now_ns(), published);
     } else if (rc == DDS_RETCODE_TIMEOUT) {
       write_timeouts++; /* reliable keep_all behind a slow reader: the sample was not accepted */
     } else {

@@ -68,19 +68,24 @@ export async function ddsProbeSourceHash(): Promise<string> {
   return hash.digest('hex');
 }
 
-let pending: Promise<string> | undefined;
+const pending = new Map<string, Promise<string>>();
 
 /**
  * The path of a ddsprobe binary built from the current sources in tools/ddsprobe, building it
  * first when missing. Two Playwright workers may call this at once: each builds in a private
  * directory and renames it into place; the loser of the rename uses the winner's build.
+ * `buildDir` is for tests that need a build of their own.
  */
-export function ensureDdsProbe(): Promise<string> {
-  pending ??= buildIfNeeded().catch((error: unknown) => {
-    pending = undefined; // a failed build is retried by the next caller, not cached
-    throw error;
-  });
-  return pending;
+export function ensureDdsProbe(buildDir: string = DDS_PROBE_BUILD_DIR): Promise<string> {
+  let build = pending.get(buildDir);
+  if (!build) {
+    build = buildIfNeeded(buildDir).catch((error: unknown) => {
+      pending.delete(buildDir); // a failed build is retried by the next caller, not cached
+      throw error;
+    });
+    pending.set(buildDir, build);
+  }
+  return build;
 }
 
 interface BuildManifest {
@@ -89,9 +94,9 @@ interface BuildManifest {
   builtAt: string;
 }
 
-async function buildIfNeeded(): Promise<string> {
+async function buildIfNeeded(buildDir: string): Promise<string> {
   const hash = await ddsProbeSourceHash();
-  const finalDir = join(DDS_PROBE_BUILD_DIR, hash.slice(0, 16));
+  const finalDir = join(buildDir, hash.slice(0, 16));
   const binary = join(finalDir, 'ddsprobe');
   if (await isCompleteBuild(finalDir, hash)) return binary;
 
@@ -100,8 +105,8 @@ async function buildIfNeeded(): Promise<string> {
     throw new FleetdrillError(`cannot build tools/ddsprobe: missing ${availability.missing}`);
   }
   const started = performance.now();
-  await mkdir(DDS_PROBE_BUILD_DIR, { recursive: true });
-  const work = join(DDS_PROBE_BUILD_DIR, `.build-${process.pid}-${randomBytes(4).toString('hex')}`);
+  await mkdir(buildDir, { recursive: true });
+  const work = join(buildDir, `.build-${process.pid}-${randomBytes(4).toString('hex')}`);
   await mkdir(work);
   try {
     await run('idlc', ['-o', work, join(SOURCE_DIR, 'QosProbe.idl')]);
@@ -118,19 +123,33 @@ async function buildIfNeeded(): Promise<string> {
     const manifest: BuildManifest = { sourceHash: hash, sources: SOURCES, builtAt: new Date().toISOString() };
     // Written last: a directory holding a manifest is a finished build.
     await writeFile(join(work, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-    try {
-      await rename(work, finalDir);
-      log('built ddsprobe %s in %d ms', finalDir, Math.round(performance.now() - started));
-    } catch (error) {
-      // Another worker renamed its identical build into place first; theirs is as good as ours.
-      const code = (error as NodeJS.ErrnoException).code;
-      if ((code !== 'ENOTEMPTY' && code !== 'EEXIST') || !(await isCompleteBuild(finalDir, hash)))
-        throw error;
+    if (!(await renameIntoPlace(work, finalDir, hash))) {
+      // What sits there is not a finished build of these sources (a crash mid-write, a hand
+      // edit): replace it once.
+      await rm(finalDir, { recursive: true, force: true });
+      if (!(await renameIntoPlace(work, finalDir, hash))) {
+        throw new FleetdrillError(
+          `building tools/ddsprobe: ${finalDir} holds an unfinished build that could not be replaced`,
+        );
+      }
     }
+    log('ddsprobe %s ready after %d ms', finalDir, Math.round(performance.now() - started));
   } finally {
     await rm(work, { recursive: true, force: true });
   }
   return binary;
+}
+
+/** True once `finalDir` holds a finished build, ours or another worker's that won the race. */
+async function renameIntoPlace(work: string, finalDir: string, hash: string): Promise<boolean> {
+  try {
+    await rename(work, finalDir);
+    return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
+    return isCompleteBuild(finalDir, hash);
+  }
 }
 
 async function isCompleteBuild(dir: string, hash: string): Promise<boolean> {

@@ -35,6 +35,8 @@ const eventSchema = z.discriminatedUnion('kind', [
   }),
   z.object({ kind: z.literal('sample'), seq: count, sent: ns, recv: ns, size: count }),
   z.object({ kind: z.literal('deadline_missed'), t: ns, total: count }),
+  /** A publisher with `count` wrote its last sample and now only stays alive. */
+  z.object({ kind: z.literal('idle'), t: ns, published: count }),
   z.object({ kind: z.literal('liveliness'), t: ns, alive: count, not_alive: count }),
   z.object({ kind: z.literal('liveliness_lost'), t: ns, total: count }),
   z.object({ kind: z.literal('sample_lost'), t: ns, total: count }),
@@ -124,6 +126,8 @@ export interface DdsProbeOptions {
   sizeBytes?: number;
   /** Stop by itself after this long; default: run until stop(). */
   durationMs?: number;
+  /** Publisher only: write this many samples, then stay alive (for late joiners) until stopped. */
+  count?: number;
   /** Publisher only: publish only once a subscriber matched, seq starting at 0 then. */
   startAfterMatch?: boolean;
   /** Reliable writers: how long one write may block before it fails with a timeout (DDS default 100 ms). */
@@ -214,6 +218,7 @@ export function ddsProbeArgs(options: DdsProbeOptions): string[] {
   if (options.role === 'pub') {
     if (options.rateHz !== undefined) args.push('--rate-hz', String(options.rateHz));
     if (options.sizeBytes !== undefined) args.push('--size', String(options.sizeBytes));
+    if (options.count !== undefined) args.push('--count', String(options.count));
     if (options.startAfterMatch) args.push('--start-after-match');
   }
   return args;
