@@ -20,6 +20,20 @@ export {
   type SampleShape,
   type TopicContract,
 } from './contract.ts';
+export {
+  CYCLONE_FRAGMENT_BYTES,
+  FRAGMENT_OVERHEAD_BYTES,
+  arrivalProbability,
+  effectiveReliability,
+  findingsFor,
+  fragmentsOf,
+  incompatibilities,
+  offeredLoad,
+  type FindingKind,
+  type Incompatibility,
+  type QosFinding,
+  type QosPolicyName,
+} from './findings.ts';
 // Over rosbridge: per-topic delivery, freshness and stalls measured from the client side.
 export {
   TopicMeter,
