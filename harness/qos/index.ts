@@ -34,6 +34,17 @@ export {
   type QosFinding,
   type QosPolicyName,
 } from './findings.ts';
+export {
+  MIN_SAMPLES,
+  judgeCell,
+  summariseTopic,
+  summariseTopics,
+  type CellJudgement,
+  type CellMeasured,
+  type JudgedCell,
+  type QosVerdict,
+  type TopicSummary,
+} from './judge.ts';
 // Over rosbridge: per-topic delivery, freshness and stalls measured from the client side.
 export {
   TopicMeter,
