@@ -41,7 +41,8 @@ export async function listNetns(): Promise<string[]> {
 
 /**
  * Deletes fleetdrill namespaces whose owner process is gone; their veths, nft tables and qdiscs go
- * with them. Returns the names removed. A live owner's namespaces are never touched. A pid reused
+ * with them. Returns the names removed (namespaces, then
+ * root-side links). A live owner's namespaces are never touched. A pid reused
  * by an unrelated process hides its leftovers until that process ends; the next sweep gets them.
  */
 export async function sweepStaleNetns(): Promise<string[]> {
@@ -54,6 +55,19 @@ export async function sweepStaleNetns(): Promise<string[]> {
       removed.push(name);
     } catch {
       // Another run's sweep may have got there first.
+    }
+  }
+  // Root-side relay veths normally die with their namespace; one whose namespace was lost some
+  // other way (an interrupted start) is removed by name.
+  for (const line of (await sh('ip', ['-o', 'link', 'show'])).split('\n')) {
+    const name = /^\d+:\s+([^@:\s]+)/.exec(line)?.[1];
+    const pid = name === undefined ? undefined : ownerPid(name);
+    if (pid === undefined || pid === process.pid || alive(pid)) continue;
+    try {
+      await sh('ip', ['link', 'del', name!]);
+      removed.push(name!);
+    } catch {
+      // Gone with its namespace in the meantime.
     }
   }
   return removed;
