@@ -55,7 +55,7 @@ async function leftovers(names: readonly string[]): Promise<string[]> {
   ]);
 }
 
-test('names carry the owner pid and fit the kernel's 15-character interface names', () => {
+test('names carry the owner pid and fit 15-character interface names', () => {
   expect(ownerPid('fdl4194303x999r')).toBe(4194303);
   expect('fdl4194303x999r'.length).toBeLessThanOrEqual(15);
   expect(ownerPid('fdl12x0o')).toBe(12);
