@@ -34,3 +34,26 @@ export {
   type UdpLinkConditions,
   type UdpProfile,
 } from './udp-profiles.ts';
+export {
+  NetnsLink,
+  StartedNetnsLink,
+  netnsPrivileges,
+  NetnsCommandError,
+  sweepStaleNetns,
+  type Mechanism,
+  type NetnsDirection,
+  type NetnsDirectionStats,
+  type NetnsEndpoint,
+  type NetnsLinkOptions,
+  type NetnsPath,
+  type NetnsPrivileges,
+} from './netns/index.ts';
+export {
+  NetnsLink,
+  StartedNetnsLink,
+  netnsPrivileges,
+  sweepStaleNetns,
+  type NetnsEndpoint,
+  type NetnsLinkOptions,
+  type NetnsPath,
+} from './netns/index.ts';
