@@ -48,12 +48,3 @@ export {
   type NetnsPath,
   type NetnsPrivileges,
 } from './netns/index.ts';
-export {
-  NetnsLink,
-  StartedNetnsLink,
-  netnsPrivileges,
-  sweepStaleNetns,
-  type NetnsEndpoint,
-  type NetnsLinkOptions,
-  type NetnsPath,
-} from './netns/index.ts';
