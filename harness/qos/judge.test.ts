@@ -5,6 +5,7 @@ import {
   MIN_SAMPLES,
   summariseTopic,
   summariseTopics,
+  wilsonUpper,
   type CellMeasured,
   type JudgedCell,
 } from './judge.ts';
@@ -90,8 +91,8 @@ test('each broken limit fails with topic, profile, limit and measured value', ()
     [
       scan,
       'loss-10',
-      { received: 140, deliveredRatio: 0.7 },
-      '/scan on loss-10: delivered 70 % (140 of 200), contract wants >= 75 %',
+      { received: 120, deliveredRatio: 0.6 },
+      '/scan on loss-10: delivered 60 % (120 of 200), contract wants >= 75 %',
     ],
   ];
   for (const [topic, profile, over, reason] of cases) {
@@ -196,4 +197,25 @@ test('summariseTopic: any fail fails, any could-not-tell (or no cells) cannot te
     ['/cmd_vel', 'pass'],
     ['/scan', 'fail'],
   ]);
+});
+
+test('delivery below the minimum fails only beyond chance; one loss on a must-deliver-all topic always fails', () => {
+  // 70 % of 200 against 75 %: a best-effort coin could do that; 70 % of 2000 could not.
+  const few = judgeCell(scan, 'loss-10', healthy({ received: 140, deliveredRatio: 0.7 }));
+  expect(few.verdict).toBe('could-not-tell');
+  expect(few.reasons[0]).toMatch(
+    /^\/scan on loss-10: delivered 70 % \(140 of 200\), below the 75 % wanted but within chance at 200 samples \(99 % interval up to 7\d\.\d %\): more samples needed$/,
+  );
+  const many = judgeCell(scan, 'loss-10', healthy({ published: 2000, received: 1400, deliveredRatio: 0.7 }));
+  expect(many).toEqual({
+    verdict: 'fail',
+    reasons: ['/scan on loss-10: delivered 70 % (1400 of 2000), contract wants >= 75 %'],
+  });
+  expect(
+    judgeCell(cmdVel, 'loss-10', healthy({ published: 20, received: 19, deliveredRatio: 0.95 })).verdict,
+  ).toBe('fail');
+  expect(wilsonUpper(200, 200)).toBe(1);
+  expect(wilsonUpper(199, 200)).toBeLessThan(1);
+  expect(wilsonUpper(0, 0)).toBe(1);
+  expect(wilsonUpper(160, 200)).toBeCloseTo(0.86, 2);
 });

@@ -45,6 +45,23 @@ export interface JudgedCell {
  */
 export const MIN_SAMPLES = 20;
 
+/** z for a two-sided 99 % interval: a cell fails on delivery only when chance explains it 1 time in 200. */
+const Z99 = 2.576;
+
+/**
+ * Upper end of the Wilson score interval for a delivery ratio of `k` in `n`. Best-effort loss is
+ * a coin per sample, so 150 of 200 against a 76 % minimum is not yet evidence of a fault; a single
+ * loss on a topic that must deliver everything is (the upper end drops below 1 at once).
+ */
+export function wilsonUpper(k: number, n: number, z = Z99): number {
+  if (n === 0) return 1;
+  const p = k / n;
+  const z2 = z * z;
+  const centre = p + z2 / (2 * n);
+  const spread = z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
+  return Math.min(1, (centre + spread) / (1 + z2 / n));
+}
+
 const fmt = (x: number): string => String(Number(x.toFixed(1)));
 const pct = (x: number): string => `${Number((x * 100).toFixed(1))} %`;
 
@@ -110,9 +127,15 @@ export function judgeCell(topic: TopicContract, profileName: string, measured: C
   const failures: string[] = [];
   const unknowns: string[] = [];
   if (limits.deliveryMin !== undefined && ratio < limits.deliveryMin) {
-    failures.push(
-      `${where}: delivered ${pct(ratio)} (${measured.received} of ${measured.published}), contract wants >= ${pct(limits.deliveryMin)}`,
-    );
+    const upper = wilsonUpper(measured.received, measured.published);
+    const delivered = `delivered ${pct(ratio)} (${measured.received} of ${measured.published})`;
+    if (upper < limits.deliveryMin) {
+      failures.push(`${where}: ${delivered}, contract wants >= ${pct(limits.deliveryMin)}`);
+    } else {
+      unknowns.push(
+        `${where}: ${delivered}, below the ${pct(limits.deliveryMin)} wanted but within chance at ${measured.published} samples (99 % interval up to ${pct(upper)}): more samples needed`,
+      );
+    }
   }
   if (limits.latencyP99MaxMs !== undefined) {
     if (measured.received === 0) {
