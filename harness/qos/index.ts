@@ -39,6 +39,7 @@ export {
   judgeCell,
   summariseTopic,
   summariseTopics,
+  wilsonUpper,
   type CellJudgement,
   type CellMeasured,
   type JudgedCell,
