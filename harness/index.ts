@@ -32,6 +32,8 @@ export {
   quaternionFromYaw,
   type TopicStats,
   type StreamLimits,
+  type RosbridgeQos,
+  type TopicStatsReport,
   type Odometry,
   type LaserScan,
   type BatteryState,
@@ -103,3 +105,17 @@ export {
   type HilResult,
   type HilVerdict,
 } from './hil/index.ts';
+export {
+  TopicMeter,
+  StartedTopicMeter,
+  meterTopics,
+  checkTopicMeter,
+  type MeterTarget,
+  type MeteredTopic,
+  type TopicMeterReport,
+  type TopicMeterResult,
+  type TopicMeterLimits,
+  contractForModel,
+  type QosContract,
+  type ProfileExpectation,
+} from './qos/index.ts';

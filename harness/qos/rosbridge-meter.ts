@@ -13,7 +13,13 @@ import {
 /** The robot a meter listens to: its id (for messages) and its rosbridge client. */
 export interface MeterTarget {
   readonly id: string;
+  /** The link whose subscriptions are measured. */
   readonly ros: RosClient;
+  /**
+   * Where the robot's counts and clock are read (default `ros`): a link the measured traffic
+   * does not back up, or a backed-up subscriber would also delay the reads that judge it.
+   */
+  readonly control?: RosClient;
 }
 
 /** One topic to meter. */
@@ -403,7 +409,7 @@ async function readTopicStats(robot: MeterTarget, timeoutMs: number): Promise<An
   const wall = performance.now();
   let response: TriggerResponse;
   try {
-    response = await robot.ros.callService<TriggerResponse>(
+    response = await (robot.control ?? robot.ros).callService<TriggerResponse>(
       TOPIC_STATS.name,
       TOPIC_STATS.type,
       {},
