@@ -258,6 +258,11 @@ static dds_qos_t *make_qos(const struct options *o) {
   dds_qset_reliability(q, o->reliability, DDS_MSECS(o->max_blocking_ms));
   dds_qset_durability(q, o->durability);
   dds_qset_history(q, o->history, o->depth);
+  /* Cyclone keeps a transient_local writer's history for late joiners by the durability-service
+   * history, whose default is keep_last 1; ROS 2 means "the last depth samples", as rmw_cyclonedds
+   * sets it, so the probe mirrors the history here. */
+  if (o->durability == DDS_DURABILITY_TRANSIENT_LOCAL)
+    dds_qset_durability_service(q, 0, o->history, o->depth, DDS_LENGTH_UNLIMITED, DDS_LENGTH_UNLIMITED, DDS_LENGTH_UNLIMITED);
   if (o->deadline_ms >= 0) dds_qset_deadline(q, DDS_MSECS(o->deadline_ms));
   /* Lifespan is a writer policy; readers ignore it, so it is set on the writer only. */
   if (o->lifespan_ms >= 0 && o->role == ROLE_PUB) dds_qset_lifespan(q, DDS_MSECS(o->lifespan_ms));

@@ -295,7 +295,11 @@ class RunningProbe implements StartedDdsProbe {
         resolve();
       });
     });
-    this.done = Promise.all([exited, stdoutClosed]).then(() => {
+    // A grandchild holding our stdout open must not keep the probe "running" after it exited.
+    const drained = exited.then(() =>
+      Promise.race([stdoutClosed, new Promise<void>((resolve) => setTimeout(resolve, 2_000).unref())]),
+    );
+    this.done = drained.then(() => {
       unregister();
       const error = this.failure ?? this.exitError();
       for (const waiter of this.waiters) waiter.fail(error);
