@@ -41,7 +41,7 @@ export interface DdsCellResult {
   history: string;
   /** Both ends matched (discovery completed and the QoS are compatible). */
   matched: boolean;
-  /** The DDS stack's own incompatible-QoS reports, policy names from both ends. */
+  /** The DDS stack's own incompatible-QoS reports from either end: policy names, once each. */
   incompatible: string[];
   /** ms from starting both ends until they matched or reported an incompatibility. */
   discoveryMs: number;
@@ -137,9 +137,11 @@ export async function runDdsCell(
     if (outcome === 'incompatible') {
       // Give the other end a moment to report its side too: both names go into the finding.
       await sleep(300);
-      base.incompatible = [...pub.events, ...sub.events].flatMap((e) =>
-        e.kind === 'incompatible' ? [`${e.side} ${e.policy}`] : [],
-      );
+      base.incompatible = [
+        ...new Set(
+          [...pub.events, ...sub.events].flatMap((e) => (e.kind === 'incompatible' ? [e.policy] : [])),
+        ),
+      ];
       return base;
     }
     if (outcome === 'timeout') {
