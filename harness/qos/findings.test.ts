@@ -145,6 +145,8 @@ test('a large best-effort sample on a lossy link fires with the numbers; small o
     '/t: 64 KB in 49 fragments at 1 % loss (loss-1): 61 % arrive on best effort, contract wants 95 %',
   );
   expect(findingsFor(contractWith({ ...big, sample: { bytes: 1000, rateHz: 1 } }))).toEqual([]);
+  // A path that drops whole 14720 B datagrams loses 5 units, not 49: 95 % arrive, enough.
+  expect(findingsFor(contractWith(big), undefined, { lossUnitBytes: 14720 })).toEqual([]);
   // Best effort on either end makes delivery best effort; reliable on both repairs fragments.
   expect(kinds(findingsFor(contractWith({ ...big, publisher: DEFAULT_QOS })))).toEqual([
     'best-effort-fragments',

@@ -38,8 +38,12 @@ export interface Incompatibility {
 }
 
 /**
- * Cyclone DDS's default fragment payload (`General/FragmentSize`, 1344 B in its defconfig). A
- * larger sample goes out as DATA_FRAG submessages of this size.
+ * Cyclone DDS's default fragment payload (`General/FragmentSize`: "1344 B" in the defaults table
+ * of the installed libddsc 0.10.2). A larger sample goes out as DATA_FRAG submessages of this
+ * size. Cyclone packs several into one datagram of up to `General/MaxMessageSize` (14720 B), and
+ * IP splits that at the MTU, so what a link loses depends on where it drops: a kernel filter
+ * drops IP packets (about this size), a relay that drops whole datagrams loses ~10 fragments at
+ * once (pass `lossUnitBytes: 14720` for that path).
  */
 export const CYCLONE_FRAGMENT_BYTES = 1344;
 
@@ -203,14 +207,14 @@ function topicFindings(topic: TopicContract): QosFinding[] {
 }
 
 /** Findings that depend on the link: fragment loss on best effort, a keep_all writer over the rate cap. */
-function linkFindings(topic: TopicContract, profile: UdpProfile): QosFinding[] {
+function linkFindings(topic: TopicContract, profile: UdpProfile, lossUnitBytes: number): QosFinding[] {
   const out: QosFinding[] = [];
   const link = profile.conditions;
   const reliability = effectiveReliability(topic);
   const wanted = topic.expect[profile.name]?.deliveryMin;
   const loss = meanLoss(link);
   if (reliability === 'best_effort' && wanted !== undefined && loss > 0 && !link.down) {
-    const fragments = fragmentsOf(topic.sample.bytes);
+    const fragments = fragmentsOf(topic.sample.bytes, lossUnitBytes);
     const arrive = arrivalProbability(fragments, link);
     if (arrive < wanted) {
       const pieces = fragments === 1 ? 'in 1 fragment' : `in ${fragments} fragments`;
@@ -245,13 +249,27 @@ function linkFindings(topic: TopicContract, profile: UdpProfile): QosFinding[] {
   return out;
 }
 
+/** How `findingsFor` models the link. */
+export interface FindingsOptions {
+  /**
+   * Bytes per unit the link loses independently (default: Cyclone's fragment size, as a kernel
+   * packet filter drops). A sample of n units arrives with probability (1 − p)^n.
+   */
+  lossUnitBytes?: number;
+}
+
 /**
  * Every misconfiguration of a contract: incompatible pairs and unkeepable deadlines per topic,
  * then per link profile (the contract's own profiles unless `profiles` names others) the
  * best-effort samples too large to arrive as often as the contract wants, reliable keep_all
  * writers a rate cap will block, and a warning when all topics together exceed the cap.
  */
-export function findingsFor(contract: QosContract, profiles?: readonly string[]): QosFinding[] {
+export function findingsFor(
+  contract: QosContract,
+  profiles?: readonly string[],
+  options: FindingsOptions = {},
+): QosFinding[] {
+  const unit = options.lossUnitBytes ?? CYCLONE_FRAGMENT_BYTES;
   const names = profiles ?? [...new Set(contract.topics.flatMap((t) => Object.keys(t.expect)))];
   const parsed = names.map((name) => parseUdpProfile(name));
   const out = contract.topics.flatMap(topicFindings);
@@ -259,7 +277,7 @@ export function findingsFor(contract: QosContract, profiles?: readonly string[])
     for (const topic of contract.topics) {
       // A pair that never matches carries nothing: what the link would do to it is beside the point.
       if (incompatibilities(topic.publisher, topic.subscriber).length > 0) continue;
-      out.push(...linkFindings(topic, profile));
+      out.push(...linkFindings(topic, profile, unit));
     }
     const rateKbit = profile.conditions.rateKbit;
     if (rateKbit === undefined) continue;

@@ -30,6 +30,7 @@ export {
   incompatibilities,
   offeredLoad,
   type FindingKind,
+  type FindingsOptions,
   type Incompatibility,
   type QosFinding,
   type QosPolicyName,
