@@ -4,6 +4,7 @@ import { NetnsLink, parseUdpProfile, type NetnsPath } from '../../net/index.ts';
 import type { QosContract, TopicContract } from '../contract.ts';
 import { findingsFor, type QosFinding } from '../findings.ts';
 import {
+  MIN_SAMPLES,
   judgeCell,
   summariseTopics,
   type CellJudgement,
