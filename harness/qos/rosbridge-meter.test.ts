@@ -1,4 +1,12 @@
 import { expect } from '@playwright/test';
+import createDebug from 'debug';
+import {
+  RosbridgeServer,
+  ServiceRegistry,
+  TopicBus,
+  newStats,
+} from '../../fixtures/robot-sim/rosbridge/index.ts';
+import { RosClient } from '../ros/client.ts';
 import { ROBOT_TOPICS } from '../ros/messages.ts';
 import { publishEvery, sleep, test, TEST_TOPIC, TEST_TYPE } from '../ros/test-helpers.ts';
 import { checkTopicMeter, meterTopics, TopicMeter, type MeteredTopic } from './rosbridge-meter.ts';
@@ -88,4 +96,38 @@ test('the count check fires when messages are dropped (a throttled subscriber ge
       /^robot r07: \/odom delivered \d+ of \d+ \(\d+\.\d %, counted by robot\), expected >= 99\.0 % over \d\.\d sim s$/,
     ),
   ]);
+});
+
+test('a robot without /fleetdrill/topic_stats: delivery from the nominal rate, the clock from the stamps, and both said so', async ({
+  ros,
+}) => {
+  // A real rosbridge that offers no services stands in for the Gazebo image's, which lacks the
+  // count: the meter reads its counts there, and the topics from the real robot.
+  const stats = newStats();
+  const bare = await RosbridgeServer.start(
+    { host: '127.0.0.1', port: 0, log: createDebug('fleetdrill:test:bare') },
+    new TopicBus(stats),
+    new ServiceRegistry(stats),
+    stats,
+  );
+  const control = await RosClient.connect(`ws://127.0.0.1:${bare.port}`, { name: 'r07-bare' });
+  try {
+    const report = await meterTopics({ id: 'r07', ros: ros.robot, control }, [topic(odom), topic(scan)], {
+      durationMs: 2_000,
+    });
+    expect(report.clockSource).toBe('stamps');
+    for (const r of report.topics) {
+      expect(r.publishedSource, r.topic).toBe('nominal-rate');
+      expect(r.couldNotTell, r.topic).toBeUndefined();
+      // The window's ends fall between two samples: one either way of the nominal count.
+      expect(
+        Math.abs(r.received - r.published!),
+        `${r.topic} ${r.received} of ${r.published}`,
+      ).toBeLessThanOrEqual(1);
+      expect(r.ageP99Ms!, r.topic).toBeLessThan(400);
+    }
+  } finally {
+    control.close();
+    await bare.close();
+  }
 });
