@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,6 +67,24 @@ test.describe('ddsprobe build', () => {
       const paths = (await Promise.all(builders)).map((r) => r.stdout.trim());
       expect(paths).toEqual([paths[0], paths[0]]);
       expect(await readdir(dir)).toEqual([(await ddsProbeSourceHash()).slice(0, 16)]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a build of older sources and the scratch dir of a dead builder are pruned by the next build', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'fleetdrill-ddsprobe-prune-'));
+    try {
+      // pid 2^22+1 is above Linux's pid_max limit, so no process can have it.
+      for (const name of ['0123456789abcdef', `.build-${2 ** 22 + 1}-dead`, `.build-${process.pid}-live`]) {
+        await mkdir(join(dir, name));
+      }
+      const script = `import { ensureDdsProbe } from ${JSON.stringify(BUILD_TS)}; console.log(await ensureDdsProbe(${JSON.stringify(dir)}));`;
+      await run(TSX, ['--input-type=module', '-e', script], { timeout: 60_000 });
+      expect((await readdir(dir)).sort()).toEqual([
+        `.build-${process.pid}-live`,
+        (await ddsProbeSourceHash()).slice(0, 16),
+      ]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

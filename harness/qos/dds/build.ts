@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { delimiter, join } from 'node:path';
+import { access, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import createDebug from 'debug';
 import { FleetdrillError } from '../../core/errors.ts';
@@ -134,10 +134,34 @@ async function buildIfNeeded(buildDir: string): Promise<string> {
       }
     }
     log('ddsprobe %s ready after %d ms', finalDir, Math.round(performance.now() - started));
+    await pruneStale(buildDir, basename(finalDir));
   } finally {
     await rm(work, { recursive: true, force: true });
   }
   return binary;
+}
+
+/**
+ * Removes builds of older sources and scratch dirs of builders that died (SIGKILL mid-build). A
+ * probe still running from an old build keeps its binary: Linux unlinks, it does not yank.
+ */
+async function pruneStale(buildDir: string, keep: string): Promise<void> {
+  for (const name of await readdir(buildDir)) {
+    const scratch = /^\.build-(\d+)-/.exec(name);
+    const stale = /^[0-9a-f]{16}$/.test(name) && name !== keep;
+    if (stale || (scratch && !isAlive(Number(scratch[1])))) {
+      await rm(join(buildDir, name), { recursive: true, force: true });
+    }
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** True once `finalDir` holds a finished build, ours or another worker's that won the race. */
