@@ -119,3 +119,14 @@ export {
   type QosContract,
   type ProfileExpectation,
 } from './qos/index.ts';
+export {
+  REDUCED_MATRIX_PROFILES,
+  ddsDrillsAvailability,
+  findingsFor,
+  measureDdsLink,
+  plotCells,
+  renderMatrixSvg,
+  runQosMatrix,
+  type DdsCellResult,
+  type QosMatrixResult,
+} from './qos/index.ts';

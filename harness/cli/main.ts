@@ -9,6 +9,7 @@ import { up, type UpFlags } from './up.ts';
 import { toxiproxy, type ToxiproxyFlags } from './toxiproxy.ts';
 import { images, type ImagesFlags } from './images.ts';
 import { hil, type HilFlags } from './hil.ts';
+import { qos, type QosFlags } from './qos.ts';
 import { doctor, type DoctorFlags } from './doctor.ts';
 import { otaBuild, otaFuzz, type OtaBuildFlags, type OtaFuzzFlags } from './ota.ts';
 import { ROBOT_VARIANTS } from '../ota/variants.ts';
@@ -97,6 +98,33 @@ export function buildProgram(): Command {
     .option('--json', 'the verdict as JSON, and the KPIs as the last line')
     .action(async (flags: HilFlags) => {
       process.exitCode = await hil(flags);
+    });
+
+  program
+    .command('qos')
+    .description(
+      "sweep a robot model's QoS contract over real DDS (Cyclone DDS between network namespaces) and judge each topic",
+    )
+    .option('--contract <file>', 'a QoS contract file (default: the --model one under fixtures/qos)')
+    .option('--model <name>', 'robot model whose contract to load', 'fleetdrill-reference')
+    .option(
+      '--profiles <list>',
+      'link profiles, comma-separated (default: clear, loss-1..20, burst, dead-zone-2s)',
+    )
+    .option('--topics <list>', 'contract topics to run, comma-separated (default: all)')
+    .option('--sweep <list>', 'topics that also get the reliability × depth sweep')
+    .option(
+      '--path <path>',
+      'relay (seeded userspace relay: loss, bursts, delay) or direct (kernel: nft, tbf)',
+      'relay',
+    )
+    .option('--lanes <n>', 'cells run at once, each on its own namespaces', '2')
+    .option('--measure-ms <ms>', 'judged window per cell (slow topics get longer)', '4000')
+    .option('--seed <n>', 'seed of the link drops (default: a new one, printed)')
+    .option('--out <dir>', 'where qos-matrix.json and qos-matrix.svg go', 'reports/qos')
+    .option('--json', 'the whole result as one JSON object on stdout')
+    .action(async (flags: QosFlags) => {
+      process.exitCode = await qos(flags);
     });
 
   const ota = program.command('ota').description('signed OTA artifacts for the update drills');

@@ -68,3 +68,18 @@ export {
   type TopicMeterLimits,
   type TopicMeterVerdict,
 } from './rosbridge-meter.ts';
+// Over real DDS (Cyclone DDS between network namespaces): one trial, and the matrix.
+export {
+  FULL_MATRIX_PROFILES,
+  REDUCED_MATRIX_PROFILES,
+  ddsDrillsAvailability,
+  measureDdsLink,
+  planMatrix,
+  plotCells,
+  runQosMatrix,
+  type DdsLinkTrial,
+  type JudgedDdsCell,
+  type QosMatrixOptions,
+  type QosMatrixResult,
+} from './dds/matrix.ts';
+export { MATRIX_DOMAIN, type DdsCellResult } from './dds/cell.ts';

@@ -57,6 +57,13 @@ export interface DdsCellResult {
   mechanisms: Record<string, string>;
 }
 
+/**
+ * One RTPS message per Ethernet frame (1500 B less IP and UDP headers). Cyclone packs up to
+ * 14 720 B into a datagram by default, and a relay dropping that datagram would lose ten
+ * radio frames' worth at once: the loss a Wi-Fi link inflicts is per frame.
+ */
+const MTU_MESSAGE_BYTES = 1472;
+
 /** How long discovery may take on a clear link before the cell reads "could not tell". */
 const DISCOVERY_TIMEOUT_MS = 10_000;
 /** In a dead-zone cell: steady conditions this long before the zone, and this long after it. */
@@ -103,6 +110,7 @@ export async function runDdsCell(
       bindAddress: end.bindAddress,
       peers: [`${end.peer}:${ports.discovery}`],
       ...(end.advertise !== end.bindAddress && { externalAddress: end.advertise }),
+      maxMessageSize: MTU_MESSAGE_BYTES,
     });
   const common = {
     topic: ddsTopic,
@@ -220,7 +228,8 @@ async function driveProfile(
   await link.apply({ ...conditions, down: true });
   await sleep(profile.deadZoneMs);
   await link.apply(conditions);
-  await sleep(ZONE_TAIL_MS);
+  // A slow topic's window is longer than the zone's frame: the rest goes after the zone.
+  await sleep(Math.max(ZONE_TAIL_MS, measureMs - ZONE_LEAD_MS - profile.deadZoneMs));
   return { startNs, endNs: nowNs() };
 }
 

@@ -1,6 +1,7 @@
 import { ConfigError } from '../../core/errors.ts';
 import { deriveSeed } from '../../core/seed.ts';
-import { NetnsLink, parseUdpProfile, type NetnsPath } from '../../net/index.ts';
+import { NetnsLink, netnsPrivileges, parseUdpProfile, type NetnsPath } from '../../net/index.ts';
+import { ddsProbeAvailability } from './build.ts';
 import type { QosContract, TopicContract } from '../contract.ts';
 import { findingsFor, type QosFinding } from '../findings.ts';
 import {
@@ -261,4 +262,51 @@ export function plotCells(result: QosMatrixResult): MatrixCell[] {
     measured: cell.measurement ?? { deliveredRatio: 0, received: 0, latencyMs: { p50: 0, p99: 0, max: 0 } },
     judgement: cell.judgement,
   }));
+}
+
+/** One topic's traffic over a fresh link with one profile: what a drill asks of real DDS. */
+export interface DdsLinkTrial {
+  /** Seed of the link's drops. */
+  seed: number;
+  profile: string;
+  /** Names the trial (and its DDS topic). */
+  topic: string;
+  publisher: TopicQos;
+  /** Default: what the publisher offers. */
+  subscriber?: TopicQos;
+  sample: { bytes: number; rateHz: number };
+  measureMs?: number;
+  path?: NetnsPath;
+}
+
+let trialIndex = 0;
+
+/** Runs one trial on its own pair of namespaces, removed afterwards. */
+export async function measureDdsLink(trial: DdsLinkTrial): Promise<DdsCellResult> {
+  const link = await NetnsLink.start({
+    seed: trial.seed,
+    path: trial.path ?? 'relay',
+    relayPorts: matrixRelayPorts(),
+    label: `${trial.topic} ${trial.profile}`,
+  });
+  try {
+    return await runDdsCell(link, {
+      topic: trial.topic,
+      publisher: trial.publisher,
+      subscriber: trial.subscriber ?? trial.publisher,
+      sample: trial.sample,
+      profile: parseUdpProfile(trial.profile),
+      measureMs: trial.measureMs ?? 4_000,
+      index: trialIndex++,
+    });
+  } finally {
+    await link.stop();
+  }
+}
+
+/** What the DDS drills need from this machine, or why they cannot run here. */
+export async function ddsDrillsAvailability(): Promise<{ ok: true } | { ok: false; missing: string }> {
+  const [netns, probe] = await Promise.all([netnsPrivileges(), ddsProbeAvailability()]);
+  const missing = [netns, probe].flatMap((check) => (check.ok ? [] : [check.missing]));
+  return missing.length === 0 ? { ok: true } : { ok: false, missing: missing.join('; ') };
 }
