@@ -68,7 +68,7 @@ export async function ddsProbeSourceHash(): Promise<string> {
   return hash.digest('hex');
 }
 
-const pending = new Map<string, Promise<string>>();
+const building = new Map<string, Promise<string>>();
 
 /**
  * The path of a ddsprobe binary built from the current sources in tools/ddsprobe, building it
@@ -77,13 +77,12 @@ const pending = new Map<string, Promise<string>>();
  * `buildDir` is for tests that need a build of their own.
  */
 export function ensureDdsProbe(buildDir: string = DDS_PROBE_BUILD_DIR): Promise<string> {
-  let build = pending.get(buildDir);
+  // Only the build in flight is shared: a finished one is checked again on every call (a hash of
+  // two small files), since another process may have pruned it after the sources changed.
+  let build = building.get(buildDir);
   if (!build) {
-    build = buildIfNeeded(buildDir).catch((error: unknown) => {
-      pending.delete(buildDir); // a failed build is retried by the next caller, not cached
-      throw error;
-    });
-    pending.set(buildDir, build);
+    build = buildIfNeeded(buildDir).finally(() => building.delete(buildDir));
+    building.set(buildDir, build);
   }
   return build;
 }
