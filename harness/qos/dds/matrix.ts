@@ -306,7 +306,8 @@ export async function measureDdsLink(trial: DdsLinkTrial): Promise<DdsCellResult
 
 /** What the DDS drills need from this machine, or why they cannot run here. */
 export async function ddsDrillsAvailability(): Promise<{ ok: true } | { ok: false; missing: string }> {
-  const [netns, probe] = await Promise.all([netnsPrivileges(), ddsProbeAvailability()]);
+  const netns = netnsPrivileges();
+  const probe = await ddsProbeAvailability();
   const missing = [netns, probe].flatMap((check) => (check.ok ? [] : [check.missing]));
   return missing.length === 0 ? { ok: true } : { ok: false, missing: missing.join('; ') };
 }
