@@ -60,7 +60,9 @@ test.describe('ddsprobe over loopback', () => {
     expect(seqs).toEqual(Array.from({ length: published }, (_, i) => i));
     for (const s of subReport!.samples) expect(s.recv - s.sent, `seq ${s.seq} latency`).toBeGreaterThan(0);
     expect(subReport!.summary).toMatchObject({ role: 'sub', received: published });
+    // The pub ended by its duration, the sub by SIGTERM: both printed a summary and exited 0.
     expect(pubReport.exitCode).toBe(0);
+    expect(subReport!.exitCode).toBe(0);
   });
 
   for (const c of [
@@ -177,6 +179,29 @@ test.describe('ddsprobe over loopback', () => {
     const [lateReport, volatileReport] = await stopAll(late, volatileSub, pub);
     expect(lateReport!.samples.map((s) => s.seq)).toEqual([7, 8, 9]);
     expect(volatileReport!.samples).toHaveLength(0);
+  });
+
+  test('manual_by_topic liveliness with a 300 ms lease: a writer that stops writing is reported not alive', async () => {
+    const qos: TopicQos = { ...RELIABLE, liveliness: { kind: 'manual_by_topic', leaseMs: 300 } };
+    const t = topic('live');
+    await using sub = await startDdsProbe({ role: 'sub', topic: t, domain: 113, qos, label: 'live-sub' });
+    // Writing asserts liveliness; after its 5 samples the writer goes quiet but stays up.
+    await using pub = await startDdsProbe({
+      role: 'pub',
+      topic: t,
+      domain: 113,
+      qos,
+      label: 'live-pub',
+      rateHz: 20,
+      count: 5,
+    });
+    await sub.waitFor('liveliness', 5_000, (e) => e.alive === 1);
+    await pub.waitFor('idle', 5_000);
+    const lost = await sub.waitFor('liveliness', 5_000, (e) => e.alive === 0 && e.not_alive === 1);
+    expect(await pub.waitFor('liveliness_lost', 5_000)).toMatchObject({ total: 1 });
+    const idle = pub.events.find((e) => e.kind === 'idle');
+    // Not before the lease ran out after the last write (a little slack for the 50 ms polling).
+    expect(lost.t - idle!.t).toBeGreaterThan(250e6);
   });
 
   test('a flag the probe refuses fails the start, naming the probe and the flag', async () => {
