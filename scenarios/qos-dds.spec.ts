@@ -176,3 +176,36 @@ test.describe('QoS over real DDS', { tag: ['@qos'] }, () => {
     expect(result.verdict).toBe('pass');
   });
 });
+
+test.describe('QoS over real DDS: the full matrix', { tag: ['@qos', '@nightly'] }, () => {
+  test.beforeAll(async () => {
+    const available = await ddsDrillsAvailability();
+    test.skip(!available.ok, available.ok ? '' : `real DDS drills need: ${available.missing}`);
+  });
+
+  test("every topic of the reference robot's contract over loss 0–20 %, bursts and a 2 s dead zone", async ({
+    seed,
+  }) => {
+    // 56 cells, three side by side; the 1 Hz topics need 25 s windows for a verdict.
+    test.setTimeout(20 * 60_000);
+    const contract = contractForModel('fleetdrill-reference');
+    const result = await runQosMatrix({ contract, seed, lanes: 3 });
+    await test.info().attach('qos-matrix.svg', {
+      body: renderMatrixSvg(plotCells(result), { title: `QoS matrix: ${contract.model}, seed ${seed}` }),
+      contentType: 'image/svg+xml',
+    });
+    await test.info().attach('qos-matrix.json', {
+      body: JSON.stringify(result, null, 2),
+      contentType: 'application/json',
+    });
+    const failed = result.topics
+      .filter((topic) => topic.verdict === 'fail')
+      .flatMap((topic) => topic.reasons);
+    expect(failed, 'topics that broke their contract').toEqual([]);
+    const errors = result.findings.filter((finding) => finding.severity === 'error').map((f) => f.message);
+    expect(errors, 'misconfigurations in the contract').toEqual([]);
+    const unsure = result.topics.filter((topic) => topic.verdict === 'could-not-tell');
+    test.skip(unsure.length > 0, `could not tell: ${unsure.flatMap((topic) => topic.reasons).join('; ')}`);
+    expect(result.verdict).toBe('pass');
+  });
+});
