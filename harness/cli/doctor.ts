@@ -10,6 +10,8 @@ import { createRequire } from 'node:module';
 import { delimiter, join } from 'node:path';
 import Table from 'cli-table3';
 import { REPO_ROOT } from '../fleet/embedded/bundle.ts';
+import { netnsPrivileges } from '../net/index.ts';
+import { ddsProbeAvailability } from '../qos/index.ts';
 
 /** How one check came out: `fail` only for what `npm start` needs, `warn` for the rest. */
 export type CheckStatus = 'ok' | 'warn' | 'fail';
@@ -229,6 +231,42 @@ const CHECKS: Check[] = [
       } catch {
         return { ok: false, found: `no ${sshd}`, fix: `${APT} openssh-server` };
       }
+    },
+  },
+  {
+    name: 'cyclone dds',
+    neededFor: 'npm test: the real-DDS QoS drills and `fleetdrill qos` build a probe against Cyclone DDS',
+    blocking: false,
+    async run({ env }) {
+      const available = await ddsProbeAvailability({ ...(env.PATH !== undefined && { path: env.PATH }) });
+      return available.ok
+        ? {
+            ok: true,
+            found: `idlc, cc and libddsc on PATH${which('ddsperf', env) ? ', ddsperf' : ''}`,
+            fix: '',
+          }
+        : {
+            ok: false,
+            found: `missing ${available.missing}`,
+            fix: `${APT} cyclonedds-dev cyclonedds-tools gcc`,
+          };
+    },
+  },
+  {
+    name: 'network namespaces',
+    neededFor: 'npm test: the real-DDS QoS drills run each participant in its own namespace',
+    blocking: false,
+    run() {
+      const privileges = netnsPrivileges();
+      return privileges.ok
+        ? { ok: true, found: 'root, ip, tc and nft', fix: '' }
+        : {
+            ok: false,
+            found: `missing ${privileges.missing}`,
+            fix: privileges.missing.startsWith('root')
+              ? 'nothing to install: run as root (sudo)'
+              : `${APT} iproute2 nftables`,
+          };
     },
   },
   {

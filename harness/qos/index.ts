@@ -83,3 +83,4 @@ export {
   type QosMatrixResult,
 } from './dds/matrix.ts';
 export { MATRIX_DOMAIN, type DdsCellResult } from './dds/cell.ts';
+export { ddsProbeAvailability } from './dds/build.ts';
