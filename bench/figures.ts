@@ -11,6 +11,7 @@ import { fleetUp, holds, measureLoad, type LoadPoint } from './fleet.ts';
 import { hilOverhead } from './hil.ts';
 import { otaThroughput } from './ota.ts';
 import { otaFuzzCutsPerMinute, otaRollbackSeconds } from './ota-drills.ts';
+import { ddsRelayAddedLatencyP50Us, qosMatrixReducedSeconds } from './qos.ts';
 import { rosbridgeMessagesPerSecond } from './rosbridge.ts';
 import type { Figure, Measured } from './runner.ts';
 import { median } from './stats.ts';
@@ -245,6 +246,18 @@ export function benchFigures({ seed, loadPoints, log }: FigureContext): Figure[]
       unit: 'ratio',
       target: { op: '>=', value: 0.5 },
       measure: async (run) => (await faultLayer(run)).throughputRatio,
+    },
+    {
+      name: 'qos_matrix_reduced_s',
+      unit: 's',
+      target: { op: '<=', value: 60 },
+      measure: (run) => qosMatrixReducedSeconds(seed + run),
+    },
+    {
+      name: 'dds_relay_added_latency_p50_us',
+      unit: 'µs',
+      target: { op: '<=', value: 300 },
+      measure: (run) => ddsRelayAddedLatencyP50Us(seed + run),
     },
   ];
 }
