@@ -1,6 +1,10 @@
 import { ROBOT_TOPICS, expect, test } from '../harness/index.ts';
 import type { GoalStatus } from '../harness/index.ts';
 
+// Four times real time: the drive across the warehouse is 40 s of sim time, and what is checked
+// (the planner reaches the goal and stops) does not depend on the wall clock. One robot is enough.
+test.use({ robots: 1, rtf: 4 });
+
 test.describe('navigation', { tag: ['@smoke', '@nightly'] }, () => {
   test('a robot sent to a goal across the warehouse arrives', async ({ fleet }) => {
     test.setTimeout(120_000);
