@@ -121,8 +121,11 @@ export {
 } from './qos/index.ts';
 export {
   REDUCED_MATRIX_PROFILES,
+  arrivalProbability,
   ddsDrillsAvailability,
   findingsFor,
+  fragmentsOf,
+  parseQosContract,
   measureDdsLink,
   plotCells,
   renderMatrixSvg,

@@ -106,7 +106,7 @@ export function buildProgram(): Command {
       "sweep a robot model's QoS contract over real DDS (Cyclone DDS between network namespaces) and judge each topic",
     )
     .option('--contract <file>', 'a QoS contract file (default: the --model one under fixtures/qos)')
-    .option('--model <name>', 'robot model whose contract to load', 'fleetdrill-reference')
+    .option('--model <name>', 'robot model whose contract to load', 'fd-amr-1')
     .option(
       '--profiles <list>',
       'link profiles, comma-separated (default: clear, loss-1..20, burst, dead-zone-2s)',

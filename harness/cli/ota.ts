@@ -7,6 +7,7 @@ import { parseSeed, runSeed } from '../core/seed.ts';
 import { runOtaFuzz } from '../ota/fuzz.ts';
 import { ConfigError } from '../core/errors.ts';
 import { buildRobotVariant, ROBOT_VARIANTS, type RobotVariant } from '../ota/variants.ts';
+import { stopOnSignal } from './stop-signal.ts';
 
 /** `fleetdrill ota build` options as commander hands them over (strings, unvalidated). */
 export interface OtaBuildFlags {
@@ -130,14 +131,7 @@ export async function otaFuzz(flags: OtaFuzzFlags): Promise<number> {
   console.error(
     `fleetdrill ota fuzz: ${cuts} cuts on ${robots} robot(s), seed ${seed} (replay with --seed ${seed})`,
   );
-  const stopping = new AbortController();
-  const onSignal = (): void => {
-    if (stopping.signal.aborted) return;
-    console.error('fleetdrill ota fuzz: stopping once the updates under way finish');
-    stopping.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const stopping = stopOnSignal('fleetdrill ota fuzz: stopping once the updates under way finish');
   try {
     const result = await runOtaFuzz({
       cuts,
@@ -161,7 +155,6 @@ export async function otaFuzz(flags: OtaFuzzFlags): Promise<number> {
     }
     return result.verdict === 'pass' ? 0 : result.verdict === 'fail' ? 1 : 3;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stopping.release();
   }
 }

@@ -6,6 +6,7 @@ import { expect, test } from '@playwright/test';
 import { REPO_ROOT } from '../fleet/embedded/bundle.ts';
 import { ddsDrillsAvailability } from '../qos/index.ts';
 import { settle } from '../testing/leftovers.ts';
+import { qos, type QosFlags } from './qos.ts';
 
 const BIN = join(REPO_ROOT, 'bin/fleetdrill.js');
 
@@ -81,24 +82,25 @@ test.describe('fleetdrill qos', () => {
     }
   });
 
-  test('bad input names the flag or the topic', () => {
-    const run = (args: string[]) => {
-      try {
-        execFileSync(process.execPath, [BIN, 'qos', ...args], {
-          cwd: REPO_ROOT,
-          encoding: 'utf8',
-          stdio: 'pipe',
-        });
-        return '';
-      } catch (error) {
-        return String((error as { stderr: string }).stderr);
-      }
+  test('bad input names the flag or the topic', async () => {
+    // In-process: the same function the command runs, without a process start per case.
+    const flags: QosFlags = {
+      model: 'fd-amr-1',
+      path: 'relay',
+      lanes: '2',
+      measureMs: '4000',
+      out: 'reports/qos',
     };
-    expect(run(['--path', 'wormhole'])).toContain("--path must be relay or direct, got 'wormhole'");
-    expect(run(['--topics', '/nope'])).toMatch(
-      /--topics '\/nope' is not a topic of .*fleetdrill-reference\.json/,
+    await expect(qos({ ...flags, path: 'wormhole' })).rejects.toThrow(
+      "--path must be relay or direct, got 'wormhole'",
     );
-    expect(run(['--profiles', 'wifi-great'])).toContain("'wifi-great' is not a datagram link profile");
-    expect(run(['--model', 'no-such-robot'])).toContain('no-such-robot');
+    await expect(qos({ ...flags, topics: '/nope' })).rejects.toThrow(
+      /--topics '\/nope' is not a topic of .*fd-amr-1\.json/,
+    );
+    await expect(qos({ ...flags, profiles: 'wifi-great' })).rejects.toThrow(
+      "'wifi-great' is not a datagram link profile",
+    );
+    await expect(qos({ ...flags, model: 'no-such-robot' })).rejects.toThrow(/no-such-robot/);
+    await expect(qos({ ...flags, lanes: '0' })).rejects.toThrow(/--lanes/);
   });
 });

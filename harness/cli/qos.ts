@@ -14,6 +14,7 @@ import {
   type QosMatrixResult,
 } from '../qos/index.ts';
 import { parseCount } from '../core/config.ts';
+import { stopOnSignal } from './stop-signal.ts';
 
 /** `fleetdrill qos` options as commander hands them over. */
 export interface QosFlags {
@@ -93,14 +94,7 @@ export async function qos(flags: QosFlags): Promise<number> {
   console.error(
     `fleetdrill qos: ${contract.model} (${contract.source}) over ${profiles.join(', ')}, ${flags.path} path, seed ${seed} (replay with --seed ${seed})`,
   );
-  const stopping = new AbortController();
-  const onSignal = (): void => {
-    if (stopping.signal.aborted) return;
-    console.error('fleetdrill qos: stopping once the cells under way finish');
-    stopping.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const stopping = stopOnSignal('fleetdrill qos: stopping once the cells under way finish');
   try {
     const result = await runQosMatrix({
       contract,
@@ -143,7 +137,6 @@ export async function qos(flags: QosFlags): Promise<number> {
     }
     return result.verdict === 'pass' ? 0 : result.verdict === 'fail' ? 1 : 2;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stopping.release();
   }
 }

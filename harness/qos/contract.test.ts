@@ -124,8 +124,8 @@ test('semantic errors: profile names, empty expectations, topic names, no topics
 });
 
 test('the reference robot contract loads, with the topics and QoS the issue names', () => {
-  expect(listQosContracts()).toContain('fleetdrill-reference');
-  const contract = contractForModel('fleetdrill-reference');
+  expect(listQosContracts()).toContain('fd-amr-1');
+  const contract = contractForModel('fd-amr-1');
   const byName = new Map(contract.topics.map((t) => [t.name, t]));
   for (const name of [
     '/cmd_vel',
@@ -151,9 +151,9 @@ test('the reference robot contract loads, with the topics and QoS the issue name
   expect(map.sample.bytes).toBeGreaterThan(60_000);
   expect(map.publisher.durability).toBe('transient_local');
   // Reliable topics deliver everything at 10 % loss; at 20 % a keep_last 10 writer at 20 Hz may
-  // overwrite a sample before its repair (measured: 79 of 80), so the contract asks for 95 %.
+  // overwrite a sample before its repair (measured 94 to 100 %), so the contract asks for 85 %.
   expect(byName.get('/cmd_vel')!.expect['loss-10']!.deliveryMin).toBe(1);
-  expect(byName.get('/cmd_vel')!.expect['loss-20']!.deliveryMin).toBe(0.95);
+  expect(byName.get('/cmd_vel')!.expect['loss-20']!.deliveryMin).toBe(0.85);
   expect(byName.get('/scan')!.expect['loss-20']!.deliveryMin).toBeLessThan(0.8);
 });
 

@@ -33,7 +33,7 @@ function contractWith(topic: Record<string, unknown>): QosContract {
 const kinds = (findings: readonly QosFinding[]) => findings.map((f) => f.kind);
 
 test('the reference contract has no findings on its own profiles', () => {
-  expect(findingsFor(contractForModel('fleetdrill-reference'))).toEqual([]);
+  expect(findingsFor(contractForModel('fd-amr-1'))).toEqual([]);
 });
 
 test('each incompatible pair fires with both sides named, and a good pair stays quiet', () => {

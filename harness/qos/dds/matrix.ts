@@ -141,6 +141,19 @@ export function planMatrix(options: Omit<QosMatrixOptions, 'seed'>): PlannedCell
   return cells;
 }
 
+/**
+ * Samples a cell's window should hold. A slow topic (a 1 Hz map) gets a window long enough for a
+ * verdict: too few samples would only read "could not tell". Best effort is judged as a ratio
+ * against chance, so it gets 100 (its floor then sits about 2.5 standard deviations below what
+ * the link lets through); reliable delivery is all-or-nothing and needs fewer.
+ */
+const WINDOW_SAMPLES = { best_effort: 100, reliable: MIN_SAMPLES + 5 } as const;
+
+function windowFor(cell: PlannedCell, measureMs: number): number {
+  const samples = WINDOW_SAMPLES[cell.publisher.reliability];
+  return Math.max(measureMs, Math.ceil((samples * 1000) / cell.topic.sample.rateHz));
+}
+
 function historyKey(history: History): string {
   return history.kind === 'keep_all' ? 'keep_all' : `keep_last ${history.depth}`;
 }
@@ -181,9 +194,7 @@ export async function runQosMatrix(options: QosMatrixOptions): Promise<QosMatrix
           subscriber: cell.subscriber,
           sample: cell.topic.sample,
           profile: parseUdpProfile(cell.profile),
-          // A slow topic (a 1 Hz map) gets a window long enough for a verdict: the deadline
-          // follows the work, and too few samples would only read "could not tell".
-          measureMs: Math.max(measureMs, Math.ceil(((MIN_SAMPLES + 5) * 1000) / cell.topic.sample.rateHz)),
+          measureMs: windowFor(cell, measureMs),
           index,
         });
         const judgement = judgeCell(cell.topic, cell.profile, {
