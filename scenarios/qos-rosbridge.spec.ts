@@ -19,8 +19,8 @@ import {
   type TopicMeterReport,
 } from '../harness/index.ts';
 
-/** The reference robot's contract (fixtures/qos/fleetdrill-reference.json). */
-const CONTRACT = contractForModel('fleetdrill-reference');
+/** The contract of the reference robot's model, fd-amr-1 (what its version endpoint reports). */
+const CONTRACT = contractForModel('fd-amr-1');
 
 /**
  * The reference robot sends what it publishes in 50–100 ms ticks over rosbridge (a DDS publisher
