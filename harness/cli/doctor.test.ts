@@ -23,6 +23,8 @@ const TOOLS = [
   'make',
   'g++',
   'python3',
+  'idlc',
+  'cc',
 ];
 
 /**
@@ -97,6 +99,21 @@ test('without docker: a warning with the install command, and exit 0', async () 
   });
   expect(checks.java!.status, checks.java!.found).toBe('ok');
   expect(checks['mosquitto-clients']!.status).toBe('ok');
+});
+
+test('without idlc: Cyclone DDS is a warning that names it with the install command, and exit 0', async () => {
+  const result = await doctorWithout(['idlc'], ['--json']);
+  expect(result.code, result.stdout + result.stderr).toBe(0);
+  const cyclone = byName(result.stdout)['cyclone dds']!;
+  expect(cyclone).toMatchObject({
+    status: 'warn',
+    blocking: false,
+    fix: 'apt-get install -y cyclonedds-dev cyclonedds-tools gcc',
+  });
+  expect(cyclone.found).toContain('idlc');
+  // With idlc kept, the same check passes: it looked at the PATH it was given.
+  const kept = byName((await doctorWithout([], ['--json'])).stdout)['cyclone dds']!;
+  expect(kept.status, kept.found).toBe('ok');
 });
 
 test('a docker client with no engine behind it is a warning that says how to start one', async () => {
