@@ -60,7 +60,7 @@ async function judgeMatrix(result: QosMatrixResult, model: string, seed: number)
   expect(result.verdict).toBe('pass');
 }
 
-test.describe('QoS over real DDS', { tag: ['@qos'] }, () => {
+test.describe('QoS over real DDS', { tag: ['@qos', '@nightly'] }, () => {
   test.beforeAll(async () => {
     const available = await ddsDrillsAvailability();
     test.skip(!available.ok, available.ok ? '' : `real DDS drills need: ${available.missing}`);
@@ -257,7 +257,7 @@ test.describe('QoS over real DDS', { tag: ['@qos'] }, () => {
   });
 });
 
-test.describe('QoS over real DDS: the full matrix', { tag: ['@qos', '@nightly'] }, () => {
+test.describe('QoS over real DDS: the full matrix', { tag: ['@qos-matrix', '@nightly'] }, () => {
   test.beforeAll(async () => {
     const available = await ddsDrillsAvailability();
     test.skip(!available.ok, available.ok ? '' : `real DDS drills need: ${available.missing}`);
