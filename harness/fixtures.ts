@@ -1,5 +1,6 @@
 import { test as base, expect } from '@playwright/test';
 import type { AgentSettings } from '../fixtures/edge-agent/index.ts';
+import type { OtaClientName } from '../fixtures/robot-host/real-disk/layout.ts';
 import type { BackendName } from './core/config.ts';
 import { DEFAULT_CONFIG, loadConfig } from './core/config.ts';
 import { FleetdrillError } from './core/errors.ts';
@@ -26,6 +27,8 @@ export interface FleetWorkerOptions {
   telemetry: boolean;
   /** Settings of every robot's edge agent; a file that sets them gets a fleet of its own. */
   agent: AgentSettings;
+  /** Who updates the robots (config `ota.client`): fleetdrill's own OTA client, or mender, rauc, swupdate. */
+  otaClient: OtaClientName;
 }
 
 interface WorkerFixtures extends FleetWorkerOptions {
@@ -59,6 +62,8 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
   robotImage: ['', { option: true, scope: 'worker' }],
   telemetry: [DEFAULT_CONFIG.fleet.telemetry, { option: true, scope: 'worker' }],
   agent: [{}, { option: true, scope: 'worker' }],
+  // The config file's `ota.client`, read when a worker first needs it; test.use() overrides it.
+  otaClient: [async ({}, use) => use(loadConfig().ota.client), { option: true, scope: 'worker' }],
 
   events: [
     async ({}, use) => {
@@ -68,7 +73,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
   ],
 
   fleet: [
-    async ({ robots, seed, world, rtf, backend, robotImage, telemetry, agent, events }, use) => {
+    async ({ robots, seed, world, rtf, backend, robotImage, telemetry, agent, otaClient, events }, use) => {
       // Custom link profiles come from the config file; they are not a per-test knob.
       const { profiles } = loadConfig().net;
       const fleet = await new Fleet({
@@ -82,6 +87,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
         profiles,
         telemetry,
         agent,
+        software: { otaClient },
       }).start();
       workerFleet = fleet;
       try {

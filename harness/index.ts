@@ -91,7 +91,11 @@ export {
   type OtaDrillResult,
   type VersionAnswer,
   type DiskState,
+  buildClientArtifact,
+  realClientsAvailability,
+  type BuiltClientArtifact,
 } from './ota/index.ts';
+export { OTA_CLIENTS, type OtaClientName } from '../fixtures/robot-host/real-disk/layout.ts';
 export type { AgentSettings, AgentStatus } from '../fixtures/edge-agent/index.ts';
 export type { RobotTelemetrySummary, Tier, TelemetryRecord } from '../fixtures/fleet-cloud/protocol.ts';
 export { attachHilEvidence } from './report/hil.ts';

@@ -4,7 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { expect, test } from '../harness/index.ts';
+import { expect, realClientsAvailability, test, type OtaClientName } from '../harness/index.ts';
 
 const CLI = join(import.meta.dirname, '..', 'bin', 'fleetdrill.js');
 
@@ -22,11 +22,16 @@ interface FuzzSummary {
 }
 
 /** Runs the fuzz CLI with the run's seed; resolves with its summary line and its stderr. */
-function fuzz(cuts: number, seed: number, timeoutMs: number): Promise<{ summary: FuzzSummary; log: string }> {
+function fuzz(
+  cuts: number,
+  seed: number,
+  client: OtaClientName,
+  timeoutMs: number,
+): Promise<{ summary: FuzzSummary; log: string }> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
-      [CLI, 'ota', 'fuzz', '--cuts', String(cuts), '--seed', String(seed), '--json'],
+      [CLI, 'ota', 'fuzz', '--cuts', String(cuts), '--seed', String(seed), '--ota-client', client, '--json'],
       { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 },
       (error, stdout, stderr) => {
         const last = stdout.trim().split('\n').at(-1) ?? '';
@@ -42,16 +47,27 @@ function fuzz(cuts: number, seed: number, timeoutMs: number): Promise<{ summary:
   });
 }
 
-for (const { cuts, tag, minutes } of [
-  { cuts: 16, tag: '@ota', minutes: 4 },
-  { cuts: 100, tag: '@ota-nightly', minutes: 15 },
-]) {
-  test.describe(`OTA power-cut fuzzing, ${cuts} cuts`, { tag: [tag, '@nightly'] }, () => {
-    test(`${cuts} power cuts across whole updates: nothing bricked, nothing unverified boots, every update converges`, async ({
+const available = realClientsAvailability();
+
+// fleetdrill's own client, and the real ones fleets ship (Mender, RAUC) on real disks.
+for (const { cuts, tag, minutes, client } of [
+  { cuts: 16, tag: '@ota', minutes: 4, client: 'fleetdrill' },
+  { cuts: 16, tag: '@ota', minutes: 4, client: 'mender' },
+  { cuts: 16, tag: '@ota', minutes: 4, client: 'rauc' },
+  { cuts: 100, tag: '@ota-nightly', minutes: 15, client: 'fleetdrill' },
+  { cuts: 100, tag: '@ota-nightly', minutes: 15, client: 'mender' },
+  { cuts: 100, tag: '@ota-nightly', minutes: 15, client: 'rauc' },
+] as const) {
+  const who = client === 'fleetdrill' ? '' : ` with ${client}`;
+  test.describe(`OTA power-cut fuzzing${who}, ${cuts} cuts`, { tag: [tag, '@nightly'] }, () => {
+    if (client !== 'fleetdrill') {
+      test.skip(!available.ok, available.ok ? '' : `real OTA clients: ${available.reason}`);
+    }
+    test(`${cuts} power cuts across whole updates${who}: nothing bricked, nothing unverified boots, every update converges`, async ({
       seed,
     }) => {
       test.setTimeout(minutes * 60_000);
-      const { summary, log } = await fuzz(cuts, seed, (minutes - 0.5) * 60_000);
+      const { summary, log } = await fuzz(cuts, seed, client, (minutes - 0.5) * 60_000);
       await test.info().attach('fuzz log', { body: log, contentType: 'text/plain' });
       await test
         .info()

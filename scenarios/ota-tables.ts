@@ -108,3 +108,38 @@ export const POWER_CUT_DRILLS: readonly OtaDrill[] = [
     expect: { status: 'success', ends: 'new', states: COMMITTED },
   },
 ];
+
+/** A real client refuses inside its install: the agent reported ArtifactInstall before it ran. */
+const REFUSED_BY_CLIENT = ['Download', 'ArtifactInstall', 'ArtifactFailure'];
+
+/**
+ * The drill table a real client (Mender, RAUC, SWUpdate) must pass, over the same runner and
+ * oracles: each variant, and the artifacts it must refuse, checked by the client itself.
+ */
+export const REAL_CLIENT_DRILLS: readonly OtaDrill[] = [
+  VARIANT_DRILLS[0]!,
+  VARIANT_DRILLS[1]!,
+  VARIANT_DRILLS[3]!,
+  {
+    // Mender streams the image into the inactive partition and checks the checksum after:
+    // the partition is overwritten, the environment is not. The old slot must still boot.
+    name: 'a tampered image is refused and the old slot still boots',
+    artifact: { broken: 'tampered' },
+    expect: { status: 'failure', ends: 'old', states: REFUSED_BY_CLIENT },
+  },
+  {
+    name: 'an artifact signed with an untrusted key is refused',
+    artifact: { broken: 'bad-signature' },
+    expect: { status: 'failure', ends: 'old', states: REFUSED_BY_CLIENT },
+  },
+  {
+    name: 'an artifact for another device type is refused',
+    artifact: { broken: 'wrong-model' },
+    expect: { status: 'failure', ends: 'old', states: REFUSED_BY_CLIENT },
+  },
+];
+
+/** Power cuts at the real clients' own state points, the ones Mender's scripts run. */
+export const REAL_CLIENT_POWER_CUT_DRILLS: readonly OtaDrill[] = POWER_CUT_DRILLS.filter((drill) =>
+  ['ArtifactInstall', 'ArtifactCommit_Enter', 'ArtifactCommit_Leave'].includes(drill.powerCut?.at ?? ''),
+);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { REPO_ROOT } from '../fleet/embedded/bundle.ts';
 import { javaMajor, satisfiesMinimum, which, type CheckResult } from './doctor.ts';
+import { REAL_CLIENT_TOOLS } from '../ota/real/availability.ts';
 
 const BIN = join(REPO_ROOT, 'bin/fleetdrill.js');
 
@@ -29,16 +30,17 @@ const TOOLS = [
 
 /**
  * Runs `fleetdrill doctor` with a PATH holding only symlinks to the machine's own copies of
- * `keep`. A kept tool the machine lacks fails the test: it could not tell the hidden one apart.
+ * `keep` (default {@link TOOLS}) less `hidden`. A kept tool the machine lacks fails the test: it could not tell the hidden one apart.
  */
 async function doctorWithout(
   hidden: string[],
   args: string[] = [],
   extraEnv: NodeJS.ProcessEnv = {},
+  keep: string[] = TOOLS,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const bin = mkdtempSync(join(tmpdir(), 'fleetdrill-doctor-path-'));
   try {
-    for (const tool of TOOLS.filter((name) => !hidden.includes(name))) {
+    for (const tool of keep.filter((name) => !hidden.includes(name))) {
       const real = which(tool, process.env);
       if (!real) throw new Error(`this test keeps ${tool} on the PATH, but the machine has no ${tool}`);
       symlinkSync(real, join(bin, tool));
@@ -114,6 +116,34 @@ test('without idlc: Cyclone DDS is a warning that names it with the install comm
   // With idlc kept, the same check passes: it looked at the PATH it was given.
   const kept = byName((await doctorWithout([], ['--json'])).stdout)['cyclone dds']!;
   expect(kept.status, kept.found).toBe('ok');
+});
+
+test('without rauc and mkenvimage: the real OTA clients check names them and says the drills skip, exit 0', async () => {
+  const realTools = Object.keys(REAL_CLIENT_TOOLS);
+  // A tool this machine lacks cannot be kept: it must then be named too.
+  const absent = realTools.filter((tool) => !which(tool, process.env));
+  const keep = [...TOOLS, ...realTools.filter((tool) => !absent.includes(tool))];
+  const hidden = ['rauc', 'mkenvimage'];
+  const result = await doctorWithout(hidden, ['--json'], {}, keep);
+  expect(result.code, result.stdout + result.stderr).toBe(0);
+  const real = byName(result.stdout)['real OTA clients']!;
+  const named = realTools.filter((tool) => hidden.includes(tool) || absent.includes(tool));
+  expect(real).toMatchObject({ status: 'warn', blocking: false });
+  expect(real.found).toContain(`${named.join(', ')} on PATH`);
+  expect(real.found).toContain('the real-client drills skip');
+  expect(real.fix).toContain(
+    `apt-get install -y ${[...new Set(named.map((tool) => REAL_CLIENT_TOOLS[tool]))].join(' ')}`,
+  );
+
+  // With them kept, the same check names only what the machine itself lacks.
+  const kept = byName((await doctorWithout([], ['--json'], {}, keep)).stdout)['real OTA clients']!;
+  if (absent.length === 0 && process.getuid?.() === 0) {
+    expect(kept.status, kept.found).toBe('ok');
+  } else {
+    expect(kept.status).toBe('warn');
+    expect(kept.found).not.toContain('rauc');
+    if (absent.length > 0) expect(kept.found).toContain(`${absent.join(', ')} on PATH`);
+  }
 });
 
 test('a docker client with no engine behind it is a warning that says how to start one', async () => {

@@ -12,6 +12,7 @@ import Table from 'cli-table3';
 import { REPO_ROOT } from '../fleet/embedded/bundle.ts';
 import { netnsPrivileges } from '../net/index.ts';
 import { ddsProbeAvailability } from '../qos/index.ts';
+import { REAL_CLIENT_TOOLS } from '../ota/real/availability.ts';
 
 /** How one check came out: `fail` only for what `npm start` needs, `warn` for the rest. */
 export type CheckStatus = 'ok' | 'warn' | 'fail';
@@ -267,6 +268,44 @@ const CHECKS: Check[] = [
               ? 'nothing to install: run as root (sudo)'
               : `${APT} iproute2 nftables`,
           };
+    },
+  },
+  {
+    name: 'real OTA clients',
+    neededFor:
+      'npm test: the Mender, RAUC and SWUpdate drills (loop-device slots, a mount namespace per robot)',
+    blocking: false,
+    run({ env }) {
+      const missing: string[] = [];
+      const uid = process.getuid?.();
+      if (uid !== 0) {
+        missing.push(`root (loop devices and mount namespaces need it; running as uid ${uid ?? '?'})`);
+      }
+      try {
+        accessSync('/dev/loop-control');
+      } catch {
+        missing.push('/dev/loop-control (the loop driver)');
+      }
+      const tools = Object.keys(REAL_CLIENT_TOOLS).filter((tool) => !which(tool, env));
+      if (tools.length > 0) missing.push(`${tools.join(', ')} on PATH`);
+      if (missing.length === 0) {
+        return {
+          ok: true,
+          found: `root, /dev/loop-control and all ${Object.keys(REAL_CLIENT_TOOLS).length} tools`,
+          fix: '',
+        };
+      }
+      const packages = [...new Set(tools.map((tool) => REAL_CLIENT_TOOLS[tool]!))];
+      const fixes = [
+        ...(packages.length > 0 ? [`${APT} ${packages.join(' ')}`] : []),
+        ...(uid !== 0 ? ['run as root (sudo)'] : []),
+        ...(missing.some((what) => what.startsWith('/dev/loop-control')) ? ['modprobe loop'] : []),
+      ];
+      return {
+        ok: false,
+        found: `missing ${missing.join('; ')}: the real-client drills skip`,
+        fix: fixes.join(' && '),
+      };
     },
   },
   {

@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
-import { BACKENDS, DEFAULT_CONFIG, parseBackend } from '../core/config.ts';
+import { BACKENDS, DEFAULT_CONFIG, OTA_CLIENT_ENV, parseBackend } from '../core/config.ts';
+import { OTA_CLIENTS } from '../../fixtures/robot-host/real-disk/layout.ts';
 import { FleetdrillError } from '../core/errors.ts';
 import { generateReport } from './report.ts';
 import { listScenarios, runPlaywright, selectionArgs } from './scenarios.ts';
@@ -11,7 +12,7 @@ import { images, type ImagesFlags } from './images.ts';
 import { hil, type HilFlags } from './hil.ts';
 import { qos, type QosFlags } from './qos.ts';
 import { doctor, type DoctorFlags } from './doctor.ts';
-import { otaBuild, otaFuzz, type OtaBuildFlags, type OtaFuzzFlags } from './ota.ts';
+import { otaBuild, otaFuzz, parseOtaClientFlag, type OtaBuildFlags, type OtaFuzzFlags } from './ota.ts';
 import { ROBOT_VARIANTS } from '../ota/variants.ts';
 
 /** Flags `run` and `nightly` share. */
@@ -23,6 +24,7 @@ interface RunFlags {
   project?: string;
   backend?: string;
   robotImage?: string;
+  otaClient?: string;
 }
 
 /** Turns `run` flags into the environment playwright.config.ts reads. */
@@ -34,6 +36,7 @@ function runEnv(flags: RunFlags): NodeJS.ProcessEnv {
   if (flags.world !== undefined) env.FLEETDRILL_WORLD = flags.world;
   if (flags.backend !== undefined) env.FLEETDRILL_BACKEND = parseBackend(flags.backend);
   if (flags.robotImage !== undefined) env.FLEETDRILL_ROBOT_IMAGE = flags.robotImage;
+  if (flags.otaClient !== undefined) env[OTA_CLIENT_ENV] = parseOtaClientFlag(flags.otaClient);
   return env;
 }
 
@@ -51,6 +54,10 @@ export function buildProgram(): Command {
     .option('--rtf <x>', 'simulation real-time factor', String(DEFAULT_CONFIG.fleet.rtf))
     .option('--backend <name>', `where robots run: ${BACKENDS.join(' or ')}`, DEFAULT_CONFIG.fleet.backend)
     .option('--robot-image <image>', 'docker backend: run this robot image (a Gazebo robot) instead')
+    .option(
+      '--ota-client <name>',
+      `who updates the robots: ${OTA_CLIENTS.join(', ')} (default: config ota.client)`,
+    )
     .option('--no-telemetry', 'no edge agents and no fleet cloud: robots only')
     .option('--json', 'one JSON object per line on stdout')
     .action(async (flags: UpFlags) => {
@@ -135,6 +142,11 @@ export function buildProgram(): Command {
     .option('--version <semver>', 'the version the artifact carries and the software reports')
     .option('--out <file>', 'copy the artifact here (default: print its path in the cache)')
     .option('--slot-capacity <bytes>', 'the slot size it must fit (too-large: the size it must pass)')
+    .option(
+      '--ota-client <name>',
+      `build for this client with its own tool: ${OTA_CLIENTS.join(', ')}`,
+      'fleetdrill',
+    )
     .option('--json', 'one JSON object on stdout')
     .action(async (flags: OtaBuildFlags) => {
       process.exitCode = await otaBuild(flags);
@@ -145,6 +157,7 @@ export function buildProgram(): Command {
     .option('--cuts <n>', 'power cuts in all', '100')
     .option('--seed <seed>', 'the run seed (default: a fresh one, printed)')
     .option('--robots <n>', 'robots fuzzed side by side', '2')
+    .option('--ota-client <name>', `whose updates to cut: ${OTA_CLIENTS.join(', ')}`, 'fleetdrill')
     .option('--json', 'the summary as one JSON line, the last on stdout')
     .action(async (flags: OtaFuzzFlags) => {
       process.exitCode = await otaFuzz(flags);
@@ -160,6 +173,7 @@ export function buildProgram(): Command {
     .option('--rtf <x>', 'simulation real-time factor')
     .option('--backend <name>', `where robots run: ${BACKENDS.join(' or ')} (default embedded)`)
     .option('--robot-image <image>', 'docker backend: run this robot image (a Gazebo robot) instead')
+    .option('--ota-client <name>', `who updates the robots: ${OTA_CLIENTS.join(', ')}`)
     .addOption(new Option('--project <name>', 'Playwright project (default: embedded, docker-all on docker)'))
     .allowExcessArguments(true)
     .action(async (selectors: string[], flags: RunFlags, command: Command) => {

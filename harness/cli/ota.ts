@@ -4,7 +4,13 @@ import { dirname, resolve } from 'node:path';
 import { artifactManifestSchema } from '../../fixtures/edge-agent/ota/artifact.ts';
 import { parseCount } from '../core/config.ts';
 import { parseSeed, runSeed } from '../core/seed.ts';
-import { runOtaFuzz } from '../ota/fuzz.ts';
+import { POWER_LOSS_MODEL, runOtaFuzz } from '../ota/fuzz.ts';
+import { buildClientArtifact } from '../ota/real/artifacts.ts';
+import {
+  isOtaClientName,
+  OTA_CLIENTS,
+  type OtaClientName,
+} from '../../fixtures/robot-host/real-disk/layout.ts';
 import { ConfigError } from '../core/errors.ts';
 import { buildRobotVariant, ROBOT_VARIANTS, type RobotVariant } from '../ota/variants.ts';
 import { stopOnSignal } from './stop-signal.ts';
@@ -15,7 +21,16 @@ export interface OtaBuildFlags {
   version?: string;
   out?: string;
   slotCapacity?: string;
+  otaClient?: string;
   json?: boolean;
+}
+
+/** Validates `--ota-client`, naming the flag. Default fleetdrill's own client. */
+export function parseOtaClientFlag(value: string | undefined): OtaClientName {
+  if (value === undefined) return 'fleetdrill';
+  if (!isOtaClientName(value))
+    throw new ConfigError('--ota-client', `must be one of ${OTA_CLIENTS.join(', ')}, got '${value}'`);
+  return value;
 }
 
 /** Validates `ota build` flags, naming the flag and the value on error. */
@@ -38,7 +53,15 @@ export function parseOtaBuildFlags(flags: OtaBuildFlags) {
   }
   if (flags.out !== undefined && flags.out.trim() === '')
     throw new ConfigError('--out', 'must be a file path');
+  const otaClient = parseOtaClientFlag(flags.otaClient);
+  if (otaClient !== 'fleetdrill' && variant === 'too-large') {
+    throw new ConfigError(
+      '--variant',
+      `too-large is for fleetdrill's own client; a ${otaClient} image's limit is the robot's partition`,
+    );
+  }
   return {
+    otaClient,
     variant,
     version: flags.version,
     slotCapacityBytes,
@@ -54,6 +77,36 @@ export function parseOtaBuildFlags(flags: OtaBuildFlags) {
  */
 export async function otaBuild(flags: OtaBuildFlags): Promise<number> {
   const options = parseOtaBuildFlags(flags);
+  if (options.otaClient !== 'fleetdrill') {
+    const built = await buildClientArtifact({
+      client: options.otaClient,
+      variant: options.variant,
+      version: options.version,
+    });
+    const path = options.out === undefined ? built.clientPath : await copyOut(built.clientPath, options.out);
+    if (options.json) {
+      console.log(
+        JSON.stringify({
+          path,
+          client: built.client,
+          variant: built.variant,
+          version: built.version,
+          softwareSha256: built.softwareSha256,
+          envelope: built.path,
+          envelopeSize: built.artifactSize,
+          envelopeSha256: built.artifactSha256,
+        }),
+      );
+    } else {
+      console.log(`path      ${path}`);
+      console.log(
+        `version   ${built.version} (${built.variant}), a ${built.client} artifact signed with the test-only key`,
+      );
+      console.log(`software  sha256 ${built.softwareSha256}`);
+      console.log(`envelope  ${built.path} (what the fleet cloud stores: upload this one)`);
+    }
+    return 0;
+  }
   let built;
   try {
     built = await buildRobotVariant({
@@ -68,19 +121,7 @@ export async function otaBuild(flags: OtaBuildFlags): Promise<number> {
     }
     throw error;
   }
-  let path = built.path;
-  if (options.out !== undefined) {
-    await mkdir(dirname(options.out), { recursive: true });
-    const temp = `${options.out}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
-    try {
-      await copyFile(built.path, temp);
-      await rename(temp, options.out);
-    } catch (error) {
-      await rm(temp, { force: true });
-      throw error;
-    }
-    path = options.out;
-  }
+  const path = options.out === undefined ? built.path : await copyOut(built.path, options.out);
   const { manifest } = built;
   if (options.json) {
     console.log(
@@ -107,11 +148,26 @@ export async function otaBuild(flags: OtaBuildFlags): Promise<number> {
   return 0;
 }
 
+/** Copies a cached artifact to `out`, whole or not at all: the cached file is shared and must not be handed out for editing. */
+async function copyOut(from: string, out: string): Promise<string> {
+  await mkdir(dirname(out), { recursive: true });
+  const temp = `${out}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    await copyFile(from, temp);
+    await rename(temp, out);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+  return out;
+}
+
 /** `fleetdrill ota fuzz` options as commander hands them over. */
 export interface OtaFuzzFlags {
   cuts: string;
   seed?: string;
   robots: string;
+  otaClient?: string;
   json?: boolean;
 }
 
@@ -128,15 +184,18 @@ export async function otaFuzz(flags: OtaFuzzFlags): Promise<number> {
   const cuts = parseCount(flags.cuts, '--cuts', 1, 1_000_000);
   const robots = parseCount(flags.robots, '--robots', 1, 50);
   const seed = flags.seed === undefined ? runSeed() : parseSeed(flags.seed, '--seed');
+  const otaClient = parseOtaClientFlag(flags.otaClient);
   console.error(
-    `fleetdrill ota fuzz: ${cuts} cuts on ${robots} robot(s), seed ${seed} (replay with --seed ${seed})`,
+    `fleetdrill ota fuzz: ${cuts} cuts on ${robots} robot(s) running the ${otaClient} client, seed ${seed} (replay with --seed ${seed}${otaClient === 'fleetdrill' ? '' : ` --ota-client ${otaClient}`})`,
   );
+  console.error(`fleetdrill ota fuzz: a power cut here is ${POWER_LOSS_MODEL}`);
   const stopping = stopOnSignal('fleetdrill ota fuzz: stopping once the updates under way finish');
   try {
     const result = await runOtaFuzz({
       cuts,
       seed,
       robots,
+      otaClient,
       signal: stopping.signal,
       onProgress: (line) => console.error(line),
     });

@@ -5,6 +5,7 @@ import { EventBus } from '../core/events.ts';
 import { parseSeed, runSeed } from '../core/seed.ts';
 import { Fleet } from '../fleet/fleet.ts';
 import { resolveWorld } from '../fleet/world.ts';
+import { parseOtaClientFlag } from './ota.ts';
 
 /** `fleetdrill up` options as commander hands them over (strings, unvalidated). */
 export interface UpFlags {
@@ -14,6 +15,7 @@ export interface UpFlags {
   rtf: string;
   backend: string;
   robotImage?: string;
+  otaClient?: string;
   /** Commander's `--no-telemetry` sets this false. */
   telemetry?: boolean;
   json?: boolean;
@@ -40,6 +42,7 @@ export function parseUpFlags(flags: UpFlags) {
     json: Boolean(flags.json),
     telemetry: flags.telemetry ?? loadConfig().fleet.telemetry,
     profiles: loadConfig().net.profiles,
+    otaClient: flags.otaClient === undefined ? loadConfig().ota.client : parseOtaClientFlag(flags.otaClient),
   };
 }
 
@@ -68,7 +71,7 @@ export async function up(flags: UpFlags): Promise<number> {
     }
   });
 
-  const starting = new Fleet({ ...options, events }).start();
+  const starting = new Fleet({ ...options, events, software: { otaClient: options.otaClient } }).start();
   // A Ctrl-C during start-up must still tear down what has started.
   const first = await Promise.race([starting.then(() => 'started' as const), stopSignal]);
   const fleet = await starting;

@@ -1,3 +1,4 @@
+import { OTA_CLIENTS, type OtaClientName } from '../../fixtures/robot-host/real-disk/layout.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
@@ -30,6 +31,14 @@ export interface FleetdrillConfig {
     telemetry: boolean;
     /** Docker backend: the robot image to run instead of the reference robot's (a Gazebo robot). */
     robotImage?: string;
+  };
+  /** OTA updates. */
+  ota: {
+    /**
+     * Who updates the robots: `fleetdrill` (its own client) or a real one, `mender`, `rauc` or
+     * `swupdate`, on a real disk (embedded backend, root).
+     */
+    client: OtaClientName;
   };
   /** The fault layer. */
   net: {
@@ -64,6 +73,7 @@ export const DEFAULT_CONFIG: FleetdrillConfig = {
     readyTimeoutMs: 20_000,
     telemetry: true,
   },
+  ota: { client: 'fleetdrill' },
   net: { profiles: {} },
   hil: {
     discipline: { warmupQueries: 20, minQueries: 500, minDurationMs: 10_000 },
@@ -100,6 +110,7 @@ const schema = z
         robotImage: z.string().min(1).optional(),
       })
       .strict(),
+    ota: z.object({ client: z.enum(OTA_CLIENTS) }).strict(),
     net: z
       .object({
         profiles: z.record(
@@ -142,6 +153,9 @@ export const CONFIG_ENV = {
   FLEETDRILL_TELEMETRY: 'fleet.telemetry',
   FLEETDRILL_ROBOT_IMAGE: 'fleet.robotImage',
 } as const;
+
+/** Overrides `ota.client`: what `fleetdrill run --ota-client` sets for the workers. */
+export const OTA_CLIENT_ENV = 'FLEETDRILL_OTA_CLIENT';
 
 /** Checks a backend name from user input, naming the flag. */
 export function parseBackend(value: string, field = '--backend'): BackendName {
@@ -199,6 +213,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     const fromFile = parsed as Record<string, unknown>;
     Object.assign(merged, fromFile, {
       fleet: { ...merged.fleet, ...(fromFile.fleet as object | undefined) },
+      ota: { ...merged.ota, ...(fromFile.ota as object | undefined) },
       net: { ...merged.net, ...(fromFile.net as object | undefined) },
       hil: mergeHil(merged.hil, fromFile.hil),
     });
@@ -219,6 +234,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
             ? parseSwitch(value, name)
             : value;
   }
+  if (env[OTA_CLIENT_ENV]) merged.ota = { ...merged.ota, client: env[OTA_CLIENT_ENV] as OtaClientName };
   if (env[SEED_ENV]) merged.seed = parseSeed(env[SEED_ENV]);
   return validateConfig(merged);
 }

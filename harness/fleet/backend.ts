@@ -1,4 +1,5 @@
 import type { AgentSettings } from '../../fixtures/edge-agent/index.ts';
+import type { OtaClientName } from '../../fixtures/robot-host/real-disk/layout.ts';
 
 /** What a backend needs to bring one robot up. */
 export interface RobotSpec {
@@ -26,6 +27,13 @@ export interface RobotSoftwareSpec {
   bootlimit: number;
   /** The watchdog: software not up within this many ms after boot is reset (a warm reboot). */
   bootDeadlineMs: number;
+  /** Who updates the robot: fleetdrill's own OTA client, or a real one on a real disk. */
+  otaClient: OtaClientName;
+  /**
+   * Makes the robot's disk before its first power-on (a real client's: partitions on loop devices,
+   * the U-Boot environment, the factory image), and releases it when the robot is stopped.
+   */
+  prepareDisk?: (disk: string) => Promise<{ release(): Promise<void> }>;
 }
 
 /** How the outside world reaches a robot. */

@@ -22,6 +22,21 @@ import {
 } from '../net/schedule.ts';
 import { WifiCoverage, type WifiCoverageOptions } from '../net/wifi-coverage.ts';
 import { buildRobotVariant, DRILL_SLOT_CAPACITY, FleetOta, loadTestKeyPair } from '../ota/index.ts';
+import {
+  buildRootfsImage,
+  provisionRealDisk,
+  realClientsAvailability,
+  REFERENCE_DEVICE_TYPE,
+  sweepStaleLoopDevices,
+  writeClientEtc,
+} from '../ota/real/index.ts';
+import { readFile } from 'node:fs/promises';
+import {
+  isOtaClientName,
+  OTA_CLIENTS,
+  type OtaClientName,
+} from '../../fixtures/robot-host/real-disk/layout.ts';
+import { ensureBundle } from './embedded/bundle.ts';
 import { Robot } from './robot.ts';
 import type { CallbackError } from '../ros/client.ts';
 import { createRunDir, type RunDir } from './run-dir.ts';
@@ -65,18 +80,43 @@ export interface FleetSoftwareOptions {
   bootlimit?: number;
   /** Software not up within this many ms of its boot is reset by the watchdog. Default 10 s. */
   bootDeadlineMs?: number;
+  /**
+   * Who updates the robots: `fleetdrill` (default, its own client over slot files) or a real
+   * client, `mender`, `rauc` or `swupdate`, on a real disk (embedded backend, root).
+   */
+  otaClient?: OtaClientName;
+  /** A real disk's partition size in bytes. Default 32 MiB (the drills' images are a few MB). */
+  partitionBytes?: number;
 }
+
+/** A real disk's partitions, unless a fleet says otherwise. */
+export const DEFAULT_PARTITION_BYTES = 32 * 1024 * 1024;
 
 /** The robot software every fresh disk is provisioned with, unless a fleet says otherwise. */
 export const FACTORY_VERSION = '1.0.0';
 
-/** The agent settings as robots get them: OTA trusts the test-only key unless told otherwise. */
-function agentSettingsFor(settings: AgentSettings | undefined): AgentSettings {
+/**
+ * The agent settings as robots get them: OTA trusts the test-only key unless told otherwise, and
+ * runs the fleet's OTA client, whose state scripts call the bundled state hook.
+ */
+async function agentSettingsFor(
+  settings: AgentSettings | undefined,
+  client: OtaClientName,
+): Promise<AgentSettings> {
   const ota = settings?.ota ?? {};
   return {
     ...settings,
     ota: {
       ...ota,
+      client,
+      ...(client === 'fleetdrill'
+        ? {}
+        : {
+            stateHookEntry: await ensureBundle(
+              'fixtures/edge-agent/ota/adapters/state-hook-main.ts',
+              'state-hook',
+            ),
+          }),
       publicKeys: ota.publicKeys ?? [loadTestKeyPair('test-ota').publicKeyPem],
       slotCapacity: ota.slotCapacity ?? DRILL_SLOT_CAPACITY,
     },
@@ -96,11 +136,34 @@ async function resolveSoftware(options: FleetSoftwareOptions = {}): Promise<Robo
       `must be a whole number of ms >= 1, got ${bootDeadlineMs}`,
     );
   }
-  const factory = await buildRobotVariant({
-    variant: 'good',
-    version: options.factoryVersion ?? FACTORY_VERSION,
-  });
-  return { factoryArtifact: factory.path, bootlimit, bootDeadlineMs };
+  const factoryVersion = options.factoryVersion ?? FACTORY_VERSION;
+  const factory = await buildRobotVariant({ variant: 'good', version: factoryVersion });
+  const otaClient = options.otaClient ?? 'fleetdrill';
+  if (!isOtaClientName(otaClient)) {
+    throw new ConfigError(
+      'software.otaClient',
+      `must be one of ${OTA_CLIENTS.join(', ')}, got ${JSON.stringify(otaClient)}`,
+    );
+  }
+  const software = { factoryArtifact: factory.path, bootlimit, bootDeadlineMs, otaClient };
+  if (otaClient === 'fleetdrill') return software;
+  const available = realClientsAvailability();
+  if (!available.ok)
+    throw new ConfigError('software.otaClient', `${otaClient} cannot run here: ${available.reason}`);
+  const partitionBytes = options.partitionBytes ?? DEFAULT_PARTITION_BYTES;
+  const factoryImage = await readFile((await buildRootfsImage('good', factoryVersion)).path);
+  return {
+    ...software,
+    prepareDisk: (disk: string) =>
+      provisionRealDisk({
+        disk,
+        client: otaClient,
+        partitionBytes,
+        factoryImage,
+        bootlimit,
+        writeClientEtc: writeClientEtc(otaClient, REFERENCE_DEVICE_TYPE),
+      }),
+  };
 }
 
 /** What it takes to start a fleet's backend. */
@@ -150,6 +213,10 @@ export class Fleet {
       rtf,
     });
     const startedAt = performance.now();
+    // A runner killed with SIGKILL left its robots' loop devices attached: this run detaches them.
+    if (process.getuid?.() === 0) {
+      await sweepStaleLoopDevices().catch((error: unknown) => log('sweeping stale loop devices failed: %O', error));
+    }
     const runDir = await createRunDir();
     const hosts: StartedRobotHost[] = [];
     const robots: Robot[] = [];
@@ -159,7 +226,13 @@ export class Fleet {
     let cloudHost: StartedCloudHost | undefined;
     try {
       const software = await resolveSoftware(options.software);
-      const agentSettings = agentSettingsFor(options.agent);
+      if (software.otaClient !== 'fleetdrill' && backendName !== 'embedded') {
+        throw new ConfigError(
+          'software.otaClient',
+          `${software.otaClient} runs on the embedded backend only: its loop devices and mount namespaces are the host's (this fleet runs on ${backendName})`,
+        );
+      }
+      const agentSettings = await agentSettingsFor(options.agent, software.otaClient);
       backend = await startBackend(backendName, {
         runDir: runDir.path,
         robots: options.robots,
@@ -254,6 +327,7 @@ export class Fleet {
         world,
         rtf,
         readyMs,
+        otaClient: software.otaClient,
       });
     } catch (error) {
       await runAll([
@@ -291,7 +365,13 @@ export class StartedFleet {
     private readonly runDir: RunDir,
     readonly events: EventBus,
     private readonly cloudHost: StartedCloudHost | undefined,
-    readonly info: { seed: number; world: ResolvedWorld; rtf: number; readyMs: number },
+    readonly info: {
+      seed: number;
+      world: ResolvedWorld;
+      rtf: number;
+      readyMs: number;
+      otaClient: OtaClientName;
+    },
   ) {
     for (const robot of roster) {
       robot.onDeath((error) => this.deathLog.push({ robot: robot.id, error, t: Date.now() }));

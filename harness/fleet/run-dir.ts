@@ -55,7 +55,7 @@ export async function sweepStaleRunDirs(): Promise<string[]> {
 }
 
 /** True for a running process; a zombie (dead, not yet reaped: common in containers) is not. */
-function isAlive(pid: number): boolean {
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
   } catch (error) {

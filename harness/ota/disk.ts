@@ -2,8 +2,15 @@
  * A robot's disk as the OTA oracles read it, from outside the robot: the boot environment, both
  * slots checked against their metadata, and what the next power-on would boot.
  */
+import { createHash } from 'node:crypto';
+import { defaultUbootEnv, slotOfPart } from '../../fixtures/robot-host/real-disk/bootloader.ts';
+import { inspectRealDisk } from '../../fixtures/robot-host/real-disk/inspect.ts';
+import { diskClient } from '../../fixtures/robot-host/real-disk/layout.ts';
 import {
   BootEnv,
+  DEFAULT_BOOTLIMIT,
+  otherSlot,
+  type SlotMeta,
   NoBootableSlotError,
   previewBoot,
   SLOT_NAMES,
@@ -33,8 +40,9 @@ export interface DiskState {
   nextBoot: { slot: SlotName; event: BootEvent; version: string } | { error: string };
 }
 
-/** Reads a robot's disk without writing anything. */
+/** Reads a robot's disk without writing anything: fleetdrill's slot files, or a real client's disk. */
 export async function inspectDisk(disk: string): Promise<DiskState> {
+  if (diskClient(disk) !== 'fleetdrill') return inspectRealDiskState(disk);
   const env = new BootEnv(disk);
   const reading = await env.read();
   const checks = await Promise.all(SLOT_NAMES.map((slot) => verifySlot(disk, slot)));
@@ -54,6 +62,59 @@ export async function inspectDisk(disk: string): Promise<DiskState> {
     slots,
     activeVersion: slots[reading.vars.active].meta.version,
     nextBoot,
+  };
+}
+
+/**
+ * A real disk in the oracles' terms. The U-Boot environment keeps no per-slot state, so a slot is
+ * `committed` when the environment says so (the active slot with nothing pending, or the slot a
+ * pending trial would roll back to), `written` when it holds an intact image otherwise, and
+ * `writing` when its image is torn. A copy's generation is its flag byte (it wraps at 256).
+ */
+async function inspectRealDiskState(disk: string): Promise<DiskState> {
+  const real = await inspectRealDisk(disk);
+  const vars = real.vars ?? defaultUbootEnv(DEFAULT_BOOTLIMIT);
+  const active = slotOfPart(vars.mender_boot_part) ?? 'A';
+  const pending = vars.upgrade_available === '1';
+  const committedSlot = pending ? otherSlot(active) : active;
+  const check = (slot: SlotName): SlotCheck => {
+    const image = real.slots[slot];
+    const meta: SlotMeta = {
+      version: image.ok ? image.meta.version : (image.meta?.version ?? ''),
+      sha256: image.ok ? image.meta.sha256 : (image.meta?.sha256 ?? ''),
+      state: !image.ok
+        ? image.problem === 'empty (zeros)'
+          ? 'empty'
+          : 'writing'
+        : slot === committedSlot
+          ? 'committed'
+          : 'written',
+      size: image.ok ? image.meta.size : 0,
+      commitSeq: slot === committedSlot ? 1 : 0,
+    };
+    return {
+      slot,
+      meta,
+      bootable: image.ok,
+      contentSha256: image.ok ? createHash('sha256').update(image.payload).digest('hex') : undefined,
+      problem: image.ok ? undefined : `slot ${slot}: ${image.problem}`,
+    };
+  };
+  const slots = { A: check('A'), B: check('B') };
+  const current = real.copies.current;
+  return {
+    env: {
+      active,
+      upgrade_available: pending ? 1 : 0,
+      bootcount: Number(vars.bootcount ?? 0),
+      bootlimit: Number(vars.bootlimit ?? DEFAULT_BOOTLIMIT),
+    },
+    envSource: current === undefined ? 'fallback' : current === 0 ? 'env.0' : 'env.1',
+    envGeneration: current === undefined ? 0 : real.copies.copies[current].flag,
+    envProblems: real.copies.copies.flatMap((copy) => (copy.problem ? [copy.problem] : [])),
+    slots,
+    activeVersion: slots[active].meta.version,
+    nextBoot: real.next,
   };
 }
 

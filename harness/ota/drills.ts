@@ -16,6 +16,8 @@ import { describeDisk, inspectDisk, type DiskState } from './disk.ts';
 import { reportedStates } from './fleet-ota.ts';
 import { loadTestKeyPair } from './keys.ts';
 import { buildRobotVariant, DRILL_SLOT_CAPACITY, type RobotVariant } from './variants.ts';
+import { buildClientArtifact } from './real/artifacts.ts';
+import type { OtaClientName, RealOtaClientName } from '../../fixtures/robot-host/real-disk/layout.ts';
 
 /** What a drill deploys. */
 export type DrillArtifact =
@@ -87,7 +89,7 @@ export async function runOtaDrill(
   const bootBefore = (await robot.agent.waitUntilReady()).boot_id;
   const fromVersion = before.activeVersion;
   const deployedVersion = 'reinstall' in drill.artifact ? fromVersion : nextPatch(fromVersion);
-  const artifact = await drillArtifact(drill.artifact, deployedVersion);
+  const artifact = await drillArtifact(drill.artifact, deployedVersion, fleet.info.otaClient);
   const info = await fleet.ota.upload(artifact);
 
   let cut: Promise<string> | undefined;
@@ -232,8 +234,13 @@ function untold(what: string, answer: Unanswered): string {
   return answer.died ? answer.unanswered : `could not tell ${what} (${answer.unanswered})`;
 }
 
-/** The artifact file's bytes for a row. */
-async function drillArtifact(artifact: DrillArtifact, version: string): Promise<Uint8Array> {
+/** The artifact file's bytes for a row, for the fleet's OTA client. */
+async function drillArtifact(
+  artifact: DrillArtifact,
+  version: string,
+  client: OtaClientName,
+): Promise<Uint8Array> {
+  if (client !== 'fleetdrill') return realClientArtifact(artifact, version, client);
   const capacity = DRILL_SLOT_CAPACITY;
   if ('variant' in artifact) {
     return readFile(
@@ -280,4 +287,29 @@ async function drillArtifact(artifact: DrillArtifact, version: string): Promise<
       }
     }
   }
+}
+
+/** A row's artifact for a real client, built with its own tool and keys. */
+async function realClientArtifact(
+  artifact: DrillArtifact,
+  version: string,
+  client: RealOtaClientName,
+): Promise<Uint8Array> {
+  const options =
+    'variant' in artifact
+      ? { variant: artifact.variant }
+      : 'reinstall' in artifact
+        ? { variant: 'good' as const }
+        : artifact.broken === 'tampered'
+          ? { variant: 'good' as const, tampered: true }
+          : artifact.broken === 'bad-signature'
+            ? { variant: 'good' as const, key: 'untrusted' as const }
+            : { variant: 'good' as const, deviceType: 'fd-other-9' };
+  if (options.variant === 'too-large') {
+    throw new Error(
+      `the too-large drill is fleetdrill's client's own (a real client's partition size is the disk's)`,
+    );
+  }
+  const built = await buildClientArtifact({ client, version, ...options });
+  return readFile(built.path);
 }

@@ -114,7 +114,9 @@ export function judgeRunning(
     ];
   }
   if (answer.version === booted || answer.version === now.activeVersion) return [];
-  const movedOn = now.envGeneration > decided.envGeneration + 1;
+  // Not "greater than": a real disk's generation is U-Boot's flag byte, which wraps at 256.
+  const movedOn =
+    now.envGeneration !== decided.envGeneration && now.envGeneration !== decided.envGeneration + 1;
   if (movedOn) {
     return [
       unknown(

@@ -46,6 +46,12 @@ import {
   type PlannedUpdate,
 } from './fuzz-plan.ts';
 import { buildRobotVariant, type RobotVariant } from './variants.ts';
+import { buildClientArtifact, buildRootfsImage } from './real/artifacts.ts';
+import type { OtaClientName } from '../../fixtures/robot-host/real-disk/layout.ts';
+
+/** Said in every summary: what a power cut here keeps that a real one would not. */
+export const POWER_LOSS_MODEL =
+  "SIGKILL of the robot's processes: the kernel's page cache survives it, so writes never fsynced survive a cut here, which a real power loss would drop";
 
 export interface OtaFuzzOptions {
   /** Power cuts in all, shared out among the robots up front. */
@@ -53,6 +59,8 @@ export interface OtaFuzzOptions {
   seed: number;
   /** Robots fuzzed side by side. Default 2. */
   robots?: number;
+  /** Whose updates are cut: fleetdrill's own OTA client (default), or mender, rauc, swupdate on a real disk. */
+  otaClient?: OtaClientName;
   /** Hears one line per cut and per update. */
   onProgress?: (line: string) => void;
   /** Stops taking cuts (Ctrl-C): the updates under way finish, the fleet is torn down. */
@@ -83,6 +91,13 @@ export interface OtaFuzzResult {
    * the same for the same seed and robots, whatever the timing.
    */
   sequences: Record<string, string[]>;
+  /** The OTA client whose updates were cut. */
+  ota_client: OtaClientName;
+  /**
+   * What a cut is here: SIGKILL of every process on the robot. The kernel's page cache survives
+   * it, so writes that were never fsynced survive a cut, which a real power loss would drop.
+   */
+  power_loss: string;
   seed: number;
   robots: number;
   ms: number;
@@ -108,6 +123,7 @@ export async function runOtaFuzz(options: OtaFuzzOptions): Promise<OtaFuzzResult
     seed: options.seed,
     world: 'empty',
     events: new EventBus(),
+    software: { otaClient: options.otaClient ?? 'fleetdrill' },
     // Quick polls and a short health window: more updates, so more cuts land in them.
     agent: { metricsHz: 1, ota: { pollIntervalMs: 250, healthWindowMs: 1_500 } },
   }).start();
@@ -176,8 +192,7 @@ class FuzzRun {
 
   /** The robot's planned updates, each cut as planned, until its share is taken or the run stops. */
   private async fuzzLoop(robot: Robot, plan: readonly PlannedUpdate[], share: number): Promise<void> {
-    const factory = await buildRobotVariant({ variant: 'good', version: FACTORY_VERSION });
-    const installed = new Set<string>([factory.sha256]);
+    const installed = new Set<string>([await this.factorySha256()]);
     robot.onDeath((error) => this.deaths.set(robot.id, error.message));
     let taken = 0;
     for (const [index, planned] of plan.entries()) {
@@ -220,6 +235,8 @@ class FuzzRun {
       ...this.totals,
       cuts_by: { ...this.cutsBy },
       sequences: structuredClone(this.sequences),
+      ota_client: this.client,
+      power_loss: POWER_LOSS_MODEL,
       seed: this.options.seed,
       robots: this.robots,
       ms,
@@ -232,8 +249,8 @@ class FuzzRun {
   private async startUpdate(robot: Robot, variant: RobotVariant, installed: Set<string>): Promise<Update> {
     const fromVersion = (await inspectDisk(robot.diskPath)).activeVersion;
     const version = nextPatch(fromVersion);
-    const built = await buildRobotVariant({ variant, version });
-    installed.add(built.sha256);
+    const built = await this.build(variant, version);
+    installed.add(built.softwareSha256);
     const artifact = await this.fleet.ota.upload(built.path);
     const deployment = await this.fleet.ota.deploy({
       name: `fuzz ${robot.id} ${version} ${variant}`,
@@ -242,6 +259,30 @@ class FuzzRun {
     });
     this.totals.updates++;
     return { deploymentId: deployment.id, variant, fromVersion, version };
+  }
+
+  private get client(): OtaClientName {
+    return this.options.otaClient ?? 'fleetdrill';
+  }
+
+  /** What the factory image's slot holds: the payload every robot starts from. */
+  private async factorySha256(): Promise<string> {
+    if (this.client === 'fleetdrill')
+      return (await buildRobotVariant({ variant: 'good', version: FACTORY_VERSION })).sha256;
+    return (await buildRootfsImage('good', FACTORY_VERSION)).meta.sha256;
+  }
+
+  /** An update's artifact for the fleet's client, and the software its slot will hold. */
+  private async build(
+    variant: RobotVariant,
+    version: string,
+  ): Promise<{ path: string; softwareSha256: string }> {
+    const client = this.client;
+    if (client === 'fleetdrill') {
+      const built = await buildRobotVariant({ variant, version });
+      return { path: built.path, softwareSha256: built.sha256 };
+    }
+    return buildClientArtifact({ client, variant, version });
   }
 
   /** Cuts the robot's power the way the plan says; says how it went. */

@@ -39,3 +39,12 @@ export {
   type VerifiedArtifact,
   type VerifyArtifactOptions,
 } from '../../fixtures/edge-agent/ota/artifact.ts';
+export {
+  buildClientArtifact,
+  buildRootfsImage,
+  realClientsAvailability,
+  sweepStaleLoopDevices,
+  REFERENCE_DEVICE_TYPE,
+  type BuiltClientArtifact,
+  type ClientArtifactOptions,
+} from './real/index.ts';

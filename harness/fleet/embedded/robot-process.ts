@@ -36,6 +36,7 @@ export class EmbeddedRobotHost implements StartedRobotHost {
   private readonly process: ServiceProcess<ReadyLine>;
   private stopped = false;
   private port = 0;
+  private disk: { release(): Promise<void> } | undefined;
   readonly logPath: string;
   private readonly diskDir: string;
   private readonly stateFile: string;
@@ -79,6 +80,7 @@ export class EmbeddedRobotHost implements StartedRobotHost {
     const host = new EmbeddedRobotHost(spec, context);
     await mkdir(host.diskDir, { recursive: true });
     try {
+      host.disk = await spec.software.prepareDisk?.(host.diskDir);
       await host.powerOn();
     } catch (error) {
       await host.stop().catch(() => {});
@@ -134,6 +136,7 @@ export class EmbeddedRobotHost implements StartedRobotHost {
       `--factory=${spec.software.factoryArtifact}`,
       `--bootlimit=${spec.software.bootlimit}`,
       `--boot-deadline-ms=${spec.software.bootDeadlineMs}`,
+      `--ota-client=${spec.software.otaClient}`,
       // The harness only ever switches power on: every boot it starts is a cold one.
       '--reset=power-on',
       ...(spec.agent && context.agentEntry
@@ -165,7 +168,11 @@ export class EmbeddedRobotHost implements StartedRobotHost {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    await this.shutdown();
+    try {
+      await this.shutdown();
+    } finally {
+      await this.disk?.release();
+    }
   }
 
   logTail(lines = 20): string[] {

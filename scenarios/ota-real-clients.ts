@@ -1,0 +1,24 @@
+/**
+ * The drill table run against a real OTA client, with the same runner and oracles as fleetdrill's
+ * own client. Each client's spec file sets `otaClient` for its worker (a worker option must be
+ * set at the top of a file) and calls this.
+ */
+import { expect, realClientsAvailability, runOtaDrill, test, type OtaDrill } from '../harness/index.ts';
+
+export function realClientDrills(client: 'mender' | 'rauc' | 'swupdate', drills: readonly OtaDrill[]): void {
+  const available = realClientsAvailability();
+  test.describe(`OTA with ${client}`, { tag: ['@ota', '@nightly', '@ota-real'] }, () => {
+    test.skip(!available.ok, available.ok ? '' : `real OTA clients: ${available.reason}`);
+    for (const drill of drills) {
+      test(drill.name, async ({ fleet }) => {
+        test.setTimeout(120_000);
+        const result = await runOtaDrill(fleet, 'r01', drill);
+        await test.info().attach(`${client} drill`, {
+          body: JSON.stringify(result, null, 2),
+          contentType: 'application/json',
+        });
+        expect(result.problems, `${client}: ${drill.name}: ${result.message ?? ''}`).toEqual([]);
+      });
+    }
+  });
+}
