@@ -11,6 +11,7 @@ import { fleetUp, holds, measureLoad, type LoadPoint } from './fleet.ts';
 import { hilOverhead } from './hil.ts';
 import { otaThroughput } from './ota.ts';
 import { otaFuzzCutsPerMinute, otaRollbackSeconds } from './ota-drills.ts';
+import { menderInstallSeconds } from './ota-clients.ts';
 import { ddsRelayAddedLatencyP50Us, qosMatrixReducedSeconds } from './qos.ts';
 import { rosbridgeMessagesPerSecond } from './rosbridge.ts';
 import type { Figure, Measured } from './runner.ts';
@@ -182,6 +183,19 @@ export function benchFigures({ seed, loadPoints, log }: FigureContext): Figure[]
       },
     },
     { name: 'ota_fuzz_cuts_per_min', unit: 'cuts/min', measure: (run) => otaFuzzCutsPerMinute(seed + run) },
+    {
+      name: 'ota_fuzz_cuts_per_min_mender',
+      unit: 'cuts/min',
+      target: { op: '>=', value: 30 },
+      measure: (run) => otaFuzzCutsPerMinute(seed + run, 'mender'),
+    },
+    {
+      name: 'ota_fuzz_cuts_per_min_rauc',
+      unit: 'cuts/min',
+      target: { op: '>=', value: 30 },
+      measure: (run) => otaFuzzCutsPerMinute(seed + run, 'rauc'),
+    },
+    { name: 'ota_install_s_mender_64mib', unit: 's', measure: () => menderInstallSeconds() },
     {
       name: 'agent_rss_mb',
       unit: 'MB',

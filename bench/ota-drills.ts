@@ -4,6 +4,7 @@
  */
 import { Fleet } from '../harness/fleet/index.ts';
 import { runOtaFuzz } from '../harness/ota/fuzz.ts';
+import type { OtaClientName } from '../fixtures/robot-host/real-disk/layout.ts';
 import { buildRobotVariant, inspectDisk, nextPatch, type RobotVariant } from '../harness/ota/index.ts';
 
 /**
@@ -34,12 +35,13 @@ export async function otaRollbackSeconds(seed: number, variant: RobotVariant): P
   }
 }
 
-/** Power cuts per minute of `fleetdrill ota fuzz` with its defaults (two robots). */
+/** Power cuts per minute of `fleetdrill ota fuzz` with its defaults (two robots), for one OTA client. */
 export async function otaFuzzCutsPerMinute(
   seed: number,
+  otaClient: OtaClientName = 'fleetdrill',
   cuts = 24,
 ): Promise<{ value: number; note: string }> {
-  const result = await runOtaFuzz({ cuts, seed });
+  const result = await runOtaFuzz({ cuts, seed, otaClient });
   if (result.problems.length) throw new Error(`the fuzz found problems: ${result.problems.join('; ')}`);
   return {
     value: result.cuts_per_min,

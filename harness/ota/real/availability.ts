@@ -14,6 +14,8 @@ export const REAL_CLIENT_TOOLS: Readonly<Record<string, string>> = {
   fw_printenv: 'libubootenv-tool',
   fw_setenv: 'libubootenv-tool',
   mkenvimage: 'u-boot-tools',
+  // rauc bundle packs with it; Debian's rauc does not depend on it.
+  mksquashfs: 'squashfs-tools',
   losetup: 'mount',
   unshare: 'util-linux',
   'dbus-daemon': 'dbus-daemon',
