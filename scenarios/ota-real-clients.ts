@@ -9,6 +9,10 @@ export function realClientDrills(client: 'mender' | 'rauc' | 'swupdate', drills:
   const available = realClientsAvailability();
   test.describe(`OTA with ${client}`, { tag: ['@ota', '@nightly', '@ota-real'] }, () => {
     test.skip(!available.ok, available.ok ? '' : `real OTA clients: ${available.reason}`);
+    test.skip(
+      ({ backend }) => backend !== 'embedded',
+      "real OTA clients run on the embedded backend only: their loop devices and mount namespaces are the host's",
+    );
     for (const drill of drills) {
       test(drill.name, async ({ fleet }) => {
         test.setTimeout(120_000);

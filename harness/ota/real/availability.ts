@@ -2,8 +2,8 @@
  * Whether the real clients can run here: they need root (loop devices, mount namespaces) and
  * their tools. Drills skip with the reason when not; `fleetdrill doctor` names it too.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { missingTools } from '../../../fixtures/robot-host/real-disk/tools.ts';
 
 /** What the real OTA clients' drills run, and the Debian 12 package each comes from. */
 export const REAL_CLIENT_TOOLS: Readonly<Record<string, string>> = {
@@ -34,14 +34,7 @@ export function realClientsAvailability(): { ok: true } | { ok: false; reason: s
   } else if (!existsSync('/dev/loop-control')) {
     cached = { ok: false, reason: 'no /dev/loop-control: this kernel has no loop devices' };
   } else {
-    const missing = Object.keys(REAL_CLIENT_TOOLS).filter((tool) => {
-      try {
-        execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
-        return false;
-      } catch {
-        return true;
-      }
-    });
+    const missing = missingTools(Object.keys(REAL_CLIENT_TOOLS));
     const packages = [...new Set(missing.map((tool) => REAL_CLIENT_TOOLS[tool]!))];
     cached = missing.length
       ? { ok: false, reason: `missing ${missing.join(', ')} (apt-get install ${packages.join(' ')})` }

@@ -11,28 +11,18 @@ import { realDiskPaths } from '../../../fixtures/robot-host/real-disk/layout.ts'
 import { fwSetenv } from '../../../fixtures/robot-host/real-disk/uboot-env.ts';
 import { listLoops } from './loop-devices.ts';
 import { provisionRealDisk, ProvisionError, type RealDiskSpec } from './provision.ts';
+import { missingTools } from '../../../fixtures/robot-host/real-disk/tools.ts';
 
 const run = promisify(execFile);
 const TOOLS = ['losetup', 'fw_printenv', 'fw_setenv', 'mkenvimage'];
-
-function missingTools(): string[] {
-  return TOOLS.filter((tool) => {
-    try {
-      execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
-      return false;
-    } catch {
-      return true;
-    }
-  });
-}
 
 test.skip(
   process.getuid?.() !== 0,
   'loop devices need root: run as root (fleetdrill doctor: real OTA clients)',
 );
 test.skip(
-  missingTools().length > 0,
-  `missing ${missingTools().join(', ')} (fleetdrill doctor: real OTA clients)`,
+  missingTools(TOOLS).length > 0,
+  `missing ${missingTools(TOOLS).join(', ')} (fleetdrill doctor: real OTA clients)`,
 );
 
 const PART_BYTES = 1 << 20;

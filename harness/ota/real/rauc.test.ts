@@ -5,7 +5,7 @@
  * robot's namespace as RAUC runs it. Installs through the service are in the adapter's tests
  * (fixtures/edge-agent/ota/adapters/rauc.test.ts).
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,17 +24,11 @@ import {
 } from '../../../fixtures/robot-host/real-disk/uboot-env.ts';
 import { TEST_KEYS_DIR } from '../keys.ts';
 import { buildRaucBundle, RAUC_BACKEND, RAUC_POST_INSTALL, RAUC_PRE_INSTALL, writeRaucEtc } from './rauc.ts';
+import { missingTools } from '../../../fixtures/robot-host/real-disk/tools.ts';
 
 const run = promisify(execFile);
 
-function has(command: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
+const has = (command: string): boolean => missingTools([command]).length === 0;
 
 test.skip(process.getuid?.() !== 0, 'the robot namespace (unshare --mount) needs root');
 test.skip(

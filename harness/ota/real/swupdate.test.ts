@@ -5,7 +5,7 @@
  * arming it in the U-Boot environment, run in the robot's namespace. The adapter's flow (refusals,
  * commit, rollback) is in fixtures/edge-agent/ota/adapters/swupdate.test.ts.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, readlink, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,17 +20,11 @@ import { fwPrintenv, fwSetenv } from '../../../fixtures/robot-host/real-disk/ubo
 import { TEST_KEYS_DIR } from '../keys.ts';
 import { provisionRealDisk, type ProvisionedRealDisk } from './provision.ts';
 import { buildSwu, writeSwupdateEtc } from './swupdate.ts';
+import { missingTools } from '../../../fixtures/robot-host/real-disk/tools.ts';
 
 const run = promisify(execFile);
 
-function has(command: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
+const has = (command: string): boolean => missingTools([command]).length === 0;
 
 test.skip(process.getuid?.() !== 0, 'loop devices and the robot namespace (unshare --mount) need root');
 test.skip(
