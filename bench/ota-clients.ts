@@ -2,10 +2,11 @@
  * A real client's install, timed on its own: Mender writing a 64 MiB image into a real disk's
  * standby partition (a loop device) and arming the trial, from `mender install` to its exit.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MenderAdapter } from '../fixtures/edge-agent/ota/adapters/mender.ts';
+import { artifactNameOf } from '../fixtures/robot-host/real-disk/boot.ts';
 import {
   buildClientArtifact,
   buildRootfsImage,
@@ -36,6 +37,11 @@ export async function menderInstallSeconds(imageBytes = 64 * MIB): Promise<{ val
     writeClientEtc: writeClientEtc('mender', REFERENCE_DEVICE_TYPE),
   });
   try {
+    // What the factory image's boot leaves for Mender (the robot host writes it at every boot).
+    await writeFile(
+      join(disk.disk, 'run', 'artifact_info'),
+      `artifact_name=${artifactNameOf({ name: 'robot-sim', version: '1.0.0' })}\n`,
+    );
     const mender = new MenderAdapter(disk.disk, () => {});
     const checked = await mender.check(built.path);
     if (!checked.ok) throw new Error(checked.message);

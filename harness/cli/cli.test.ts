@@ -6,7 +6,13 @@ import { createInterface } from 'node:readline';
 import { createHash, randomUUID } from 'node:crypto';
 import { expect, test } from '@playwright/test';
 import { REPO_ROOT } from '../fleet/embedded/bundle.ts';
-import { loadTestKeyPair, payloadRange, verifyArtifact } from '../ota/index.ts';
+import {
+  loadTestKeyPair,
+  payloadRange,
+  realClientsAvailability,
+  TEST_KEYS_DIR,
+  verifyArtifact,
+} from '../ota/index.ts';
 import { listeningPorts, processesWithEnv, runDirsIn, settle } from '../testing/leftovers.ts';
 
 const BIN = join(REPO_ROOT, 'bin/fleetdrill.js');
@@ -70,6 +76,29 @@ test.describe('fleetdrill CLI: bad input', () => {
     [['ota', 'fuzz', '--cuts', '0'], "--cuts must be a whole number from 1 to 1000000, got '0'"],
     [['ota', 'fuzz', '--robots', 'many'], "--robots must be a whole number from 1 to 50, got 'many'"],
     [['ota', 'fuzz', '--seed', '-3'], "--seed must be an integer from 0 to 4294967295, got '-3'"],
+    [
+      ['ota', 'build', '--ota-client', 'opkg', '--version', '1.1.0'],
+      "--ota-client must be one of fleetdrill, mender, rauc, swupdate, got 'opkg'",
+    ],
+    [
+      ['up', '--ota-client', 'opkg'],
+      "--ota-client must be one of fleetdrill, mender, rauc, swupdate, got 'opkg'",
+    ],
+    [
+      [
+        'ota',
+        'build',
+        '--ota-client',
+        'mender',
+        '--variant',
+        'too-large',
+        '--version',
+        '1.1.0',
+        '--slot-capacity',
+        '100',
+      ],
+      "--variant too-large is for fleetdrill's own client",
+    ],
   ] as const) {
     test(`${args.join(' ')} fails with a clear message`, async () => {
       const result = await fleetdrill([...args]);
@@ -242,3 +271,78 @@ test.describe('fleetdrill list', () => {
     expect(result.stdout).toMatch(/^estop\s+/m);
   });
 });
+
+test.describe('fleetdrill ota build --ota-client', () => {
+  const available = realClientsAvailability();
+  test.skip(!available.ok, available.ok ? '' : available.reason);
+
+  test('mender: a real Mender artifact, signed with the test-only key and no other', async () => {
+    test.setTimeout(60_000);
+    const dir = mkdtempSync(join(tmpdir(), 'fleetdrill-cli-mender-'));
+    try {
+      const out = join(dir, 'good.mender');
+      const result = await fleetdrill([
+        'ota',
+        'build',
+        '--ota-client',
+        'mender',
+        '--version',
+        '1.1.0',
+        '--out',
+        out,
+        '--json',
+      ]);
+      expect(result.code, result.stderr).toBe(0);
+      expect(JSON.parse(result.stdout.trim())).toMatchObject({
+        path: out,
+        client: 'mender',
+        version: '1.1.0',
+      });
+      const read = await tool('mender-artifact', ['read', out]);
+      expect(read.stdout).toContain('Name: robot-sim-1.1.0');
+      expect(read.stdout).toContain('fd-amr-1');
+      expect(
+        (await tool('mender-artifact', ['validate', '-k', join(TEST_KEYS_DIR, 'mender-test.pub'), out])).code,
+      ).toBe(0);
+      expect(
+        (await tool('mender-artifact', ['validate', '-k', join(TEST_KEYS_DIR, 'mender-untrusted.pub'), out]))
+          .code,
+      ).not.toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('rauc: a bundle RAUC verifies against the test-only certificate and no other', async () => {
+    test.setTimeout(60_000);
+    const result = await fleetdrill(['ota', 'build', '--ota-client', 'rauc', '--version', '1.1.0', '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    const { path } = JSON.parse(result.stdout.trim()) as { path: string };
+    const trusted = await tool('rauc', [
+      'info',
+      `--keyring=${join(TEST_KEYS_DIR, 'rauc-test.cert.pem')}`,
+      path,
+    ]);
+    expect(trusted.code, trusted.stderr).toBe(0);
+    expect(trusted.stdout).toContain("Compatible: \t'fd-amr-1'");
+    const untrusted = await tool('rauc', [
+      'info',
+      `--keyring=${join(TEST_KEYS_DIR, 'rauc-untrusted.cert.pem')}`,
+      path,
+    ]);
+    expect(untrusted.code).not.toBe(0);
+  });
+});
+
+/** Runs a tool; resolves with its exit code and output, never rejects for a non-zero exit. */
+function tool(command: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+  });
+}

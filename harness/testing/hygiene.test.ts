@@ -7,6 +7,23 @@ import { expect, test } from '@playwright/test';
 import { REPO_ROOT } from '../fleet/embedded/bundle.ts';
 import { listeningPorts, processesWithEnv, runDirsIn, settle } from './leftovers.ts';
 import { nestedRun, type NestedRun } from './nested-run.ts';
+import { realClientsAvailability } from '../ota/real/availability.ts';
+import { listLoops, sweepStaleLoopDevices } from '../ota/real/loop-devices.ts';
+
+/**
+ * Where the machine allows it, the fleets run RAUC on real disks: besides processes, ports and
+ * run dirs, a run then has loop devices for its slots and daemons (RAUC's service, a private
+ * D-Bus) that must not outlive it either. One set of runs checks both.
+ */
+const REAL = realClientsAvailability().ok;
+const OTA_ENV: NodeJS.ProcessEnv = REAL ? { FLEETDRILL_OTA_CLIENT: 'rauc' } : {};
+
+/** Loop devices whose backing file lies in the nested run's TMPDIR. */
+async function loopsIn(tmp: string): Promise<string[]> {
+  return (await listLoops())
+    .filter((loop) => loop.backFile.startsWith(tmp))
+    .map((loop) => `${loop.device} ${loop.backFile}`);
+}
 
 async function expectNothingLeft(run: NestedRun): Promise<void> {
   expect(run.ports.length, `the drill did not report its robots:\n${run.output}`).toBe(2);
@@ -15,9 +32,10 @@ async function expectNothingLeft(run: NestedRun): Promise<void> {
   );
   expect(await settle(() => listeningPorts(run.ports)), 'ports still listening').toEqual([]);
   expect(runDirsIn(run.tmp), 'run dirs left in TMPDIR').toEqual([]);
+  expect(await loopsIn(run.tmp), 'loop devices left').toEqual([]);
 }
 
-test.describe('hygiene: nothing outlives a run', () => {
+test.describe(`hygiene: nothing outlives a run${REAL ? ' (robots run RAUC on real disks)' : ''}`, () => {
   test.describe.configure({ mode: 'default', timeout: 120_000 });
   let run: NestedRun | undefined;
   test.afterEach(() => {
@@ -26,39 +44,45 @@ test.describe('hygiene: nothing outlives a run', () => {
   });
 
   test('after a passing run', async () => {
-    run = await nestedRun('pass');
+    run = await nestedRun('pass', undefined, OTA_ENV);
     expect(run.exitCode, run.output).toBe(0);
     await expectNothingLeft(run);
   });
 
   test('after a failing run', async () => {
-    run = await nestedRun('fail');
+    run = await nestedRun('fail', undefined, OTA_ENV);
     expect(run.exitCode, run.output).toBe(1);
     expect(run.output).toContain('this drill fails on purpose');
     await expectNothingLeft(run);
   });
 
   test('after a test timeout', async () => {
-    run = await nestedRun('timeout');
+    run = await nestedRun('timeout', undefined, OTA_ENV);
     expect(run.exitCode, run.output).toBe(1);
     expect(run.output).toMatch(/Test timeout of 8000ms exceeded/);
     await expectNothingLeft(run);
   });
 
   test('after Ctrl-C (SIGINT to the runner and its workers) in the middle of a drill', async () => {
-    run = await nestedRun('hang', { signal: 'SIGINT', target: 'group' });
+    run = await nestedRun('hang', { signal: 'SIGINT', target: 'group' }, OTA_ENV);
     expect(run.exitCode, run.output).not.toBe(0);
     await expectNothingLeft(run);
   });
 
   test('after the runner is SIGKILLed: robots power off, and the next run sweeps the run dir', async () => {
-    run = await nestedRun('hang', { signal: 'SIGKILL', target: 'group' });
+    run = await nestedRun('hang', { signal: 'SIGKILL', target: 'group' }, OTA_ENV);
     expect(
       await settle(() => processesWithEnv('FLEETDRILL_HYGIENE_TAG', run!.tag)),
       'processes left',
     ).toEqual([]);
     expect(await settle(() => listeningPorts(run!.ports)), 'ports still listening').toEqual([]);
-    // Nothing can clean up after SIGKILL; the next run in the same TMPDIR removes the leftovers.
+    // Nothing can clean up after SIGKILL; the next run in the same TMPDIR removes the leftovers:
+    // the loop devices first (a fleet's start does the same), then the run dirs.
+    if (REAL) {
+      expect((await loopsIn(run.tmp)).length, 'the run never attached its disks').toBeGreaterThan(0);
+      await sweepStaleLoopDevices();
+      expect(await loopsIn(run.tmp), 'loop devices left after the sweep').toEqual([]);
+    }
     const { sweepStaleRunDirs } = await import('../fleet/run-dir.ts');
     const previous = process.env.TMPDIR;
     process.env.TMPDIR = run.tmp;
@@ -77,7 +101,17 @@ test.describe('hygiene: nothing outlives a run', () => {
     run = { exitCode: null, output: '', ports: [], tag, tmp, workerPid: undefined };
     const child = spawn(
       process.execPath,
-      [join(REPO_ROOT, 'bin/fleetdrill.js'), 'ota', 'fuzz', '--cuts', '1000', '--seed', '7', '--json'],
+      [
+        join(REPO_ROOT, 'bin/fleetdrill.js'),
+        'ota',
+        'fuzz',
+        '--cuts',
+        '1000',
+        '--seed',
+        '7',
+        ...(REAL ? ['--ota-client', 'rauc'] : []),
+        '--json',
+      ],
       {
         cwd: REPO_ROOT,
         detached: true,
@@ -106,5 +140,6 @@ test.describe('hygiene: nothing outlives a run', () => {
     expect(summary.problems).toEqual([]);
     expect(await settle(() => processesWithEnv('FLEETDRILL_HYGIENE_TAG', tag)), 'processes left').toEqual([]);
     expect(runDirsIn(tmp), 'run dirs left in TMPDIR').toEqual([]);
+    expect(await loopsIn(tmp), 'loop devices left').toEqual([]);
   });
 });

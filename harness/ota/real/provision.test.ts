@@ -154,6 +154,7 @@ test('a disk still attached is refused, naming the device; the first robot keeps
     const error = await provisionRealDisk(spec()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProvisionError);
     expect((error as Error).message).toContain(first.devices.A);
+    expect((error as Error).message).toContain(first.devices.B);
     expect((error as Error).message).toContain(join(work, 'disk'));
     expect((await loopsOf(first.disk)).sort()).toEqual([first.devices.A, first.devices.B].sort());
   } finally {

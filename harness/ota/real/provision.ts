@@ -147,13 +147,18 @@ async function refuseAttachedParts(paths: RealDiskPaths): Promise<void> {
   for (const slot of SLOTS) {
     wanted.set(`${dir}/part${PART_NUMBER[slot]}.img`, slot);
   }
-  for (const loop of await listLoops()) {
-    const slot = wanted.get(loop.backFile);
-    if (slot !== undefined && !loop.deleted) {
-      throw new ProvisionError(
-        `disk ${paths.disk}: ${paths.partFile[slot]} (slot ${slot}) is still attached to ${loop.device}; release that robot's disk first`,
-      );
-    }
+  // Every one, in slot order: which device the kernel lists first depends on the numbers it gave.
+  const attached = (await listLoops())
+    .flatMap((loop) => {
+      const slot = wanted.get(loop.backFile);
+      return slot === undefined || loop.deleted ? [] : [{ slot, device: loop.device }];
+    })
+    .sort((a, b) => a.slot.localeCompare(b.slot));
+  if (attached.length > 0) {
+    const which = attached
+      .map(({ slot, device }) => `${paths.partFile[slot]} (slot ${slot}) to ${device}`)
+      .join(', ');
+    throw new ProvisionError(`disk ${paths.disk}: still attached: ${which}; release that robot's disk first`);
   }
 }
 
