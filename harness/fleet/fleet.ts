@@ -215,7 +215,9 @@ export class Fleet {
     const startedAt = performance.now();
     // A runner killed with SIGKILL left its robots' loop devices attached: this run detaches them.
     if (process.getuid?.() === 0) {
-      await sweepStaleLoopDevices().catch((error: unknown) => log('sweeping stale loop devices failed: %O', error));
+      await sweepStaleLoopDevices().catch((error: unknown) =>
+        log('sweeping stale loop devices failed: %O', error),
+      );
     }
     const runDir = await createRunDir();
     const hosts: StartedRobotHost[] = [];
