@@ -102,6 +102,14 @@ export const POWER_CUT_DRILLS: readonly OtaDrill[] = [
     expect: { status: 'failure', ends: 'old', states: ROLLED_BACK },
   },
   {
+    // A power-on restarts the boot count, so the failed trial boots again: it must not be
+    // committed for it (a real client's commit acts on what runs); another reboot rolls back.
+    name: 'a power cut instead of the rollback reboot: the failed trial is still rolled back',
+    artifact: { variant: 'fails-self-test' },
+    powerCut: { at: 'ArtifactRollbackReboot_Enter' },
+    expect: { status: 'failure', ends: 'old', states: ROLLED_BACK },
+  },
+  {
     name: 'a power cut leaving ArtifactCommit: ends on the new slot',
     artifact: { variant: 'good' },
     powerCut: { at: 'ArtifactCommit_Leave' },
@@ -141,5 +149,10 @@ export const REAL_CLIENT_DRILLS: readonly OtaDrill[] = [
 
 /** Power cuts at the real clients' own state points, the ones Mender's scripts run. */
 export const REAL_CLIENT_POWER_CUT_DRILLS: readonly OtaDrill[] = POWER_CUT_DRILLS.filter((drill) =>
-  ['ArtifactInstall', 'ArtifactCommit_Enter', 'ArtifactCommit_Leave'].includes(drill.powerCut?.at ?? ''),
+  [
+    'ArtifactInstall',
+    'ArtifactCommit_Enter',
+    'ArtifactCommit_Leave',
+    'ArtifactRollbackReboot_Enter',
+  ].includes(drill.powerCut?.at ?? ''),
 );
