@@ -3,6 +3,7 @@ import { realClientDrills } from './ota-real-clients.ts';
 import { REAL_CLIENT_DRILLS } from './ota-tables.ts';
 
 // One robot with rauc on a real disk (loop-device partitions, a U-Boot environment) takes every update in turn.
-test.use({ robots: 1, otaClient: 'rauc' });
+// A 2 s health window instead of 5 s: the verdict is the same, each update is 3 s quicker.
+test.use({ robots: 1, otaClient: 'rauc', agent: { ota: { healthWindowMs: 2_000 } } });
 
 realClientDrills('rauc', REAL_CLIENT_DRILLS);

@@ -6,13 +6,16 @@ import { generateReport } from './report.ts';
 import { listScenarios, runPlaywright, selectionArgs } from './scenarios.ts';
 import { parseCount, parsePositive } from '../core/config.ts';
 import { parseSeed } from '../core/seed.ts';
-import { up, type UpFlags } from './up.ts';
-import { toxiproxy, type ToxiproxyFlags } from './toxiproxy.ts';
-import { images, type ImagesFlags } from './images.ts';
-import { hil, type HilFlags } from './hil.ts';
-import { qos, type QosFlags } from './qos.ts';
-import { doctor, type DoctorFlags } from './doctor.ts';
-import { otaBuild, otaFuzz, parseOtaClientFlag, type OtaBuildFlags, type OtaFuzzFlags } from './ota.ts';
+// Each command's module is loaded when that command runs: loading all of them (Docker, SSH, ONNX
+// Runtime, the fleet) cost every invocation seconds, a bad flag included.
+import type { UpFlags } from './up.ts';
+import type { ToxiproxyFlags } from './toxiproxy.ts';
+import type { ImagesFlags } from './images.ts';
+import type { HilFlags } from './hil.ts';
+import type { QosFlags } from './qos.ts';
+import type { DoctorFlags } from './doctor.ts';
+import type { OtaBuildFlags, OtaFuzzFlags } from './ota.ts';
+import { parseOtaClientFlag } from './ota-client-flag.ts';
 import { ROBOT_VARIANTS } from '../ota/variants.ts';
 
 /** Flags `run` and `nightly` share. */
@@ -61,6 +64,7 @@ export function buildProgram(): Command {
     .option('--no-telemetry', 'no edge agents and no fleet cloud: robots only')
     .option('--json', 'one JSON object per line on stdout')
     .action(async (flags: UpFlags) => {
+      const { up } = await import('./up.ts');
       process.exitCode = await up(flags);
     });
 
@@ -69,6 +73,7 @@ export function buildProgram(): Command {
     .description('check what this machine needs (Node, Java, Docker, ...) and how to install what is missing')
     .option('--json', 'the checks as one JSON object')
     .action(async (flags: DoctorFlags) => {
+      const { doctor } = await import('./doctor.ts');
       process.exitCode = await doctor(flags);
     });
 
@@ -81,6 +86,7 @@ export function buildProgram(): Command {
     .option('--seed <seed>', 'seed for jitter and toxicity (default: a fresh one, printed)')
     .option('--json', 'one JSON object per line on stdout')
     .action(async (flags: ToxiproxyFlags) => {
+      const { toxiproxy } = await import('./toxiproxy.ts');
       process.exitCode = await toxiproxy(flags);
     });
 
@@ -90,6 +96,7 @@ export function buildProgram(): Command {
     .option('--stage-only', 'lay out the build contexts (incl. the Gazebo robot) and print them')
     .option('--json', 'one JSON object per line on stdout')
     .action(async (flags: ImagesFlags) => {
+      const { images } = await import('./images.ts');
       process.exitCode = await images(flags);
     });
 
@@ -104,6 +111,7 @@ export function buildProgram(): Command {
     .option('--precision <p>', 'ssh stage: fp16 (default), fp32 or int8')
     .option('--json', 'the verdict as JSON, and the KPIs as the last line')
     .action(async (flags: HilFlags) => {
+      const { hil } = await import('./hil.ts');
       process.exitCode = await hil(flags);
     });
 
@@ -131,6 +139,7 @@ export function buildProgram(): Command {
     .option('--out <dir>', 'where qos-matrix.json and qos-matrix.svg go', 'reports/qos')
     .option('--json', 'the whole result as one JSON object on stdout')
     .action(async (flags: QosFlags) => {
+      const { qos } = await import('./qos.ts');
       process.exitCode = await qos(flags);
     });
 
@@ -149,6 +158,7 @@ export function buildProgram(): Command {
     )
     .option('--json', 'one JSON object on stdout')
     .action(async (flags: OtaBuildFlags) => {
+      const { otaBuild } = await import('./ota.ts');
       process.exitCode = await otaBuild(flags);
     });
   ota
@@ -160,6 +170,7 @@ export function buildProgram(): Command {
     .option('--ota-client <name>', `whose updates to cut: ${OTA_CLIENTS.join(', ')}`, 'fleetdrill')
     .option('--json', 'the summary as one JSON line, the last on stdout')
     .action(async (flags: OtaFuzzFlags) => {
+      const { otaFuzz } = await import('./ota.ts');
       process.exitCode = await otaFuzz(flags);
     });
 

@@ -6,11 +6,7 @@ import { parseCount } from '../core/config.ts';
 import { parseSeed, runSeed } from '../core/seed.ts';
 import { POWER_LOSS_MODEL, runOtaFuzz } from '../ota/fuzz.ts';
 import { buildClientArtifact } from '../ota/real/artifacts.ts';
-import {
-  isOtaClientName,
-  OTA_CLIENTS,
-  type OtaClientName,
-} from '../../fixtures/robot-host/real-disk/layout.ts';
+import { parseOtaClientFlag } from './ota-client-flag.ts';
 import { ConfigError } from '../core/errors.ts';
 import { buildRobotVariant, ROBOT_VARIANTS, type RobotVariant } from '../ota/variants.ts';
 import { stopOnSignal } from './stop-signal.ts';
@@ -23,14 +19,6 @@ export interface OtaBuildFlags {
   slotCapacity?: string;
   otaClient?: string;
   json?: boolean;
-}
-
-/** Validates `--ota-client`, naming the flag. Default fleetdrill's own client. */
-export function parseOtaClientFlag(value: string | undefined): OtaClientName {
-  if (value === undefined) return 'fleetdrill';
-  if (!isOtaClientName(value))
-    throw new ConfigError('--ota-client', `must be one of ${OTA_CLIENTS.join(', ')}, got '${value}'`);
-  return value;
 }
 
 /** Validates `ota build` flags, naming the flag and the value on error. */

@@ -5,7 +5,7 @@ import { EventBus } from '../core/events.ts';
 import { parseSeed, runSeed } from '../core/seed.ts';
 import { Fleet } from '../fleet/fleet.ts';
 import { resolveWorld } from '../fleet/world.ts';
-import { parseOtaClientFlag } from './ota.ts';
+import { parseOtaClientFlag } from './ota-client-flag.ts';
 
 /** `fleetdrill up` options as commander hands them over (strings, unvalidated). */
 export interface UpFlags {

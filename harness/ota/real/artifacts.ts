@@ -6,7 +6,7 @@
  * verifies its own artifact; the envelope only carries it. Built once per inputs and cached under
  * `.fleetdrill/ota/<client>/`.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { packImage, type ImageMeta } from '../../../fixtures/robot-host/real-disk/image.ts';
@@ -107,8 +107,29 @@ export interface BuiltClientArtifact {
   artifactSize: number;
 }
 
+/** Builds under way in this process, by what they build: robots of one fleet ask at once. */
+const building = new Map<string, Promise<BuiltClientArtifact>>();
+
 /** Builds (or finds cached) the artifact `options` names. */
-export async function buildClientArtifact(options: ClientArtifactOptions): Promise<BuiltClientArtifact> {
+export function buildClientArtifact(options: ClientArtifactOptions): Promise<BuiltClientArtifact> {
+  const key = JSON.stringify([
+    options.client,
+    options.variant,
+    options.version,
+    options.key,
+    options.deviceType,
+    options.tampered,
+    options.padToBytes,
+  ]);
+  let build = building.get(key);
+  if (!build) {
+    build = buildClientArtifactOnce(options).finally(() => building.delete(key));
+    building.set(key, build);
+  }
+  return build;
+}
+
+async function buildClientArtifactOnce(options: ClientArtifactOptions): Promise<BuiltClientArtifact> {
   const { client, variant, version } = options;
   const key = options.key ?? 'test';
   const deviceType = options.deviceType ?? REFERENCE_DEVICE_TYPE;
@@ -189,7 +210,8 @@ async function exists(path: string): Promise<boolean> {
 }
 
 async function writeAtomically(path: string, bytes: Uint8Array): Promise<void> {
-  const temp = `${path}.${process.pid}.tmp`;
+  // Unique per call: two robots of one fleet may build the same image at the same moment.
+  const temp = `${path}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
   await writeFile(temp, bytes);
   await rename(temp, path);
 }
