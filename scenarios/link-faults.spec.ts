@@ -1,3 +1,4 @@
+import { availableParallelism, loadavg } from 'node:os';
 import { ROBOT_TOPICS, ROBOT_SERVICES, expect, test, type Robot } from '../harness/index.ts';
 
 /** Median round trip of `count` /get_version calls, ms. */
@@ -129,9 +130,17 @@ test.describe('link faults', { tag: ['@smoke', '@nightly'] }, () => {
         );
     expect(first.length).toBe(plan.length * 2);
     expect(shape(second)).toEqual(shape(first));
-    for (const entry of [...first, ...second]) {
-      // Each change landed close to when it was planned.
-      expect(entry.appliedMs - entry.plannedMs).toBeLessThan(500);
+    // Each change landed close to when it was planned. On a machine whose cores are all taken,
+    // a late change says the machine was busy, not that the scheduler is wrong: could not tell.
+    const late = [...first, ...second].filter((entry) => entry.appliedMs - entry.plannedMs >= 500);
+    const load = loadavg()[0]!;
+    if (late.length > 0 && load > availableParallelism()) {
+      test.info().annotations.push({
+        type: 'could not tell',
+        description: `${late.length} change(s) landed 500 ms or more after plan while the load average was ${load.toFixed(1)} on ${availableParallelism()} cores`,
+      });
+    } else {
+      expect(late, 'changes that landed 500 ms or more after plan').toEqual([]);
     }
     await test.info().attach('chaos timeline', {
       body: JSON.stringify(shape(first), null, 2),

@@ -25,7 +25,12 @@ export interface NestedRun {
  */
 export async function nestedRun(
   mode: string,
-  interrupt?: { signal: NodeJS.Signals; target: 'group' | 'runner' },
+  interrupt?: {
+    signal: NodeJS.Signals;
+    target: 'group' | 'runner';
+    /** Looks at the run once the drill is under way, just before the signal. */
+    before?: (tmp: string) => Promise<void>;
+  },
   env: NodeJS.ProcessEnv = {},
 ): Promise<NestedRun> {
   const tmp = mkdtempSync(join(tmpdir(), 'hygiene-'));
@@ -57,6 +62,7 @@ export async function nestedRun(
     while (!existsSync(marker) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(existsSync(marker), `the drill never got under way:\n${output}`).toBe(true);
     await new Promise((r) => setTimeout(r, 300));
+    await interrupt.before?.(tmp);
     process.kill(
       interrupt.target === 'group' ? -(child.pid as number) : (child.pid as number),
       interrupt.signal,
