@@ -141,7 +141,7 @@ async function buildClientArtifactOnce(options: ClientArtifactOptions): Promise<
     key,
     deviceType,
     tampered: options.tampered ?? false,
-    rev: 1,
+    rev: 2, // 2: the .swu carries stream padding
   });
   const id = createHash('sha256').update(params).digest('hex').slice(0, 16);
   const dir = join(OTA_CACHE_DIR, client);

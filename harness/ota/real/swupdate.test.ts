@@ -19,7 +19,7 @@ import { realDiskPaths } from '../../../fixtures/robot-host/real-disk/layout.ts'
 import { fwPrintenv, fwSetenv } from '../../../fixtures/robot-host/real-disk/uboot-env.ts';
 import { TEST_KEYS_DIR } from '../keys.ts';
 import { provisionRealDisk, type ProvisionedRealDisk } from './provision.ts';
-import { buildSwu, writeSwupdateEtc } from './swupdate.ts';
+import { buildSwu, SWU_PADDING_BYTES, writeSwupdateEtc } from './swupdate.ts';
 import { missingTools } from '../../../fixtures/robot-host/real-disk/tools.ts';
 
 const run = promisify(execFile);
@@ -109,17 +109,22 @@ function listCpio(bytes: Buffer): Array<{ magic: string; name: string; checksum:
   }
 }
 
-test('the .swu is a crc cpio of sw-description, its signature, the image and the hook script, each checksum right, 512-byte blocks', async () => {
+test('the .swu is a crc cpio of sw-description, its signature, the image, the hook script and the padding, each checksum right, 512-byte blocks', async () => {
   const bytes = await readFile(swu);
   const members = listCpio(bytes);
   expect(members.map((m) => `${m.magic} ${m.name}`)).toEqual(
-    ['sw-description', 'sw-description.sig', 'rootfs.img', 'fleetdrill-hooks.sh', 'TRAILER!!!'].map(
+    ['sw-description', 'sw-description.sig', 'rootfs.img', 'fleetdrill-hooks.sh', 'stream-padding.bin', 'TRAILER!!!'].map(
       (name) => `070702 ${name}`,
     ),
   );
   for (const member of members)
     expect(member.checksum, member.name).toBe(member.data.reduce((sum, byte) => (sum + byte) % 2 ** 32, 0));
   expect(members[2]!.data.equals(await readFile(image))).toBe(true);
+  // Past the socket buffer by far, so `swupdate -i` cannot finish streaming before its installer runs.
+  expect(members[4]!.data.length).toBe(SWU_PADDING_BYTES);
+  expect(members[4]!.data.every((byte) => byte === 0)).toBe(true);
+  const sendBuffer = Number(await readFile('/proc/sys/net/core/wmem_default', 'utf8'));
+  expect(SWU_PADDING_BYTES).toBeGreaterThan(4 * sendBuffer);
   expect(bytes.length % 512).toBe(0);
 });
 

@@ -32,6 +32,23 @@ export const SWUPDATE_HW_REVISION = '1.0';
 const IMAGE_NAME = 'rootfs.img';
 /** The name of the state-hook script inside a .swu. */
 const HOOKS_NAME = 'fleetdrill-hooks.sh';
+/** The name of the zero-filled member that keeps a small .swu larger than a socket buffer. */
+const PADDING_NAME = 'stream-padding.bin';
+/**
+ * How large the padding member is: well past a local stream socket's send buffer
+ * (`net.core.wmem_default`, 208 KiB on Debian 12).
+ *
+ * `swupdate -i` streams the .swu into its own installer over a local socket, then asks for the
+ * status once and trusts the answer. When the whole .swu fits in the socket's buffer, that
+ * question can come before the installer has woken up: SWUpdate 2022.12 then sees IDLE, reports
+ * the result of no install, and exits 1, sometimes after the install finished (the environment
+ * armed) and sometimes before it began (nothing written). On 2 busy cores it happened in about one
+ * install of 30 (strace: a single status query, a second's sleep, no post-update request). A real
+ * root filesystem image is many megabytes, so the stream always waits for the installer, which
+ * reads only once it has marked itself running; a member SWUpdate skips restores that for
+ * fleetdrill's small test images without changing what is installed.
+ */
+export const SWU_PADDING_BYTES = 1024 * 1024;
 /** A libconfig setting name: SWUpdate looks the board up as one. */
 const BOARD_NAME = /^[A-Za-z*][-A-Za-z0-9_*]*$/;
 
@@ -79,6 +96,9 @@ export async function buildSwu(input: ClientArtifactInput): Promise<void> {
   const hooksPath = join(input.workDir, HOOKS_NAME);
   await writeFile(hooksPath, HOOKS_SCRIPT);
   const hooks = await sumFile(hooksPath);
+  const paddingPath = join(input.workDir, PADDING_NAME);
+  await writeFile(paddingPath, Buffer.alloc(SWU_PADDING_BYTES));
+  const padding = await sumFile(paddingPath);
   const description = join(input.workDir, 'sw-description');
   await writeFile(description, swDescription(input, image.sha256, hooks.sha256));
   const signature = join(input.workDir, 'sw-description.sig');
@@ -114,6 +134,8 @@ export async function buildSwu(input: ClientArtifactInput): Promise<void> {
     { name: 'sw-description.sig', ...(await sumFile(signature)), path: signature },
     { name: IMAGE_NAME, ...image, path: input.rootfsImage },
     { name: HOOKS_NAME, ...hooks, path: hooksPath },
+    // Last, so SWUpdate has parsed sw-description and started installing while it is still streaming.
+    { name: PADDING_NAME, ...padding, path: paddingPath },
   ];
   const temp = `${input.out}.${process.pid}.tmp`;
   await writeCpio(temp, members);
