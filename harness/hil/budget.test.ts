@@ -1,6 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { budgetFor, evaluateBudget, stageKind, throttled } from './budget.ts';
 import { binCounts, latencyHistogramSvg } from './histogram.ts';
+import { assertWellFormedSvg, markItems } from '../testing/svg.ts';
 import { latencyStats } from './stats.ts';
 import type { DeviceSample, HilResult } from './types.ts';
 
@@ -95,14 +96,14 @@ test('budgets are looked up by model and stage kind, and a missing one names bot
   expect(() => budgetFor(budgets, 'yolo', 'local')).toThrow('(models with budgets: perception-cnn)');
 });
 
-test('the histogram counts every query once and marks the percentiles', () => {
+test('the histogram counts every query once and marks the percentiles', async () => {
   const values = Array.from({ length: 1000 }, (_, i) => 5 + (i % 97) / 10);
   const { counts, edges } = binCounts(values, 20);
   expect(counts.reduce((a, b) => a + b, 0)).toBe(1000);
   expect(edges[0]).toBe(5);
   expect(edges[20]).toBeCloseTo(14.6, 9);
-  const svg = latencyHistogramSvg(values, 'perception-cnn on local');
-  expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
+  const svg = await latencyHistogramSvg(values, 'perception-cnn on local');
+  assertWellFormedSvg(svg);
   expect(svg).toContain(`p99 ${latencyStats(values).p99.toFixed(2)} ms`);
-  expect((svg.match(/<rect /g) ?? []).length).toBe(40);
+  expect(markItems(svg, 'bins')).toHaveLength(40);
 });

@@ -1,12 +1,13 @@
 /**
- * A latency histogram as a small standalone SVG, for the report: the per-query times in equal
- * bins, with the p50, p90 and p99 marked. No plotting library: a few rectangles say it all.
+ * The latency histogram of a HIL run, drawn by vega-lite: the per-query times in equal bins,
+ * the p50, p90 and p99 as rules, and the latency budget when there is one. Each rule's label has
+ * a row of its own, so labels of close percentiles never overlap.
+ *
+ * It stays in hil (not report/charts) because hil attaches it to test results itself and may not
+ * import report; report/charts re-exports it. The rendering is core's `renderVegaLite`.
  */
+import { ChartDataError, noDataChart, renderVegaLite, requireFinite } from '../core/vega.ts';
 import { latencyStats } from './stats.ts';
-
-const WIDTH = 640;
-const HEIGHT = 260;
-const MARGIN = { left: 48, right: 16, top: 24, bottom: 40 };
 
 /** Counts of `values` in `bins` equal bins from min to max. */
 export function binCounts(values: readonly number[], bins: number): { edges: number[]; counts: number[] } {
@@ -22,51 +23,112 @@ export function binCounts(values: readonly number[], bins: number): { edges: num
   return { edges, counts };
 }
 
-function escape(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+/** What the histogram draws. */
+export interface LatencyHistogramInput {
+  /** Every measured query's latency, ms. */
+  perQueryMs: readonly number[];
+  /** The p99 budget, ms: drawn as a rule labelled `budget p99 ≤ X ms`. */
+  budgetP99Ms?: number;
+  title: string;
+  /** Equal bins from min to max. Default 40. */
+  bins?: number;
 }
 
-/** The SVG of a latency histogram of `perQueryMs`, titled. */
-export function latencyHistogramSvg(perQueryMs: readonly number[], title: string, bins = 40): string {
+const COLOURS = { p50: '#2a9d3a', p90: '#d08a1a', p99: '#c0392b', budget: '#6a1b9a' } as const;
+const LABEL_ROW_PX = 14;
+
+/** The SVG of the latency histogram. No queries gives an explicit "no data" chart. */
+export async function latencyHistogram(input: LatencyHistogramInput): Promise<string> {
+  const { perQueryMs, budgetP99Ms, title } = input;
+  const bins = input.bins ?? 40;
+  if (!Number.isInteger(bins) || bins < 1)
+    throw new ChartDataError(`bins must be an integer >= 1, got ${bins}`);
+  perQueryMs.forEach((ms, i) => requireFinite(ms, `perQueryMs[${i}]`));
+  if (budgetP99Ms !== undefined) requireFinite(budgetP99Ms, 'budgetP99Ms');
+  if (perQueryMs.length === 0) return noDataChart(title, 'no query was measured');
+
   const { edges, counts } = binCounts(perQueryMs, bins);
-  const plotW = WIDTH - MARGIN.left - MARGIN.right;
-  const plotH = HEIGHT - MARGIN.top - MARGIN.bottom;
-  const parts: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" font-family="sans-serif" font-size="11">`,
-    `<text x="${MARGIN.left}" y="16" font-size="13">${escape(title)}</text>`,
-  ];
-  if (counts.length) {
-    const top = Math.max(...counts);
-    const min = edges[0]!;
-    const span = edges[edges.length - 1]! - min || 1;
-    const x = (ms: number) => MARGIN.left + ((ms - min) / span) * plotW;
-    const barW = plotW / counts.length;
-    counts.forEach((count, i) => {
-      const h = (count / top) * plotH;
-      parts.push(
-        `<rect x="${(MARGIN.left + i * barW).toFixed(1)}" y="${(MARGIN.top + plotH - h).toFixed(1)}" width="${Math.max(barW - 1, 1).toFixed(1)}" height="${h.toFixed(1)}" fill="#4a7bd0"><title>${edges[i]!.toFixed(3)}–${edges[i + 1]!.toFixed(3)} ms: ${count}</title></rect>`,
-      );
-    });
-    const stats = latencyStats(perQueryMs);
-    for (const [label, value, color] of [
-      ['p50', stats.p50, '#2a9d3a'],
-      ['p90', stats.p90, '#d08a1a'],
-      ['p99', stats.p99, '#c0392b'],
-    ] as const) {
-      parts.push(
-        `<line x1="${x(value).toFixed(1)}" x2="${x(value).toFixed(1)}" y1="${MARGIN.top}" y2="${MARGIN.top + plotH}" stroke="${color}" stroke-dasharray="4 3"/>`,
-        `<text x="${(x(value) + 3).toFixed(1)}" y="${MARGIN.top + 10}" fill="${color}">${label} ${value.toFixed(2)} ms</text>`,
-      );
-    }
-    const axisY = MARGIN.top + plotH;
-    parts.push(
-      `<line x1="${MARGIN.left}" x2="${MARGIN.left + plotW}" y1="${axisY}" y2="${axisY}" stroke="#333"/>`,
-      `<text x="${MARGIN.left}" y="${axisY + 16}">${min.toFixed(2)} ms</text>`,
-      `<text x="${MARGIN.left + plotW}" y="${axisY + 16}" text-anchor="end">${(min + span).toFixed(2)} ms</text>`,
-      `<text x="${MARGIN.left + plotW / 2}" y="${axisY + 32}" text-anchor="middle">latency per query (${perQueryMs.length} queries)</text>`,
-      `<text x="${MARGIN.left - 6}" y="${MARGIN.top + 8}" text-anchor="end">${top}</text>`,
-    );
-  }
-  parts.push('</svg>');
-  return parts.join('\n');
+  const bars = counts.map((count, i) => ({ lo: edges[i]!, hi: edges[i + 1]!, count }));
+  const stats = latencyStats(perQueryMs);
+  const markers = [
+    { key: 'p50', value: stats.p50, text: `p50 ${stats.p50.toFixed(2)} ms` },
+    { key: 'p90', value: stats.p90, text: `p90 ${stats.p90.toFixed(2)} ms` },
+    { key: 'p99', value: stats.p99, text: `p99 ${stats.p99.toFixed(2)} ms` },
+    ...(budgetP99Ms === undefined
+      ? []
+      : [{ key: 'budget', value: budgetP99Ms, text: `budget p99 ≤ ${budgetP99Ms} ms` }]),
+  ].map((marker, row) => ({ ...marker, y: 10 + row * LABEL_ROW_PX }));
+  const lo = Math.min(edges[0]!, ...markers.map((m) => m.value));
+  const hi = Math.max(edges[edges.length - 1]!, ...markers.map((m) => m.value));
+  const mid = (lo + hi) / 2;
+  // Labels right of the middle hang to the left of their rule, so none runs off the plot.
+  const leftOf = markers.filter((m) => m.value > mid);
+  const rightOf = markers.filter((m) => m.value <= mid);
+  const top = Math.max(...counts);
+  const x = { field: 'value', type: 'quantitative' as const, scale: { domain: [lo, hi] } };
+  const colour = {
+    field: 'key',
+    type: 'nominal' as const,
+    scale: { domain: Object.keys(COLOURS), range: Object.values(COLOURS) },
+    legend: null,
+  };
+  const label = (name: string, values: typeof markers, align: 'left' | 'right') => ({
+    name,
+    data: { values },
+    mark: { type: 'text' as const, align, dx: align === 'left' ? 4 : -4, baseline: 'middle' as const },
+    encoding: {
+      x,
+      y: { field: 'y', type: 'quantitative' as const, scale: null },
+      text: { field: 'text' },
+      color: colour,
+    },
+  });
+  return renderVegaLite({
+    title,
+    width: 600,
+    height: 220,
+    layer: [
+      {
+        name: 'bins',
+        data: { values: bars },
+        mark: { type: 'rect', fill: '#4a7bd0', stroke: 'white', strokeWidth: 0.5 },
+        encoding: {
+          x: {
+            field: 'lo',
+            type: 'quantitative',
+            scale: { domain: [lo, hi], nice: false },
+            title: `latency per query, ms (${perQueryMs.length} queries)`,
+          },
+          x2: { field: 'hi' },
+          // Headroom above the tallest bar keeps the label rows clear of the bars.
+          y: {
+            field: 'count',
+            type: 'quantitative',
+            title: 'queries',
+            scale: { domain: [0, Math.ceil(top * 1.25 + 1 + (markers.length * LABEL_ROW_PX * top) / 200)] },
+          },
+          tooltip: [{ field: 'lo', format: '.3f' }, { field: 'hi', format: '.3f' }, { field: 'count' }],
+        },
+      },
+      {
+        name: 'markers',
+        data: { values: markers },
+        mark: { type: 'rule', strokeDash: [4, 3], strokeWidth: 1.5 },
+        encoding: { x, color: colour },
+      },
+      label('marker-labels-right', rightOf, 'left'),
+      label('marker-labels-left', leftOf, 'right'),
+    ],
+    resolve: { scale: { x: 'shared', y: 'independent' } },
+  });
+}
+
+/** The histogram of `perQueryMs`, titled (the name HIL evidence and older callers use). */
+export function latencyHistogramSvg(
+  perQueryMs: readonly number[],
+  title: string,
+  bins = 40,
+  budgetP99Ms?: number,
+): Promise<string> {
+  return latencyHistogram({ perQueryMs, title, bins, budgetP99Ms });
 }

@@ -35,7 +35,7 @@ export async function attachHilEvidence(
   await json('hil verdict', verdict);
   await json('hil kpis', kpis);
   await testInfo.attach('latency histogram', {
-    body: latencyHistogramSvg(result.perQueryMs, `${result.model.name} on ${result.stage}`),
+    body: await latencyHistogramSvg(result.perQueryMs, `${result.model.name} on ${result.stage}`),
     contentType: 'image/svg+xml',
   });
   await json('device clock state', result.clocks);
