@@ -24,18 +24,26 @@ interface Entries {
   cloud?: string;
 }
 
+/**
+ * The bundles the embedded backend starts, as ensureBundle's arguments: the qualification records
+ * the software under test from the same files.
+ */
+export const EMBEDDED_BUNDLES = {
+  robotHost: ['fixtures/robot-host/main.ts', 'robot-host', []],
+  agent: ['fixtures/edge-agent/main.ts', 'edge-agent', []],
+  // A native module cannot be bundled: the bundle loads it from node_modules.
+  cloud: ['fixtures/fleet-cloud/main.ts', 'fleet-cloud', ['better-sqlite3']],
+} as const satisfies Record<string, readonly [string, string, readonly string[]]>;
+
 /** Robots as child processes on this machine: no Docker needed. */
 export class EmbeddedBackend {
   constructor(private readonly options: EmbeddedBackendOptions) {}
 
   async start(): Promise<StartedEmbeddedBackend> {
     const [robotHost, agent, cloud] = await Promise.all([
-      ensureBundle('fixtures/robot-host/main.ts', 'robot-host'),
-      this.options.telemetry ? ensureBundle('fixtures/edge-agent/main.ts', 'edge-agent') : undefined,
-      // A native module cannot be bundled: the bundle loads it from node_modules.
-      this.options.telemetry
-        ? ensureBundle('fixtures/fleet-cloud/main.ts', 'fleet-cloud', ['better-sqlite3'])
-        : undefined,
+      ensureBundle(...EMBEDDED_BUNDLES.robotHost),
+      this.options.telemetry ? ensureBundle(...EMBEDDED_BUNDLES.agent) : undefined,
+      this.options.telemetry ? ensureBundle(...EMBEDDED_BUNDLES.cloud) : undefined,
     ]);
     return new StartedEmbeddedBackend({ robotHost, agent, cloud }, this.options);
   }
