@@ -4,6 +4,8 @@ import { defineConfig } from '@playwright/test';
 import type { FleetWorkerOptions } from './harness/index.ts';
 import { loadConfig } from './harness/core/config.ts';
 import { runSeed } from './harness/core/seed.ts';
+import { ALLURE_CATEGORIES } from './harness/report/allure-categories.ts';
+import { separateUnitTestsFromDrills } from './harness/report/allure-suites.ts';
 
 // Loaded by the runner first, then by every worker: the seed chosen here travels to the workers
 // through the environment, so the whole run shares one seed.
@@ -25,17 +27,15 @@ export default defineConfig<object, FleetWorkerOptions>({
       'allure-playwright',
       {
         resultsDir: 'reports/allure-results',
+        // The run as a whole; what each drill's fleet ran with is a parameter of that drill.
         environmentInfo: {
           seed: String(seed),
-          robots: String(config.fleet.robots),
-          backend: config.fleet.backend,
-          telemetry: String(config.fleet.telemetry),
-          world: config.fleet.world,
-          rtf: String(config.fleet.rtf),
           fleetdrill: version,
           node: process.version,
           os: `${os.type()} ${os.release()} (${os.cpus().length} cores)`,
         },
+        categories: ALLURE_CATEGORIES,
+        listeners: [separateUnitTestsFromDrills],
       },
     ],
   ],

@@ -8,7 +8,7 @@ import { EventBus } from './core/events.ts';
 import { runSeed } from './core/seed.ts';
 import { Fleet, type StartedFleet } from './fleet/fleet.ts';
 import { assertNoProcessWarnings, logSize } from './fleet/process-warnings.ts';
-import { attachEvidence, labelTest, markEvidence } from './report/evidence.ts';
+import { attachEvidence, labelTest, markEvidence, recordDrillSetup } from './report/evidence.ts';
 
 /** Knobs a project or `test.use()` can set; `playwright.config.ts` fills them from the config. */
 export interface FleetWorkerOptions {
@@ -101,13 +101,23 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
   ],
 
   fleetEvidence: [
-    async ({ seed }, use, testInfo) => {
+    async ({ seed, robotImage }, use, testInfo) => {
       await labelTest(testInfo, seed);
       const mark = markEvidence(workerFleet);
       const cloudLogFrom = workerFleet?.telemetry ? logSize(workerFleet.cloud.logPath) : 0;
       await use();
       const fleet = workerFleet;
       if (!fleet) return;
+      // Read from the started fleet, not the config: a drill may run with other robots or backend.
+      await recordDrillSetup({
+        robots: fleet.roster.length,
+        backend: fleet.backendName,
+        world: fleet.info.world.name,
+        rtf: fleet.info.rtf,
+        otaClient: fleet.info.otaClient,
+        telemetry: fleet.telemetry,
+        robotImage: robotImage || undefined,
+      });
       const deaths = fleet.deathsSince(mark.startedAt);
       const touched = deaths.length ? fleet.roster.map((robot) => robot.id) : fleet.usedSince(mark.startedAt);
       try {

@@ -1,6 +1,8 @@
 import { openSync, readSync, closeSync, statSync } from 'node:fs';
-import type { TestInfo } from '@playwright/test';
+import { test, type TestInfo } from '@playwright/test';
 import * as allure from 'allure-js-commons';
+import type { Link } from 'allure-js-commons';
+import { getGlobalTestRuntimeWithAutoconfig } from 'allure-js-commons/sdk/runtime';
 import type { RecordedEvent } from '../core/events.ts';
 import type { StartedFleet } from '../fleet/fleet.ts';
 
@@ -17,14 +19,85 @@ export function markEvidence(fleet: StartedFleet | undefined): EvidenceMark {
   return { startedAt: Date.now(), logOffsets };
 }
 
-/** Labels every test the same way, so the report groups by area and robot. */
+/** A tag naming a requirement a drill gives evidence for, as qualification.yaml lists it. */
+export const REQUIREMENT_TAG = /^@[A-Z]+-\d{3}$/;
+
+/** Where the qualification report sits relative to the Allure report (both under `reports/`). */
+export const QUALIFICATION_REPORT_URL = '../qualification/qualification.html';
+
+/** A link to the requirement's row of the qualification report, per requirement tag. */
+export function requirementLinks(tags: readonly string[]): Link[] {
+  return tags
+    .filter((tag) => REQUIREMENT_TAG.test(tag))
+    .map((tag) => tag.slice(1))
+    .map((id) => ({ type: 'requirement', name: id, url: `${QUALIFICATION_REPORT_URL}#${id}` }));
+}
+
+/**
+ * Labels every test the same way, so the report groups by area and robot, and links each
+ * requirement the test's tags name, so the report traces from drill to requirement.
+ */
 export async function labelTest(testInfo: TestInfo, seed: number): Promise<void> {
   const tags = testInfo.tags.map((tag) => tag.replace(/^@/, ''));
   await allure.epic('fleetdrill');
   await allure.feature(featureOf(testInfo.file));
   await allure.severity(tags.includes('smoke') || tags.includes('release') ? 'critical' : 'normal');
-  await allure.parameter('seed', String(seed));
+  // Out of the history id: a per-run seed would make every run a new test and empty its history.
+  await allure.parameter('seed', String(seed), { excluded: true });
+  for (const link of requirementLinks(testInfo.tags)) await allure.link(link.url, link.name, link.type);
   testInfo.annotations.push({ type: 'seed', description: `${seed} (replay: FLEETDRILL_SEED=${seed})` });
+}
+
+/** What a drill's fleet actually ran with; the report shows it on the drill, not as a run default. */
+export interface DrillSetup {
+  robots: number;
+  backend: string;
+  world: string;
+  rtf: number;
+  otaClient: string;
+  telemetry: boolean;
+  /** The user's robot image on the docker backend, if any. */
+  robotImage?: string;
+}
+
+/** Records a drill's fleet setup as Allure parameters of that drill. */
+export async function recordDrillSetup(setup: DrillSetup): Promise<void> {
+  await allure.parameter('robots', String(setup.robots));
+  await allure.parameter('backend', setup.backend);
+  await allure.parameter('world', setup.world);
+  await allure.parameter('rtf', String(setup.rtf));
+  await allure.parameter('ota client', setup.otaClient);
+  await allure.parameter('telemetry', setup.telemetry ? 'on' : 'off');
+  if (setup.robotImage) await allure.parameter('robot image', setup.robotImage);
+}
+
+/** The phases of a drill, in the order a reader expects them. */
+export type PhaseName = 'set-up' | 'fault' | 'observe' | 'verdict';
+
+/**
+ * Runs one phase of a drill as a step, shown by Playwright and by Allure, with the phase's
+ * parameters (the fault's profile, the window observed, the threshold judged) on the step, so the
+ * report reads as set-up, fault, observe, verdict with the values each used.
+ */
+export async function phase<T>(
+  name: PhaseName,
+  params: Record<string, string | number>,
+  body: () => T | Promise<T>,
+): Promise<T> {
+  return test.step(name, async () => {
+    const runtime = await getGlobalTestRuntimeWithAutoconfig();
+    for (const [key, value] of Object.entries(params)) await runtime.stepParameter(key, String(value));
+    return body();
+  });
+}
+
+/**
+ * `label: detail`, or the label alone when there is no detail: an `expect` message becomes an
+ * Allure step's name, and a trailing colon with nothing after it reads as a value gone missing.
+ */
+export function withDetail(label: string, detail?: string | number | null): string {
+  const text = detail === undefined || detail === null ? '' : String(detail).trim();
+  return text ? `${label}: ${text}` : label;
 }
 
 /**
