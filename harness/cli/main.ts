@@ -2,10 +2,12 @@ import { Command, Option } from 'commander';
 import { BACKENDS, DEFAULT_CONFIG, OTA_CLIENT_ENV, parseBackend } from '../core/config.ts';
 import { OTA_CLIENTS } from '../../fixtures/robot-host/real-disk/layout.ts';
 import { FleetdrillError } from '../core/errors.ts';
-import { generateReport } from './report.ts';
+import { generateReport, RESULTS_DIR } from './report.ts';
 import { listScenarios, runPlaywright, selectionArgs } from './scenarios.ts';
 import { parseCount, parsePositive } from '../core/config.ts';
-import { parseSeed } from '../core/seed.ts';
+import { parseSeed, runSeed } from '../core/seed.ts';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../fleet/embedded/bundle.ts';
 // Each command's module is loaded when that command runs: loading all of them (Docker, SSH, ONNX
 // Runtime, the fleet) cost every invocation seconds, a bad flag included.
 import type { UpFlags } from './up.ts';
@@ -15,6 +17,7 @@ import type { HilFlags } from './hil.ts';
 import type { QosFlags } from './qos.ts';
 import type { DoctorFlags } from './doctor.ts';
 import type { OtaBuildFlags, OtaFuzzFlags } from './ota.ts';
+import type { MergeFlags, QualifyFlags } from './qualify.ts';
 import { parseOtaClientFlag } from './ota-client-flag.ts';
 import { ROBOT_VARIANTS } from '../ota/variants.ts';
 
@@ -212,6 +215,42 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('qualify')
+    .description(
+      'qualify a release: the suite, OTA fuzz, QoS matrix and HIL stage, judged against qualification.yaml (exit 0 qualified, 1 not, 2 could not judge)',
+    )
+    .requiredOption('--release <version>', 'the release candidate, e.g. 2.4.0')
+    .option('--baseline <version>', 'compare figures with this release from the history store')
+    .option('--shard <i/n>', 'run slice i of n (merge the slices with fleetdrill merge)')
+    .option('--qualification <file>', 'the requirements (default: qualification.yaml)')
+    .option('--waivers <file>', 'accepted failures: requirement, reason, owner, expiry')
+    .option('--history <spec>', 'history store: sqlite:<file> or json:<dir> (default reports/history/…sqlite)')
+    .option('--sut-version <version>', 'the software under test, when its files do not say')
+    .option('--seed <seed>', 'the run seed (default: derived from the release, the same on every shard)')
+    .option('--out <dir>', 'where the shard or report goes (default reports/qualify/<release>)')
+    .option('--no-allure', 'skip the Allure report (the qualification report is written all the same)')
+    .action(async (flags: QualifyFlags) => {
+      const { qualify } = await import('./qualify.ts');
+      process.exitCode = await qualify(flags);
+    });
+
+  program
+    .command('merge')
+    .description('merge the shards of a qualification into one verdict, report and Allure report')
+    .argument('<dirs...>', 'the shards directories (fleetdrill qualify --shard … --out <dir>)')
+    .requiredOption('--release <version>', 'the release the shards qualified')
+    .option('--baseline <version>', 'compare figures with this release from the history store')
+    .option('--qualification <file>', 'the requirements (default: qualification.yaml)')
+    .option('--waivers <file>', 'accepted failures: requirement, reason, owner, expiry')
+    .option('--history <spec>', 'history store: sqlite:<file> or json:<dir>')
+    .option('--out <dir>', 'where the report goes (default reports/qualify/<release>)')
+    .option('--no-allure', 'skip the Allure report (the qualification report is written all the same)')
+    .action(async (dirs: string[], flags: MergeFlags) => {
+      const { merge } = await import('./qualify.ts');
+      process.exitCode = await merge(dirs, flags);
+    });
+
+  program
     .command('report')
     .description('generate the Allure report from the last run into reports/allure-report')
     .action(async () => {
@@ -224,9 +263,19 @@ export function buildProgram(): Command {
     .description('the nightly suite on the embedded fleet (@nightly), then the report')
     .option('--robots <n>', 'robots per fleet')
     .option('--seed <seed>', 'replay a run with this seed')
-    .action(async (flags: RunFlags) => {
-      const code = await runPlaywright(['--project=embedded', '--grep', '@nightly'], runEnv(flags));
-      const dir = await generateReport();
+    .option('--history <spec>', 'append the run to this history store: sqlite:<file> or json:<dir>')
+    .action(async (flags: RunFlags & { history?: string }) => {
+      const env = runEnv(flags);
+      env.FLEETDRILL_SEED ??= String(runSeed(env));
+      const code = await runPlaywright(['--project=embedded', '--grep', '@nightly'], env);
+      const { nightlyWithHistory } = await import('./qualify.ts');
+      const dir = await nightlyWithHistory({
+        history: flags.history,
+        resultsJson: join(REPO_ROOT, 'reports', 'results.json'),
+        seed: Number(env.FLEETDRILL_SEED),
+        resultsDir: RESULTS_DIR,
+        generateReport: (resultsDir) => generateReport({ resultsDir }),
+      });
       console.log(`report: ${dir}/index.html (serve it with: npx allure open ${dir})`);
       process.exitCode = code;
     });

@@ -26,7 +26,7 @@ export async function generateReport(
     await mkdir(join(resultsDir, 'history'), { recursive: true });
     await cp(history, join(resultsDir, 'history'), { recursive: true });
   }
-  const allure = join(require.resolve('allure-commandline/package.json'), '..', 'bin', 'allure');
+  const allure = allureBinary();
   await new Promise<void>((resolve, reject) => {
     const child = spawn(allure, ['generate', resultsDir, '-o', reportDir, '--clean'], {
       stdio: ['ignore', 'inherit', 'inherit'],
@@ -39,6 +39,11 @@ export async function generateReport(
     );
   });
   return reportDir;
+}
+
+/** The allure command line of allure-commandline (it needs Java 8+ on PATH). */
+export function allureBinary(): string {
+  return join(require.resolve('allure-commandline/package.json'), '..', 'bin', 'allure');
 }
 
 async function exists(path: string): Promise<boolean> {

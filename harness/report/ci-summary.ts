@@ -32,13 +32,13 @@ export interface CiSummary {
 /** The results file is not Playwright JSON output as this reads it. */
 export class ResultsFormatError extends FleetdrillError {}
 
-interface JsonTest {
+export interface JsonTest {
   expectedStatus: string;
   status: string;
   projectName?: string;
   annotations?: Array<{ type: string; description?: string }>;
 }
-interface JsonSpec {
+export interface JsonSpec {
   title: string;
   file: string;
   line: number;
@@ -57,8 +57,8 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Every test in the suites, with the titles that lead to it. */
-function* testsOf(suites: unknown, path: string[], where: string): Generator<[JsonSpec, JsonTest, string[]]> {
+/** Every test in the suites, with the titles that lead to it (also read by the qualification's evidence). */
+export function* testsOf(suites: unknown, path: string[], where: string): Generator<[JsonSpec, JsonTest, string[]]> {
   if (suites === undefined) return;
   if (!Array.isArray(suites)) throw new ResultsFormatError(`${where}: suites is not a list`);
   for (const [i, suite] of (suites as unknown[]).entries()) {

@@ -1,0 +1,93 @@
+/*
+ * The qualification's HIL requirement against real inference: the reference perception model is
+ * the baseline release, and a slower variant of it (the same network at a larger input) is the
+ * candidate. Both are measured on the local ONNX Runtime stage; the judge must find the p99
+ * regression and show both values. Figures come from runs, never from typed-in numbers.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, test } from '@playwright/test';
+import { writePerceptionModel } from '../../../fixtures/models/make-perception-model.ts';
+import { DEFAULT_CONFIG } from '../../core/config.ts';
+import { DEFAULT_MODEL, runHil } from '../../hil/run.ts';
+import { judge } from './judge.ts';
+import { hilFigures } from './source-figures.ts';
+import type { QualificationFile } from './types.ts';
+
+const FILE: QualificationFile = {
+  path: 'hil-regression.test.ts',
+  suite: { grep: '@HIL-001', backends: ['embedded'] },
+  sources: { hil: true },
+  requirements: [
+    {
+      id: 'HIL-001',
+      title: 'The perception model meets its latency budget, and its p99 does not regress',
+      area: 'hil',
+      severity: 'blocker',
+      evidence: [{ figure: 'hil/perception-cnn/p99_ms', threshold: { max: 50, maxWorseningPct: 10 } }],
+    },
+  ],
+};
+const SUT = { release: '2.4.0', components: [] };
+// Short runs: the gap between the models is far larger than what a busy machine moves a p99.
+const DISCIPLINE = { warmupQueries: 5, minQueries: 60, minDurationMs: 0 };
+
+async function p99Figures(model: string) {
+  const { result } = await runHil({
+    model,
+    discipline: DISCIPLINE,
+    budgets: DEFAULT_CONFIG.hil.budgets,
+    seed: 5,
+  });
+  return hilFigures(result);
+}
+
+test('a candidate model slower than the baseline fails HIL-001 as a regression, both p99s shown', async () => {
+  test.setTimeout(60_000);
+  const dir = await mkdtemp(join(tmpdir(), `fleetdrill-${process.pid}-hil-regression-`));
+  try {
+    // 288 px instead of 224: about 1.65 times the arithmetic of the same network.
+    const slower = await writePerceptionModel(dir, { resolution: 288 });
+    const baseline = await p99Figures(DEFAULT_MODEL);
+    const candidate = await p99Figures(slower.modelPath);
+    const q = judge({
+      file: FILE,
+      evidence: { drills: [], figures: candidate, missing: [] },
+      baseline: { release: '2.3.0', figures: baseline },
+      waivers: [],
+      sut: SUT,
+      seed: 5,
+      now: new Date(),
+    });
+    const base = baseline.find((f) => f.id === 'hil/perception-cnn/p99_ms')!;
+    const cand = candidate.find((f) => f.id === 'hil/perception-cnn/p99_ms')!;
+    test.info().annotations.push({ type: 'kpi', description: `p99 ${base.value} ms → ${cand.value} ms` });
+    const [requirement] = q.requirements;
+    expect(requirement!.status, requirement!.results.map((r) => r.detail).join('; ')).toBe('failed');
+    expect(requirement!.regression).toBe(true);
+    const result = requirement!.results[0]!;
+    expect(result.value).toBe(cand.value);
+    expect(result.baseline).toBe(base.value);
+    // Both values in the words a release manager reads, as rounded for reading.
+    const shown = /p99_ms ([\d.]+) ms against ([\d.]+) ms in 2\.3\.0: ([\d.]+) % worse/.exec(result.detail);
+    expect(shown, result.detail).not.toBeNull();
+    expect(Number(shown![1])).toBeCloseTo(cand.value, 1);
+    expect(Number(shown![2])).toBeCloseTo(base.value, 1);
+    expect(q.exitCode).toBe(1);
+
+    // The same run judged against itself: no regression, so the oracle is not always firing.
+    const same = judge({
+      file: FILE,
+      evidence: { drills: [], figures: baseline, missing: [] },
+      baseline: { release: '2.3.0', figures: baseline },
+      waivers: [],
+      sut: SUT,
+      seed: 5,
+      now: new Date(),
+    });
+    expect(same.requirements[0]!.status).toBe('passed');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
