@@ -100,6 +100,7 @@ export type { AgentSettings, AgentStatus } from '../fixtures/edge-agent/index.ts
 export type { RobotTelemetrySummary, Tier, TelemetryRecord } from '../fixtures/fleet-cloud/protocol.ts';
 export { attachHilEvidence } from './report/hil.ts';
 export { phase, withDetail, type PhaseName } from './report/evidence.ts';
+export { attachOtaDrill, expectedOutcome } from './report/ota-evidence.ts';
 export {
   evaluateBudget,
   HIL_TARGET_ENV,

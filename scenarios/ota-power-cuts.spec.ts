@@ -1,5 +1,6 @@
 import {
   askVersion,
+  attachOtaDrill,
   buildRobotVariant,
   describeVersionAnswer,
   expect,
@@ -7,6 +8,7 @@ import {
   nextPatch,
   runOtaDrill,
   test,
+  withDetail,
 } from '../harness/index.ts';
 import { POWER_CUT_DRILLS } from './ota-tables.ts';
 
@@ -19,12 +21,9 @@ test.describe('OTA: a power cut at each state', { tag: ['@ota', '@nightly'] }, (
     test(drill.name, { tag: onDocker ? ['@docker'] : [] }, async ({ fleet }) => {
       test.setTimeout(120_000);
       const result = await runOtaDrill(fleet, 'r01', drill);
-      await test.info().attach('ota drill', {
-        body: JSON.stringify(result, null, 2),
-        contentType: 'application/json',
-      });
-      expect(result.powerCutAt, 'the armed power cut hit').toBeDefined();
-      expect(result.problems, `${drill.name}: ${result.message ?? ''}`).toEqual([]);
+      await attachOtaDrill(test.info(), 'ota drill', drill, result);
+      expect(result.powerCutAt, withDetail('the armed power cut hit', result.powerCutAt)).toBeDefined();
+      expect(result.problems, withDetail(drill.name, result.message)).toEqual([]);
     });
   }
 });
@@ -68,7 +67,7 @@ test.describe('OTA: the harness pulls the plug', { tag: ['@ota', '@nightly', '@d
 
     const finished = await fleet.ota.waitUntilFinished(deployment.id, { timeoutMs: 90_000 });
     const entry = finished.robots[0]!;
-    expect(entry.status, entry.message ?? '').toBe('success');
+    expect(entry.status, withDetail(`the deployment ended ${entry.status}`, entry.message)).toBe('success');
     const served = (await fleet.ota.downloads(artifact.id)).robots.find((r) => r.robotId === robot.id)!;
     expect(served.requests, 'the download was resumed in a new request').toBeGreaterThanOrEqual(2);
     // Asked once the robot is up, a few times: a busy machine reads "could not tell (...)", never a wrong version.

@@ -3,7 +3,15 @@
  * own client. Each client's spec file sets `otaClient` for its worker (a worker option must be
  * set at the top of a file) and calls this.
  */
-import { expect, realClientsAvailability, runOtaDrill, test, type OtaDrill } from '../harness/index.ts';
+import {
+  attachOtaDrill,
+  expect,
+  realClientsAvailability,
+  runOtaDrill,
+  test,
+  withDetail,
+  type OtaDrill,
+} from '../harness/index.ts';
 
 export function realClientDrills(client: 'mender' | 'rauc' | 'swupdate', drills: readonly OtaDrill[]): void {
   const available = realClientsAvailability();
@@ -17,11 +25,8 @@ export function realClientDrills(client: 'mender' | 'rauc' | 'swupdate', drills:
       test(drill.name, async ({ fleet }) => {
         test.setTimeout(120_000);
         const result = await runOtaDrill(fleet, 'r01', drill);
-        await test.info().attach(`${client} drill`, {
-          body: JSON.stringify(result, null, 2),
-          contentType: 'application/json',
-        });
-        expect(result.problems, `${client}: ${drill.name}: ${result.message ?? ''}`).toEqual([]);
+        await attachOtaDrill(test.info(), `${client} drill`, drill, result);
+        expect(result.problems, withDetail(`${client}: ${drill.name}`, result.message)).toEqual([]);
       });
     }
   });

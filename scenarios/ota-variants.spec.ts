@@ -1,4 +1,12 @@
-import { expect, runOtaDrill, test } from '../harness/index.ts';
+import {
+  attachOtaDrill,
+  expect,
+  expectedOutcome,
+  phase,
+  runOtaDrill,
+  test,
+  withDetail,
+} from '../harness/index.ts';
 import { REFUSED_DRILLS, VARIANT_DRILLS } from './ota-tables.ts';
 
 // One robot takes every update in turn, as a robot in service does.
@@ -8,11 +16,18 @@ test.describe('OTA: each software variant', { tag: ['@ota', '@nightly'] }, () =>
   for (const drill of [...VARIANT_DRILLS, ...REFUSED_DRILLS]) {
     test(drill.name, async ({ fleet }) => {
       test.setTimeout(120_000);
-      const result = await runOtaDrill(fleet, 'r01', drill);
-      await test
-        .info()
-        .attach('ota drill', { body: JSON.stringify(result, null, 2), contentType: 'application/json' });
-      expect(result.problems, `${drill.name}: ${result.message ?? ''}`).toEqual([]);
+      // The deployment is the fault; the drill runner observes the robot to its end state.
+      const result = await phase(
+        'fault',
+        { robot: 'r01', artifact: JSON.stringify(drill.artifact), expected: expectedOutcome(drill) },
+        () => runOtaDrill(fleet, 'r01', drill),
+      );
+      await attachOtaDrill(test.info(), 'ota drill', drill, result);
+      await phase(
+        'verdict',
+        { status: result.status ?? 'none', 'runs at the end': result.runningVersion ?? 'no answer' },
+        () => expect(result.problems, withDetail(drill.name, result.message)).toEqual([]),
+      );
     });
   }
 });
