@@ -1,4 +1,4 @@
-import { ROBOT_TOPICS, expect, test, type RecordedEvent } from '../harness/index.ts';
+import { ROBOT_TOPICS, expect, test, withDetail, type RecordedEvent } from '../harness/index.ts';
 
 test.describe('Wi-Fi dead zone', { tag: ['@smoke', '@nightly'] }, () => {
   test('odom stalls inside a dead zone and resumes with fresh data after it', async ({ fleet, events }) => {
@@ -22,7 +22,7 @@ test.describe('Wi-Fi dead zone', { tag: ['@smoke', '@nightly'] }, () => {
 
     // The dock lies behind the steel mezzanine: every route from the hall crosses the dead band.
     const status = await robot.goTo(fleet.place('dock'), { timeoutMs: 120_000 });
-    expect(status.status, `goal ended ${status.status}: ${status.reason}`).toBe('succeeded');
+    expect(status.status, withDetail(`goal ended ${status.status}`, status.reason)).toBe('succeeded');
     // Fresh data once out of the dead zone: the newest /odom is recent, and keeps coming.
     await expect.poll(() => odom.stats().ageMs ?? Infinity, { timeout: 10_000 }).toBeLessThan(500);
     odom.stop();

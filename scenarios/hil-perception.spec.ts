@@ -1,4 +1,12 @@
-import { attachHilEvidence, expect, HIL_TARGET_ENV, loadConfig, runHil, test } from '../harness/index.ts';
+import {
+  attachHilEvidence,
+  expect,
+  HIL_TARGET_ENV,
+  loadConfig,
+  runHil,
+  test,
+  withDetail,
+} from '../harness/index.ts';
 
 // The stage comes from HIL_TARGET: `local` (ONNX Runtime on this machine, the default) or
 // ssh://user@jetson for a Jetson on the bench; the budget and discipline from the config (hil).
@@ -14,7 +22,10 @@ test.describe('HIL: perception model latency', { tag: ['@hil', '@nightly', '@rel
       budgets: hil.budgets,
     });
     await attachHilEvidence(test.info(), result, verdict);
-    expect(result.valid, `the run is valid: ${result.invalidReasons.join('; ')}`).toBe(true);
+    expect(
+      result.valid,
+      withDetail(result.valid ? 'the run is valid' : 'the run is invalid', result.invalidReasons.join('; ')),
+    ).toBe(true);
     expect(result.queries).toBeGreaterThanOrEqual(hil.discipline.minQueries);
     expect(verdict.failures, `${result.model.name} on ${stage}`).toEqual([]);
   });

@@ -1,4 +1,4 @@
-import { ROBOT_TOPICS, expect, test } from '../harness/index.ts';
+import { ROBOT_TOPICS, expect, test, withDetail } from '../harness/index.ts';
 import type { GoalStatus } from '../harness/index.ts';
 
 // Four times real time: the drive across the warehouse is 40 s of sim time, and what is checked
@@ -15,7 +15,7 @@ test.describe('navigation', { tag: ['@smoke', '@nightly'] }, () => {
     expect(distance, 'the goal should be across the warehouse').toBeGreaterThan(15);
 
     const status: GoalStatus = await robot.goTo(goal, { timeoutMs: 100_000 });
-    expect(status.status, `goal ended ${status.status}: ${status.reason}`).toBe('succeeded');
+    expect(status.status, withDetail(`goal ended ${status.status}`, status.reason)).toBe('succeeded');
 
     const end = await robot.pose();
     expect(

@@ -11,7 +11,9 @@ import {
   contractForModel,
   expect,
   meterTopics,
+  phase,
   test,
+  withDetail,
   type GoalStatus,
   type MeteredTopic,
   type Robot,
@@ -104,33 +106,49 @@ test.describe('QoS over rosbridge', { tag: ['@qos', '@nightly', '@docker'] }, ()
       test.setTimeout(30_000);
       const robot = fleet.robot('r03');
       const topics: Array<MeteredTopic & { limits: TopicMeterLimits }> = [];
-      for (const key of ['odom', 'scan', 'imu', 'battery', 'diagnostics'] as const) {
-        const t = ROBOT_TOPICS[key];
-        const contract = CONTRACT.topics.find((c) => c.name === t.name);
-        const expected = contract?.expect[profile];
-        expect(expected, `${CONTRACT.source}: ${t.name} has a '${profile}' expectation`).toBeDefined();
-        topics.push({
-          name: t.name,
-          type: t.type,
-          nominalHz: t.hz,
-          limits: {
-            ...(expected!.deliveryMin !== undefined ? { deliveryMin: expected!.deliveryMin } : {}),
-            ...(expected!.ageP99MaxMs !== undefined
-              ? { ageP99MaxMs: expected!.ageP99MaxMs + ROSBRIDGE_TICK_MS }
-              : {}),
-            ...(expected!.stallMaxMs !== undefined ? { stallMaxMs: expected!.stallMaxMs } : {}),
-          },
-        });
-      }
+      await phase('set-up', { robot: robot.id, model: 'fd-amr-1', profile }, () => {
+        for (const key of ['odom', 'scan', 'imu', 'battery', 'diagnostics'] as const) {
+          const t = ROBOT_TOPICS[key];
+          const contract = CONTRACT.topics.find((c) => c.name === t.name);
+          const expected = contract?.expect[profile];
+          expect(expected, `${CONTRACT.source}: ${t.name} has a '${profile}' expectation`).toBeDefined();
+          topics.push({
+            name: t.name,
+            type: t.type,
+            nominalHz: t.hz,
+            limits: {
+              ...(expected!.deliveryMin !== undefined ? { deliveryMin: expected!.deliveryMin } : {}),
+              ...(expected!.ageP99MaxMs !== undefined
+                ? { ageP99MaxMs: expected!.ageP99MaxMs + ROSBRIDGE_TICK_MS }
+                : {}),
+              ...(expected!.stallMaxMs !== undefined ? { stallMaxMs: expected!.stallMaxMs } : {}),
+            },
+          });
+        }
+      });
       try {
-        if (profile !== 'clear') await fleet.network.apply(robot.id, profile);
-        const report = await meterTopics(robot, topics, { durationMs: 3_000 });
-        await attachReport(`meter on ${profile}`, report);
-        const verdicts = topics.map((t) => checkTopicMeter(report, t.name, t.limits));
-        const unknown = verdicts.flatMap((v) => v.couldNotTell);
-        expect(unknown, 'every figure could be measured').toEqual([]);
-        expect(verdicts.flatMap((v) => v.problems)).toEqual([]);
-        for (const r of report.topics) expect(r.publishedSource, r.topic).toBe('robot');
+        await phase('fault', { robot: robot.id, link: 'rosbridge', profile }, async () => {
+          if (profile !== 'clear') await fleet.network.apply(robot.id, profile);
+        });
+        const report = await phase(
+          'observe',
+          { topics: topics.map((t) => t.name).join(' '), 'window ms': 3_000 },
+          async () => {
+            const measured = await meterTopics(robot, topics, { durationMs: 3_000 });
+            await attachReport(`meter on ${profile}`, measured);
+            return measured;
+          },
+        );
+        await phase('verdict', { limits: `fd-amr-1's contract on ${profile}` }, () => {
+          const verdicts = topics.map((t) => checkTopicMeter(report, t.name, t.limits));
+          const unknown = verdicts.flatMap((v) => v.couldNotTell);
+          expect(unknown, withDetail('figures that could not be measured', unknown.length)).toEqual([]);
+          const problems = verdicts.flatMap((v) => v.problems);
+          expect(problems, withDetail('figures off the contract', problems.length)).toEqual([]);
+          for (const r of report.topics) {
+            expect(r.publishedSource, withDetail(`${r.topic} published by`, r.publishedSource)).toBe('robot');
+          }
+        });
       } finally {
         await fleet.network.clear(robot.id);
       }
