@@ -1,4 +1,7 @@
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import type { Status } from 'allure-js-commons';
 import { stripAnsi } from 'allure-js-commons/sdk';
@@ -14,7 +17,12 @@ import { DockerUnavailableError } from '../fleet/docker/engine.ts';
 import { ProcessWarningError } from '../fleet/process-warnings.ts';
 import { NetnsCommandError } from '../net/netns/system.ts';
 import { CallbackError } from '../ros/client.ts';
-import { ALLURE_CATEGORIES, categoryMatches } from './allure-categories.ts';
+import {
+  ALLURE_CATEGORIES,
+  ALLURE_CATEGORIES_FILE,
+  categoryMatches,
+  writeAllureCategories,
+} from './allure-categories.ts';
 
 // Playwright's own serializer, so the messages are the ones the Allure reporter receives.
 const { serializeError } = createRequire(import.meta.url)('playwright/lib/util') as {
@@ -110,4 +118,22 @@ test.describe('Allure categories', () => {
       expect(category.messageRegex).not.toMatch(/\(\?<[=!]|\(\?[a-z]+\)/);
     }
   });
+});
+
+test('the categories file of a merged results dir says what the reporter would, and leaves history alone', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'fleetdrill-categories-'));
+  try {
+    await mkdir(join(dir, 'allure-results', 'history'), { recursive: true });
+    await writeFile(join(dir, 'allure-results', 'history', 'history-trend.json'), '[{"data":{"passed":41}}]');
+    await writeAllureCategories(join(dir, 'allure-results'));
+    expect(await readFile(join(dir, 'allure-results', 'history', 'history-trend.json'), 'utf8')).toContain(
+      '41',
+    );
+    const written = JSON.parse(
+      await readFile(join(dir, 'allure-results', ALLURE_CATEGORIES_FILE), 'utf8'),
+    ) as unknown;
+    expect(written).toEqual(JSON.parse(JSON.stringify(ALLURE_CATEGORIES)));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

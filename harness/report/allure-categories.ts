@@ -1,3 +1,5 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Status } from 'allure-js-commons';
 import type { Category } from 'allure-js-commons/sdk';
 
@@ -90,4 +92,19 @@ export function categoryMatches(
   const source =
     typeof category.messageRegex === 'string' ? category.messageRegex : category.messageRegex.source;
   return new RegExp(`^(?:${source})$`).test(message);
+}
+
+/** Allure's file of category definitions, in a results dir. */
+export const ALLURE_CATEGORIES_FILE = 'categories.json';
+
+/**
+ * Writes the categories into a results dir that no allure-playwright run wrote last, such as
+ * shards' results merged into one directory; a run's own reporter writes them itself at its end.
+ */
+export async function writeAllureCategories(resultsDir: string): Promise<void> {
+  await mkdir(resultsDir, { recursive: true });
+  await writeFile(
+    join(resultsDir, ALLURE_CATEGORIES_FILE),
+    `${JSON.stringify(ALLURE_CATEGORIES, null, 2)}\n`,
+  );
 }
