@@ -6,6 +6,7 @@ import {
   inspectDisk,
   nextPatch,
   test,
+  withDetail,
 } from '../harness/index.ts';
 
 test.use({ robots: 5 });
@@ -22,7 +23,10 @@ test.describe('OTA: a fleet update', { tag: ['@ota', '@nightly'] }, () => {
 
     expect(finished.status).toBe('finished');
     for (const entry of finished.robots) {
-      expect(entry.status, `${entry.robotId}: ${entry.message}`).toBe('success');
+      expect(
+        entry.status,
+        withDetail(`${entry.robotId}: the deployment ended ${entry.status}`, entry.message),
+      ).toBe('success');
       expect(entry.history.map((h) => h.state)).toEqual([
         'Download',
         'ArtifactInstall',

@@ -6,6 +6,7 @@ import {
   inspectDisk,
   nextPatch,
   test,
+  withDetail,
 } from '../harness/index.ts';
 import type { InlineProfile, StartedFleet } from '../harness/index.ts';
 
@@ -51,7 +52,7 @@ test.describe('OTA over a bad radio', { tag: ['@ota', '@nightly'] }, () => {
     const after = await fleet.network.linkBytes(robot.id, 'cloud');
     await fleet.network.clear(robot.id, { link: 'cloud' });
     const entry = finished.robots[0]!;
-    expect(entry.status, entry.message ?? '').toBe('success');
+    expect(entry.status, withDetail(`the deployment ended ${entry.status}`, entry.message)).toBe('success');
     const served = (await fleet.ota.downloads(artifact.id)).robots.find((r) => r.robotId === robot.id)!;
     expect(served.requests, 'the download was resumed in a new request').toBeGreaterThanOrEqual(2);
     // Everything the link carried to the robot in the drill: the image, polls, telemetry acks.
@@ -97,6 +98,9 @@ test.describe('OTA over a bad radio', { tag: ['@ota', '@nightly'] }, () => {
     const retry = await nextGoodImage(fleet, robot.id);
     const second = await fleet.ota.deploy({ artifactId: retry.artifact.id, robots: [robot.id] });
     const done = await fleet.ota.waitUntilFinished(second.id, { timeoutMs: 60_000 });
-    expect(done.robots[0]!.status, done.robots[0]!.message ?? '').toBe('success');
+    expect(
+      done.robots[0]!.status,
+      withDetail(`the deployment ended ${done.robots[0]!.status}`, done.robots[0]!.message),
+    ).toBe('success');
   });
 });
