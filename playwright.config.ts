@@ -22,11 +22,15 @@ export default defineConfig<object, FleetWorkerOptions>({
   globalSetup: './harness/report/global-setup.ts',
   reporter: [
     [process.env.CI ? 'line' : 'list'],
-    ['json', { outputFile: 'reports/results.json' }],
+    // `fleetdrill qualify` runs each shard into a directory of its own: these three say where.
+    ['json', { outputFile: process.env.FLEETDRILL_RESULTS_JSON ?? 'reports/results.json' }],
+    ...(process.env.FLEETDRILL_BLOB_DIR
+      ? [['blob', { outputDir: process.env.FLEETDRILL_BLOB_DIR }] as ['blob', { outputDir: string }]]
+      : []),
     [
       'allure-playwright',
       {
-        resultsDir: 'reports/allure-results',
+        resultsDir: process.env.FLEETDRILL_ALLURE_RESULTS ?? 'reports/allure-results',
         // The run as a whole; what each drill's fleet ran with is a parameter of that drill.
         environmentInfo: {
           seed: String(seed),

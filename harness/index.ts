@@ -101,6 +101,8 @@ export type { RobotTelemetrySummary, Tier, TelemetryRecord } from '../fixtures/f
 export { attachHilEvidence } from './report/hil.ts';
 export { phase, withDetail, type PhaseName } from './report/evidence.ts';
 export { attachOtaDrill, expectedOutcome } from './report/ota-evidence.ts';
+export { recordFigure } from './report/record-figure.ts';
+export type { Figure } from './report/qualification/types.ts';
 export {
   evaluateBudget,
   HIL_TARGET_ENV,

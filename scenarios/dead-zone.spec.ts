@@ -1,6 +1,6 @@
 import { ROBOT_TOPICS, expect, test, withDetail, type RecordedEvent } from '../harness/index.ts';
 
-test.describe('Wi-Fi dead zone', { tag: ['@smoke', '@nightly'] }, () => {
+test.describe('Wi-Fi dead zone', { tag: ['@smoke', '@nightly', '@release', '@FAULT-001'] }, () => {
   test('odom stalls inside a dead zone and resumes with fresh data after it', async ({ fleet, events }) => {
     test.setTimeout(270_000);
     // r03: the drills of other files use r01 and r02 on this worker's fleet.

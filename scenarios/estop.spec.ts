@@ -3,7 +3,7 @@ import { ROBOT_TOPICS, expect, test, type Odometry } from '../harness/index.ts';
 /** Bound on e-stop reaction: brake from 1 m/s plus the service round trip and one odom period. */
 const STOP_WITHIN_MS = 1_000;
 
-test.describe('e-stop', { tag: ['@smoke', '@nightly'] }, () => {
+test.describe('e-stop', { tag: ['@smoke', '@nightly', '@release', '@FLEET-002'] }, () => {
   test('/estop stops a moving robot within a bounded time and holds it', async ({ fleet }) => {
     const robot = fleet.robot('r02');
     const lane = fleet.place('east-lane');

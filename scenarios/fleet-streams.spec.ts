@@ -1,6 +1,6 @@
 import { ROBOT_TOPICS, expect, test } from '../harness/index.ts';
 
-test.describe('fleet streams', { tag: ['@smoke', '@nightly'] }, () => {
+test.describe('fleet streams', { tag: ['@smoke', '@nightly', '@release', '@FLEET-001'] }, () => {
   test('every robot streams /odom and /scan at their nominal rates', async ({ fleet, rtf }) => {
     const windowMs = 3_000;
     const probes = fleet.robots.flatMap((robot) => [

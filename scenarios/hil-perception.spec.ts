@@ -10,7 +10,7 @@ import {
 
 // The stage comes from HIL_TARGET: `local` (ONNX Runtime on this machine, the default) or
 // ssh://user@jetson for a Jetson on the bench; the budget and discipline from the config (hil).
-test.describe('HIL: perception model latency', { tag: ['@hil', '@nightly', '@release'] }, () => {
+test.describe('HIL: perception model latency', { tag: ['@hil', '@nightly', '@release', '@HIL-001'] }, () => {
   test('the perception model meets its latency budget on the configured stage', async ({ seed }) => {
     test.setTimeout(300_000);
     const { hil } = loadConfig();

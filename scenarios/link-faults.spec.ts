@@ -18,7 +18,7 @@ async function serviceRoundTripMs(robot: Robot, count = 11): Promise<number> {
   return samples[Math.floor(samples.length / 2)]!;
 }
 
-test.describe('link faults', { tag: ['@smoke', '@nightly'] }, () => {
+test.describe('link faults', { tag: ['@smoke', '@nightly', '@release', '@FAULT-002'] }, () => {
   test('a latency profile raises a service round trip by the configured amount', async ({ fleet }) => {
     const robot = fleet.robot('r02');
     const before = await serviceRoundTripMs(robot);

@@ -5,7 +5,7 @@ import type { GoalStatus } from '../harness/index.ts';
 // (the planner reaches the goal and stops) does not depend on the wall clock. One robot is enough.
 test.use({ robots: 1, rtf: 4 });
 
-test.describe('navigation', { tag: ['@smoke', '@nightly'] }, () => {
+test.describe('navigation', { tag: ['@smoke', '@nightly', '@release', '@FLEET-003'] }, () => {
   test('a robot sent to a goal across the warehouse arrives', async ({ fleet }) => {
     test.setTimeout(120_000);
     const robot = fleet.robot('r01');

@@ -25,7 +25,7 @@ async function nextGoodImage(fleet: StartedFleet, robotId: string) {
   return { from, version, artifact: await fleet.ota.upload(built.path) };
 }
 
-test.describe('OTA over a bad radio', { tag: ['@ota', '@nightly'] }, () => {
+test.describe('OTA over a bad radio', { tag: ['@ota', '@nightly', '@release', '@OTA-003'] }, () => {
   test('a dead zone in the middle of a download: it resumes, and moves at most 1.1 x the image', async ({
     fleet,
   }) => {

@@ -66,7 +66,7 @@ test.beforeAll(async () => {
   test.skip(!available.ok, available.ok ? '' : `real DDS drills need: ${available.missing}`);
 });
 
-test.describe('QoS over real DDS', { tag: ['@qos', '@nightly'] }, () => {
+test.describe('QoS over real DDS', { tag: ['@qos', '@nightly', '@release', '@QOS-002'] }, () => {
   test('at 20 % random loss reliable delivers everything, later, and best effort delivers 80 % ± 4 %', async ({
     seed,
   }) => {

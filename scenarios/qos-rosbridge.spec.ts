@@ -40,7 +40,7 @@ async function attachReport(name: string, report: TopicMeterReport): Promise<voi
   await test.info().attach(name, { body: JSON.stringify(report, null, 2), contentType: 'application/json' });
 }
 
-test.describe('QoS over rosbridge', { tag: ['@qos', '@nightly', '@docker'] }, () => {
+test.describe('QoS over rosbridge', { tag: ['@qos', '@nightly', '@docker', '@release', '@QOS-001'] }, () => {
   test('a latched /goal_status published while the link is down is seen once it comes back', async ({
     fleet,
   }) => {

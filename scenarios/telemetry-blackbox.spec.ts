@@ -25,7 +25,7 @@ async function waitForAgentHistory(fleet: StartedFleet, robotId: string, seconds
   await robot.waitForSimTime(since! + seconds + 0.5);
 }
 
-test.describe('blackbox on trigger', { tag: ['@telemetry', '@nightly'] }, () => {
+test.describe('blackbox on trigger', { tag: ['@telemetry', '@nightly', '@release', '@TEL-002'] }, () => {
   test('a collision uploads a blackbox that opens and covers [trigger − 10 s, trigger + 5 s]', async ({
     fleet,
   }) => {

@@ -3,7 +3,7 @@ import { checkTelemetry, expect, test } from '../harness/index.ts';
 // Ten minutes of sim time in 30 s: the robot runs at 20× real time.
 test.use({ robots: 1, rtf: 20 });
 
-test.describe('blackbox only on trigger', { tag: ['@telemetry', '@nightly'] }, () => {
+test.describe('blackbox only on trigger', { tag: ['@telemetry', '@nightly', '@release', '@TEL-002'] }, () => {
   test('ten minutes of sim time with no trigger send no blackbox bytes', async ({ fleet }) => {
     test.setTimeout(150_000);
     const robot = fleet.robot('r01');

@@ -54,7 +54,15 @@ import {
 } from '../report/qualification/shards.ts';
 import { fuzzFigures, hilFigures, qosFigures } from '../report/qualification/source-figures.ts';
 import { findSutFiles, recordSut } from '../report/qualification/sut.ts';
-import type { Figure, Qualification, QualificationFile, RunEvidence } from '../report/qualification/types.ts';
+import type {
+  Figure,
+  Qualification,
+  QualificationFile,
+  RunEvidence,
+  SoftwareUnderTest,
+} from '../report/qualification/types.ts';
+import { writeAllureCategories } from '../report/allure-categories.ts';
+import { writeAllureEnvironment } from '../report/allure-environment.ts';
 import { checkWaivers, loadWaivers } from '../report/qualification/waivers.ts';
 import { writeQualificationReport, type QualificationExtras } from '../report/qualification/html.ts';
 import type { TrendSeries } from '../report/charts/index.ts';
@@ -363,7 +371,8 @@ export async function merge(dirs: readonly string[], flags: MergeFlags): Promise
     q = { ...q, notes: [...q.notes, ...notes] };
 
     await writeQualificationReport(out, q, await plotData(history, q, extras));
-    if (flags.allure !== false) await generateMergedAllure(shardDirs, first.backends, out, history);
+    if (flags.allure !== false)
+      await generateMergedAllure(shardDirs, first.backends, out, history, first.sut);
     await history.append({
       runId: `qualify-${release}-${first.seed}-${Date.now()}`,
       kind: 'qualification',
@@ -434,6 +443,7 @@ async function generateMergedAllure(
   backends: readonly string[],
   out: string,
   history: HistoryStore,
+  sut: SoftwareUnderTest,
 ): Promise<void> {
   const results = join(out, 'allure-results');
   await rm(results, { recursive: true, force: true });
@@ -442,6 +452,10 @@ async function generateMergedAllure(
     for (const backend of backends)
       await cp(join(dir, 'allure-results', backend), results, { recursive: true }).catch(() => undefined);
   await restoreAllureHistory(history, results);
+  // Merged shards have no reporter that writes last: the categories and the environment are set
+  // here, with the software under test beside the run.
+  await writeAllureCategories(results);
+  await writeAllureEnvironment(results, sutEnvironment(sut));
   const code = await new Promise<number>((resolvePromise) => {
     const child = spawn(allureBinary(), ['generate', results, '-o', join(out, 'allure-report'), '--clean'], {
       stdio: ['ignore', 'ignore', 'inherit'],
@@ -451,6 +465,20 @@ async function generateMergedAllure(
   });
   if (code !== 0)
     console.error(`fleetdrill: allure generate failed (${code}); the qualification report stands`);
+}
+
+/** The software under test as Allure environment entries: `sut.robot = 1.0.0 sha256:…`. */
+export function sutEnvironment(sut: SoftwareUnderTest): Record<string, string> {
+  const entries: Record<string, string> = { 'sut.release': sut.release };
+  for (const component of sut.components)
+    entries[`sut.${component.name}`] = [
+      component.version,
+      component.digest?.slice(0, 19),
+      `(${component.source})`,
+    ]
+      .filter(Boolean)
+      .join(' ');
+  return entries;
 }
 
 function printVerdict(q: Qualification, out: string): void {
@@ -485,12 +513,13 @@ export async function nightlyWithHistory(options: {
       ? (JSON.parse(await readFile(options.resultsJson, 'utf8')) as unknown)
       : { suites: [] };
     const { drills, figures } = drillEvidence(report);
+    const sut = await recordSut({ release: 'nightly', ...(await findSutFiles()) });
     await history.append({
       runId: `nightly-${options.seed}-${Date.now()}`,
       kind: 'nightly',
       seed: options.seed,
       startedAt: new Date().toISOString(),
-      sut: await recordSut({ release: 'nightly', ...(await findSutFiles()) }),
+      sut,
       figures,
       verdicts: [],
       drills: {
@@ -500,6 +529,7 @@ export async function nightlyWithHistory(options: {
       },
     });
     await restoreAllureHistory(history, options.resultsDir);
+    await writeAllureEnvironment(options.resultsDir, sutEnvironment(sut));
     const dir = await options.generateReport(options.resultsDir);
     if (existsSync(join(dir, 'history'))) await saveAllureHistory(history, join(dir, 'history'));
     return dir;

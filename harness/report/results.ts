@@ -1,9 +1,11 @@
 import { readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { REPO_ROOT } from '../fleet/embedded/bundle.ts';
 
 /** Where allure-playwright writes the results of a run (playwright.config.ts says the same). */
-export const ALLURE_RESULTS_DIR = join(REPO_ROOT, 'reports', 'allure-results');
+export const ALLURE_RESULTS_DIR = process.env.FLEETDRILL_ALLURE_RESULTS
+  ? resolve(REPO_ROOT, process.env.FLEETDRILL_ALLURE_RESULTS)
+  : join(REPO_ROOT, 'reports', 'allure-results');
 
 /**
  * Empties the Allure results of earlier runs, so a report shows this run's tests and nothing
