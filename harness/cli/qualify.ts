@@ -370,7 +370,8 @@ export async function merge(dirs: readonly string[], flags: MergeFlags): Promise
       };
     q = { ...q, notes: [...q.notes, ...notes] };
 
-    await writeQualificationReport(out, q, await plotData(history, q, extras));
+    // Beside allure-report/, as its requirement links expect (../qualification/qualification.html).
+    await writeQualificationReport(join(out, 'qualification'), q, await plotData(history, q, extras));
     if (flags.allure !== false)
       await generateMergedAllure(shardDirs, first.backends, out, history, first.sut);
     await history.append({
@@ -491,7 +492,7 @@ function printVerdict(q: Qualification, out: string): void {
   }
   for (const note of q.notes) console.log(`note: ${note}`);
   console.log(q.summary);
-  console.log(`report: ${join(out, 'qualification.html')}`);
+  console.log(`report: ${join(out, 'qualification', 'qualification.html')}`);
 }
 
 /**
