@@ -12,6 +12,7 @@ import { hilOverhead } from './hil.ts';
 import { otaThroughput } from './ota.ts';
 import { otaFuzzCutsPerMinute, otaRollbackSeconds } from './ota-drills.ts';
 import { menderInstallSeconds } from './ota-clients.ts';
+import { qualifyWallSeconds } from './qualify.ts';
 import { ddsRelayAddedLatencyP50Us, qosMatrixReducedSeconds } from './qos.ts';
 import { rosbridgeMessagesPerSecond } from './rosbridge.ts';
 import type { Figure, Measured } from './runner.ts';
@@ -196,6 +197,13 @@ export function benchFigures({ seed, loadPoints, log }: FigureContext): Figure[]
       measure: (run) => otaFuzzCutsPerMinute(seed + run, 'rauc'),
     },
     { name: 'ota_install_s_mender_64mib', unit: 's', measure: () => menderInstallSeconds() },
+    {
+      name: 'qualify_wall_s',
+      unit: 's',
+      target: { op: '<=', value: 900 },
+      maxRuns: 1,
+      measure: (run) => qualifyWallSeconds(seed + run),
+    },
     {
       name: 'agent_rss_mb',
       unit: 'MB',

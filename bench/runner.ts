@@ -18,6 +18,11 @@ export interface Figure {
   target?: TargetSpec;
   /** Untimed work the runs need (building images); runs once, before the first run. */
   prepare?: () => void | Promise<void>;
+  /**
+   * At most this many runs, whatever BENCH_RUNS says: a figure whose one run takes ten minutes
+   * (a whole qualification) is measured once, and its note says so.
+   */
+  maxRuns?: number;
   /** One run; `run` counts from 0 and feeds the run's seed. */
   measure: (run: number) => Measured | Promise<Measured>;
 }
@@ -108,7 +113,12 @@ export async function runFigures(figures: readonly Figure[], options: RunOptions
     const results: FigureResult[] = [];
     for (const figure of figures) {
       stray = [];
-      let result = await runFigure(figure, options.runs, log, () => stray);
+      let result = await runFigure(
+        figure,
+        Math.min(options.runs, figure.maxRuns ?? options.runs),
+        log,
+        () => stray,
+      );
       const left = options.leftovers ? await options.leftovers() : [];
       if (left.length) {
         const what = `left behind after the figure: ${left.join(', ')}`;
