@@ -224,7 +224,10 @@ export function buildProgram(): Command {
     .option('--shard <i/n>', 'run slice i of n (merge the slices with fleetdrill merge)')
     .option('--qualification <file>', 'the requirements (default: qualification.yaml)')
     .option('--waivers <file>', 'accepted failures: requirement, reason, owner, expiry')
-    .option('--history <spec>', 'history store: sqlite:<file> or json:<dir> (default reports/history/…sqlite)')
+    .option(
+      '--history <spec>',
+      'history store: sqlite:<file> or json:<dir> (default reports/history/…sqlite)',
+    )
     .option('--sut-version <version>', 'the software under test, when its files do not say')
     .option('--seed <seed>', 'the run seed (default: derived from the release, the same on every shard)')
     .option('--out <dir>', 'where the shard or report goes (default reports/qualify/<release>)')

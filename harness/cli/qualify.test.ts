@@ -110,7 +110,9 @@ test('two shards merged give the verdicts and counts of one unsharded run with t
     expect(merged.code, merged.stderr.slice(-2000)).toBe(2);
 
     const read = async (name: string) =>
-      JSON.parse(await readFile(join(dir, name, 'qualification', 'qualification.json'), 'utf8')) as Qualification;
+      JSON.parse(
+        await readFile(join(dir, name, 'qualification', 'qualification.json'), 'utf8'),
+      ) as Qualification;
     const [a, b] = [await read('whole'), await read('merged')];
     expect(essence(b)).toEqual(essence(a));
     // Both fleet drills ran and passed, one in each shard; the figure nobody measured is not judged.

@@ -58,7 +58,11 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** Every test in the suites, with the titles that lead to it (also read by the qualification's evidence). */
-export function* testsOf(suites: unknown, path: string[], where: string): Generator<[JsonSpec, JsonTest, string[]]> {
+export function* testsOf(
+  suites: unknown,
+  path: string[],
+  where: string,
+): Generator<[JsonSpec, JsonTest, string[]]> {
   if (suites === undefined) return;
   if (!Array.isArray(suites)) throw new ResultsFormatError(`${where}: suites is not a list`);
   for (const [i, suite] of (suites as unknown[]).entries()) {

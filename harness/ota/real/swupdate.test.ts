@@ -113,9 +113,14 @@ test('the .swu is a crc cpio of sw-description, its signature, the image, the ho
   const bytes = await readFile(swu);
   const members = listCpio(bytes);
   expect(members.map((m) => `${m.magic} ${m.name}`)).toEqual(
-    ['sw-description', 'sw-description.sig', 'rootfs.img', 'fleetdrill-hooks.sh', 'stream-padding.bin', 'TRAILER!!!'].map(
-      (name) => `070702 ${name}`,
-    ),
+    [
+      'sw-description',
+      'sw-description.sig',
+      'rootfs.img',
+      'fleetdrill-hooks.sh',
+      'stream-padding.bin',
+      'TRAILER!!!',
+    ].map((name) => `070702 ${name}`),
   );
   for (const member of members)
     expect(member.checksum, member.name).toBe(member.data.reduce((sum, byte) => (sum + byte) % 2 ** 32, 0));

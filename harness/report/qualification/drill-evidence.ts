@@ -74,7 +74,7 @@ export function drillEvidence(
   for (const [spec, test, titles] of testsOf((report as { suites?: unknown }).suites, [], 'report')) {
     if (test.projectName === 'unit') continue;
     const s = spec as unknown as JsonSpecWithTags;
-    const results = ((test as unknown as { results?: JsonResult[] }).results ?? []);
+    const results = (test as unknown as { results?: JsonResult[] }).results ?? [];
     const last = results.at(-1);
     const status = statusOf(test);
     const skipReason = test.annotations?.find((a) => a.type === 'skip')?.description;
