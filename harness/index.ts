@@ -99,6 +99,7 @@ export { OTA_CLIENTS, type OtaClientName } from '../fixtures/robot-host/real-dis
 export type { AgentSettings, AgentStatus } from '../fixtures/edge-agent/index.ts';
 export type { RobotTelemetrySummary, Tier, TelemetryRecord } from '../fixtures/fleet-cloud/protocol.ts';
 export { attachHilEvidence } from './report/hil.ts';
+export { attachFuzzOutcomes, type FuzzOutcomesSource } from './report/fuzz-evidence.ts';
 export { phase, withDetail, type PhaseName } from './report/evidence.ts';
 export { attachOtaDrill, expectedOutcome } from './report/ota-evidence.ts';
 export { recordFigure } from './report/record-figure.ts';

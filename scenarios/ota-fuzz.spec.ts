@@ -4,11 +4,18 @@
  */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { expect, realClientsAvailability, test, type OtaClientName } from '../harness/index.ts';
+import {
+  attachFuzzOutcomes,
+  expect,
+  realClientsAvailability,
+  test,
+  type FuzzOutcomesSource,
+  type OtaClientName,
+} from '../harness/index.ts';
 
 const CLI = join(import.meta.dirname, '..', 'bin', 'fleetdrill.js');
 
-interface FuzzSummary {
+interface FuzzSummary extends FuzzOutcomesSource {
   verdict: 'pass' | 'fail' | 'inconclusive';
   cuts: number;
   bricked: number;
@@ -72,6 +79,7 @@ for (const { cuts, tag, minutes, client } of [
       await test
         .info()
         .attach('fuzz summary', { body: JSON.stringify(summary, null, 2), contentType: 'application/json' });
+      await attachFuzzOutcomes(test.info(), summary);
       test.info().annotations.push({
         type: 'kpi',
         description: `cuts=${summary.cuts} updates=${summary.updates} cuts_per_min=${summary.cuts_per_min}`,
@@ -81,6 +89,8 @@ for (const { cuts, tag, minutes, client } of [
       expect(summary.could_not_tell, 'inconclusive: these checks could not tell').toEqual([]);
       expect(summary.verdict).toBe('pass');
       expect(summary.cuts).toBe(cuts);
+      // One outcome per cut taken, as the chart counts them: none made up, none lost.
+      expect(summary.cut_outcomes.filter((entry) => entry.point !== 'update end')).toHaveLength(cuts);
       expect(summary.bricked).toBe(0);
       expect(summary.unverified_boots).toBe(0);
       expect(summary.invalid_envs).toBe(0);

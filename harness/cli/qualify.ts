@@ -68,6 +68,7 @@ import { writeQualificationReport, type QualificationExtras } from '../report/qu
 import type { TrendSeries } from '../report/charts/index.ts';
 import type { HilResult } from '../hil/types.ts';
 import type { OtaFuzzResult } from '../ota/fuzz.ts';
+import { fuzzCuts } from '../report/fuzz-evidence.ts';
 import type { QosMatrixResult } from '../qos/dds/matrix.ts';
 import { allureBinary } from './report.ts';
 import { PLAYWRIGHT_CLI, runPlaywright } from './scenarios.ts';
@@ -435,6 +436,8 @@ async function plotData(
     };
   }
   if (sources.qos) extras.qosCells = plotCells(sources.qos);
+  // A shard's result from before the fuzz recorded each cut has none to plot: no plot, not an empty one.
+  if (sources.fuzz?.cut_outcomes) extras.fuzz = fuzzCuts(sources.fuzz);
   return extras;
 }
 

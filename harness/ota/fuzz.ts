@@ -28,9 +28,18 @@ import { RobotDiedError } from '../core/errors.ts';
 import { EventBus } from '../core/events.ts';
 import { FACTORY_VERSION, Fleet, type StartedFleet } from '../fleet/fleet.ts';
 import type { Robot } from '../fleet/robot.ts';
-import { askVersion } from './ask.ts';
+import { askVersion, type VersionAnswer } from './ask.ts';
 import { inspectDisk, inspectDiskOrUnbootable } from './disk.ts';
 import { nextPatch } from './drills.ts';
+import {
+  classifyCut,
+  classifyUpdateEnd,
+  cutPoint,
+  UPDATE_END_POINT,
+  type CutObservation,
+  type CutOutcome,
+  type CutOutcomeEntry,
+} from './fuzz-cut-outcome.ts';
 import {
   judgeConvergence,
   judgeDiskAfterCut,
@@ -91,6 +100,13 @@ export interface OtaFuzzResult {
    * the same for the same seed and robots, whatever the timing.
    */
   sequences: Record<string, string[]>;
+  /**
+   * What came of each cut, one entry per cut taken, robot by robot in the order of `sequences`:
+   * where it fell and whether the robot came back on the old or the new software, or the first
+   * wrong finding, or could not tell; plus an `update end` entry for each update that did not
+   * converge (or whose convergence could not be told).
+   */
+  cut_outcomes: CutOutcomeEntry[];
   /** The OTA client whose updates were cut. */
   ota_client: OtaClientName;
   /**
@@ -166,6 +182,8 @@ class FuzzRun {
   private readonly problems: string[] = [];
   private readonly couldNotTell: string[] = [];
   private readonly sequences: Record<string, string[]> = {};
+  /** Each robot's cut outcomes, in roster order whatever order the robots finish in. */
+  private readonly cutOutcomes: Map<string, CutOutcomeEntry[]>;
   /** Why each robot that died did. */
   private readonly deaths = new Map<string, string>();
 
@@ -173,7 +191,9 @@ class FuzzRun {
     private readonly fleet: StartedFleet,
     private readonly options: OtaFuzzOptions,
     private readonly robots: number,
-  ) {}
+  ) {
+    this.cutOutcomes = new Map(fleet.roster.map((robot) => [robot.id, []]));
+  }
 
   /**
    * One robot's loop. Whatever goes wrong in it becomes a problem in the summary rather than an
@@ -214,16 +234,32 @@ class FuzzRun {
         );
         const how = await this.cut(robot, planCut, update);
         const where = `${robot.id} cut ${taken} of ${share} (${how}, ${update.variant} ${update.fromVersion}→${update.version})`;
-        if (!(await this.checkAfterCut(robot, installed, where))) return;
-        const died = this.deaths.get(robot.id);
-        if (died) {
-          this.record([
-            { oracle: 'bricked', outcome: 'wrong', message: `${where}: the robot died: ${died}` },
-          ]);
-          return;
+        const outcomes = this.cutOutcomes.get(robot.id)!;
+        const point = cutPoint(planCut);
+        let seen: CutObservation & { goesOn: boolean };
+        try {
+          seen = await this.checkAfterCut(robot, installed, where);
+        } catch (error) {
+          // The cut was taken and nothing was told of it: one entry per cut, never a silent gap.
+          outcomes.push({ robot: robot.id, point, outcome: 'could-not-tell' });
+          throw error;
         }
+        const died = seen.goesOn ? this.deaths.get(robot.id) : undefined;
+        if (died) {
+          const finding: FuzzFinding = {
+            oracle: 'bricked',
+            outcome: 'wrong',
+            message: `${where}: the robot died: ${died}`,
+          };
+          this.record([finding]);
+          seen.findings = [...seen.findings, finding];
+        }
+        outcomes.push({ robot: robot.id, point, outcome: classifyCut(seen, update) });
+        if (!seen.goesOn || died) return;
       }
-      await this.finish(robot, update);
+      const end = await this.finish(robot, update);
+      if (end)
+        this.cutOutcomes.get(robot.id)!.push({ robot: robot.id, point: UPDATE_END_POINT, outcome: end });
     }
   }
 
@@ -235,6 +271,7 @@ class FuzzRun {
       ...this.totals,
       cuts_by: { ...this.cutsBy },
       sequences: structuredClone(this.sequences),
+      cut_outcomes: [...this.cutOutcomes.values()].flat(),
       ota_client: this.client,
       power_loss: POWER_LOSS_MODEL,
       seed: this.options.seed,
@@ -318,33 +355,46 @@ class FuzzRun {
     return `armed at ${at}${afterBytes === undefined ? '' : ` after ${afterBytes} bytes`}, never reached: by hand (${update.variant})`;
   }
 
-  /** The oracles after a cut, then power-on and what it booted. False when the robot cannot go on. */
-  private async checkAfterCut(robot: Robot, installed: ReadonlySet<string>, where: string): Promise<boolean> {
+  /**
+   * The oracles after a cut, then power-on and what it booted: what was seen, and whether the
+   * robot can go on.
+   */
+  private async checkAfterCut(
+    robot: Robot,
+    installed: ReadonlySet<string>,
+    where: string,
+  ): Promise<{ findings: FuzzFinding[]; running?: VersionAnswer; goesOn: boolean }> {
     const disk = await inspectDiskOrUnbootable(robot.diskPath);
     const findings = judgeDiskAfterCut(where, disk, installed);
     this.record(findings);
-    if ('unbootable' in disk || findings.some((finding) => finding.oracle === 'bricked')) return false;
+    if ('unbootable' in disk || findings.some((finding) => finding.oracle === 'bricked'))
+      return { findings, goesOn: false };
     try {
       await robot.powerOn({ readyTimeoutMs: READY_TIMEOUT_MS });
     } catch (error) {
       const message = (error as Error).message;
       const died = error instanceof RobotDiedError || this.deaths.has(robot.id) || !robot.powered;
-      this.record([judgePowerOn(where, { died, message })]);
-      return false;
+      const poweredOn = judgePowerOn(where, { died, message });
+      this.record([poweredOn]);
+      return { findings: [...findings, poweredOn], goesOn: false };
     }
     // Each ask waits for the robot to be up (ask.ts): a robot busy booting is no wrong answer.
     const answer = await askVersion(robot, { readyTimeoutMs: READY_TIMEOUT_MS });
     // Read after the answer: what the robot may have moved on to while it was asked.
     const now = await inspectDisk(robot.diskPath);
-    this.record(judgeRunning(where, disk, answer, now));
+    const running = judgeRunning(where, disk, answer, now);
+    this.record(running);
     if (!('error' in disk.nextBoot)) {
       this.options.onProgress?.(`${where}: booted ${disk.nextBoot.version} (${disk.nextBoot.event})`);
     }
-    return true;
+    return { findings: [...findings, ...running], running: answer, goesOn: true };
   }
 
-  /** Lets the update run to its end, uncut, and checks that it converged. */
-  private async finish(robot: Robot, update: Update): Promise<void> {
+  /**
+   * Lets the update run to its end, uncut, and checks that it converged; returns the outcome to
+   * plot at the update's end when it did not converge or could not be told.
+   */
+  private async finish(robot: Robot, update: Update): Promise<CutOutcome | undefined> {
     const what = `${robot.id} update ${update.fromVersion}→${update.version} (${update.variant})`;
     try {
       const done = await this.fleet.ota.waitUntilFinished(update.deploymentId, {
@@ -356,14 +406,16 @@ class FuzzRun {
       const disk = await inspectDisk(robot.diskPath);
       const findings = judgeConvergence(what, { ...update, status: entry?.status }, disk, running);
       this.record(findings);
-      if (findings.length) return;
+      if (findings.length) return classifyUpdateEnd(findings);
       this.totals.converged++;
       if (entry?.status === 'success') this.totals.committed++;
       else this.totals.failures_reported++;
       this.options.onProgress?.(`${what}: ${entry?.status} (${entry?.message ?? ''})`);
     } catch (error) {
       this.problem(`${what}: did not converge: ${(error as Error).message}`);
+      return 'not-converged';
     }
+    return undefined;
   }
 
   /** Counts findings under their oracle; "could not tell" goes apart from what is wrong. */
