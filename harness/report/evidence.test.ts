@@ -1,5 +1,15 @@
 import { expect, test, type TestInfo } from '@playwright/test';
-import { labelTest, phase, recordDrillSetup, requirementLinks, withDetail } from './evidence.ts';
+import { EventBus } from '../core/events.ts';
+import type { StartedFleet } from '../fleet/fleet.ts';
+import {
+  attachEvidence,
+  labelTest,
+  markEvidence,
+  phase,
+  recordDrillSetup,
+  requirementLinks,
+  withDetail,
+} from './evidence.ts';
 
 const ALLURE_MESSAGE = 'application/vnd.allure.message+json';
 
@@ -95,4 +105,37 @@ test('a step name carries its value, or has no trailing colon when there is none
     'sim seconds spent in the dead zone: 61.5',
   );
   expect(withDetail('sim seconds spent in the dead zone', 0)).toBe('sim seconds spent in the dead zone: 0');
+});
+
+test.describe('the drill timeline', () => {
+  /** What attachEvidence reads of a fleet: its seed, roster and event bus; no robot runs. */
+  const fleetWith = (events: EventBus) => ({ seed: 7, roster: [], events }) as unknown as StartedFleet;
+  const attached = (testInfo: TestInfo) =>
+    testInfo.attachments
+      .filter((a) => a.contentType !== ALLURE_MESSAGE)
+      .map((a) => `${a.name} ${a.contentType}`);
+
+  test('the events of the drill are attached raw and as an SVG timeline', async ({}, testInfo) => {
+    const events = new EventBus();
+    events.emit({ kind: 'run-seed', seed: 7 });
+    const mark = markEvidence(undefined);
+    events.emit({ kind: 'power-cut', robot: 'r01' });
+    events.emit({ kind: 'power-on', robot: 'r01' });
+    await attachEvidence(testInfo, fleetWith(events), mark, []);
+    expect(attached(testInfo)).toEqual([
+      'seed text/plain',
+      'events.jsonl application/x-ndjson',
+      'timeline image/svg+xml',
+    ]);
+    const svg = testInfo.attachments.find((a) => a.name === 'timeline')!.body!.toString('utf8');
+    expect(svg).toContain('power off');
+  });
+
+  test('a drill without events gets no timeline', async ({}, testInfo) => {
+    const events = new EventBus();
+    events.emit({ kind: 'run-seed', seed: 7 });
+    const mark = { ...markEvidence(undefined), startedAt: Date.now() + 60_000 };
+    await attachEvidence(testInfo, fleetWith(events), mark, []);
+    expect(attached(testInfo)).toEqual(['seed text/plain']);
+  });
 });

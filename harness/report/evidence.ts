@@ -5,6 +5,7 @@ import type { Link } from 'allure-js-commons';
 import { getGlobalTestRuntimeWithAutoconfig } from 'allure-js-commons/sdk/runtime';
 import type { RecordedEvent } from '../core/events.ts';
 import type { StartedFleet } from '../fleet/fleet.ts';
+import { drillTimelineChart } from './drill-timeline.ts';
 
 /** Where each robot's log stood when a test began, so only the test's own part is attached. */
 export interface EvidenceMark {
@@ -102,7 +103,7 @@ export function withDetail(label: string, detail?: string | number | null): stri
 
 /**
  * Attaches what a failing (or passing) drill needs for a post-mortem: the seed, the robots it
- * ran on, their console output during the test, and the run's events.
+ * ran on, their console output during the test, and the run's events, raw and as a timeline.
  */
 export async function attachEvidence(
   testInfo: TestInfo,
@@ -122,6 +123,27 @@ export async function attachEvidence(
     await testInfo.attach('events.jsonl', {
       body: events.map((event) => JSON.stringify(event)).join('\n'),
       contentType: 'application/x-ndjson',
+    });
+    await attachTimeline(testInfo, fleet, mark, events);
+  }
+}
+
+/** The drill's events as an image a browser shows; a picture that fails never fails the drill. */
+async function attachTimeline(
+  testInfo: TestInfo,
+  fleet: StartedFleet,
+  mark: EvidenceMark,
+  events: readonly RecordedEvent[],
+): Promise<void> {
+  const span = { from: mark.startedAt, to: Date.now() };
+  const robots = fleet.roster.map((robot) => robot.id);
+  try {
+    const svg = await drillTimelineChart(events, span, robots);
+    if (svg) await testInfo.attach('timeline', { body: svg, contentType: 'image/svg+xml' });
+  } catch (error) {
+    await testInfo.attach('timeline', {
+      body: `the timeline could not be drawn: ${(error as Error).message}`,
+      contentType: 'text/plain',
     });
   }
 }
