@@ -49,6 +49,7 @@ th, td { border: 1px solid #ddd; padding: 0.35em 0.6em; text-align: left; vertic
 th { background: #f5f5f5; }
 code { font-size: 0.92em; word-break: break-all; }
 .status { font-weight: 700; white-space: nowrap; }
+td.id { white-space: nowrap; }
 .status.passed { color: #2e7d32; } .status.failed { color: #c62828; } .status.waived { color: #6d4c41; } .status.not-judged { color: #ef6c00; }
 .regression { background: #c62828; color: #fff; border-radius: 3px; padding: 0 0.3em; font-size: 0.85em; }
 .severity.blocker { font-weight: 700; }
@@ -90,7 +91,7 @@ function waiverCell(r: RequirementVerdict): string {
 function requirementRow(r: RequirementVerdict, baseline: string | undefined): string {
   return [
     `<tr id="${escapeHtml(r.id)}" class="requirement ${r.status}">`,
-    `<td><a href="#${escapeHtml(r.id)}"><code>${escapeHtml(r.id)}</code></a></td>`,
+    `<td class="id"><a href="#${escapeHtml(r.id)}"><code>${escapeHtml(r.id)}</code></a></td>`,
     `<td>${escapeHtml(r.title)}${r.regression ? ' <span class="regression">regression</span>' : ''}</td>`,
     `<td class="severity ${escapeHtml(r.severity)}">${escapeHtml(r.severity)}</td>`,
     `<td><span class="status ${r.status}">${escapeHtml(r.status)}</span></td>`,
