@@ -330,7 +330,10 @@ export async function merge(dirs: readonly string[], flags: MergeFlags): Promise
     }
     const drills = drillEvidence(report);
     evidence.drills.push(...drills.drills);
-    evidence.figures.push(...drills.figures);
+    // A drill run on two backends records its figures twice: the first backend's keep their
+    // ids (the ones qualification.yaml names), the others' get the backend as a last segment.
+    const suffix = backend === first.backends[0] ? '' : `/on-${backend}`;
+    evidence.figures.push(...drills.figures.map((f) => ({ ...f, id: `${f.id}${suffix}` })));
   }
   for (const manifest of manifests) {
     evidence.missing.push(...manifest.missing);
@@ -372,10 +375,7 @@ export async function merge(dirs: readonly string[], flags: MergeFlags): Promise
       };
     q = { ...q, notes: [...q.notes, ...notes] };
 
-    // Beside allure-report/, as its requirement links expect (../qualification/qualification.html).
-    await writeQualificationReport(join(out, 'qualification'), q, await plotData(history, q, extras));
-    if (flags.allure !== false)
-      await generateMergedAllure(shardDirs, first.backends, out, history, first.sut);
+    // Stored first, so the report's trends end with this run.
     await history.append({
       runId: `qualify-${release}-${first.seed}-${Date.now()}`,
       kind: 'qualification',
@@ -392,6 +392,10 @@ export async function merge(dirs: readonly string[], flags: MergeFlags): Promise
         skipped: evidence.drills.filter((d) => d.status === 'skipped' || d.status === 'known-gap').length,
       },
     });
+    // Beside allure-report/, as its requirement links expect (../qualification/qualification.html).
+    await writeQualificationReport(join(out, 'qualification'), q, await plotData(history, q, extras));
+    if (flags.allure !== false)
+      await generateMergedAllure(shardDirs, first.backends, out, history, first.sut);
     if (flags.allure !== false && existsSync(join(out, 'allure-report', 'history')))
       await saveAllureHistory(history, join(out, 'allure-report', 'history'));
     printVerdict(q, out);
