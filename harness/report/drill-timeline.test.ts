@@ -75,7 +75,18 @@ test('the image has a bar per interval and a mark per instant, in a lane per rob
   expect(
     markItems(svg!, 'intervals').filter((bar) => bar.includes('latency-200ms on rosbridge')),
   ).toHaveLength(1);
-  expect(svgTexts(svg!)).toEqual(expect.arrayContaining(['r01', 'r02', FLEET_LANE, 'dead zone', 'power']));
+  // Shown as a picture, without tooltips: each bar and mark says what it is in words.
+  expect(svgTexts(svg!)).toEqual(
+    expect.arrayContaining([
+      'r01',
+      'r02',
+      FLEET_LANE,
+      'latency-200ms on rosbridge',
+      'rosbridge down (still on at the end)',
+      'died: signal SIGSEGV',
+      'ota downloading',
+    ]),
+  );
 });
 
 test("no events, or only the run's seed, give no image", async () => {

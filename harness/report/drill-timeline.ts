@@ -135,10 +135,16 @@ export function timelineOf(
   return { intervals, points };
 }
 
-const LANE_PX = 56;
+/** Height of one category's sub-row in a lane: room for a bar and its label. */
+const SUB_ROW_PX = 16;
+const OPEN_NOTES = {
+  before: 'began before the drill',
+  after: 'still on at the end',
+  both: 'the whole drill',
+} as const;
 
 /** Most marks drawn: past it a chatty drill's image would cost more than it tells. */
-const MAX_POINTS = 2_000;
+const MAX_POINTS = 500;
 
 /**
  * The SVG of a drill's timeline, or undefined when the drill had no event: an empty timeline is
@@ -162,22 +168,29 @@ export async function drillTimelineChart(
     ...i,
     t1: Math.max(i.t1, i.t0 + tMax / 500),
     ends: i.t1,
-    open:
-      i.open === undefined
-        ? ''
-        : { before: 'began before the drill', after: 'still on at the end', both: 'the whole drill' }[i.open],
+    // The image is shown as a picture (no tooltips): what a bar is must be written beside it.
+    label: i.open === undefined ? i.what : `${i.what} (${OPEN_NOTES[i.open]})`,
   }));
+  // Only the categories present get a sub-row, so a lane is no taller than what it shows.
+  const present = CATEGORIES.filter((c) => [...intervals, ...shown].some((item) => item.category === c));
   const x = {
     type: 'quantitative' as const,
     scale: { domain: [0, tMax], nice: false, zero: true },
     title: 't, s from the drill start',
   };
   const y = { field: 'lane', type: 'nominal' as const, sort: lanes, title: null };
-  const yOffset = { field: 'category', type: 'nominal' as const, scale: { domain: [...CATEGORIES] } };
+  const yOffset = { field: 'category', type: 'nominal' as const, scale: { domain: present } };
+  const label = {
+    type: 'text' as const,
+    align: 'left' as const,
+    baseline: 'middle' as const,
+    fontSize: 9,
+    dx: 4,
+  };
   const colour = {
     field: 'category',
     type: 'nominal' as const,
-    scale: { domain: [...CATEGORIES], range: COLOURS },
+    scale: { domain: present, range: present.map((c) => COLOURS[CATEGORIES.indexOf(c)]!) },
     legend: { title: null },
   };
   const cut = points.length > shown.length ? ` (first ${shown.length} of ${points.length} instants)` : '';
@@ -185,12 +198,12 @@ export async function drillTimelineChart(
     title: `Drill timeline: ${intervals.length} intervals, ${points.length} instants${cut}`,
     width: 640,
     // A sub-row per category in each lane, so a fault and a dead zone at once do not hide each other.
-    height: lanes.length * LANE_PX,
+    height: lanes.length * Math.max(2, present.length) * SUB_ROW_PX,
     layer: [
       {
         name: 'intervals',
         data: { values: bars },
-        mark: { type: 'bar', opacity: 0.85 },
+        mark: { type: 'bar', opacity: 0.45 },
         encoding: {
           x: { field: 't0', ...x },
           x2: { field: 't1' },
@@ -202,9 +215,15 @@ export async function drillTimelineChart(
             { field: 'what' },
             { field: 't0', title: 'from, s' },
             { field: 'ends', title: 'to, s' },
-            { field: 'open', title: 'note' },
+            { field: 'label' },
           ],
         },
+      },
+      {
+        name: 'interval-labels',
+        data: { values: bars },
+        mark: { ...label, fill: '#212121' },
+        encoding: { x: { field: 't0', ...x }, y, yOffset, text: { field: 'label' } },
       },
       {
         name: 'instants',
@@ -217,6 +236,12 @@ export async function drillTimelineChart(
           color: colour,
           tooltip: [{ field: 'lane', title: 'robot' }, { field: 'what' }, { field: 't', title: 't, s' }],
         },
+      },
+      {
+        name: 'instant-labels',
+        data: { values: shown },
+        mark: { ...label, fill: '#424242' },
+        encoding: { x: { field: 't', ...x }, y, yOffset, text: { field: 'what' } },
       },
     ],
   });
