@@ -16,30 +16,31 @@ const untold = (oracle: FuzzFinding['oracle']): FuzzFinding => ({
   message: oracle,
 });
 
-test('a clean cut is old or new by the version the robot runs after power-on', () => {
-  expect(classifyCut({ findings: [], running: { version: '1.0.3' } }, UPDATE)).toBe('old');
-  expect(classifyCut({ findings: [], running: { version: '1.0.4' } }, UPDATE)).toBe('new');
+test('a clean cut is old or new by the version the power-on after it booted', () => {
+  expect(classifyCut({ findings: [], booted: '1.0.3' }, UPDATE)).toBe('old');
+  expect(classifyCut({ findings: [], booted: '1.0.4' }, UPDATE)).toBe('new');
   // Neither version of the update: no ground to say old or new.
-  expect(classifyCut({ findings: [], running: { version: '0.9.0' } }, UPDATE)).toBe('could-not-tell');
+  expect(classifyCut({ findings: [], booted: '0.9.0' }, UPDATE)).toBe('could-not-tell');
 });
 
-test('a robot that was not asked, or did not answer, could not tell', () => {
+test('a cut whose boot is not known, or whose check could not tell, could not tell', () => {
   expect(classifyCut({ findings: [] }, UPDATE)).toBe('could-not-tell');
-  expect(classifyCut({ findings: [], running: { unanswered: 'timed out after 30 s' } }, UPDATE)).toBe(
+  // A robot that did not answer: the running oracle could not tell, whatever the disk said.
+  expect(classifyCut({ findings: [untold('unverified-boot')], booted: '1.0.3' }, UPDATE)).toBe(
     'could-not-tell',
   );
 });
 
 test('the first wrong finding names the outcome, even when the robot runs a version', () => {
-  const running = { version: '1.0.4' };
-  expect(classifyCut({ findings: [wrong('invalid-env'), wrong('bricked')], running }, UPDATE)).toBe(
+  const booted = '1.0.4';
+  expect(classifyCut({ findings: [wrong('invalid-env'), wrong('bricked')], booted }, UPDATE)).toBe(
     'invalid-env',
   );
-  expect(classifyCut({ findings: [untold('unverified-boot'), wrong('bricked')], running }, UPDATE)).toBe(
+  expect(classifyCut({ findings: [untold('unverified-boot'), wrong('bricked')], booted }, UPDATE)).toBe(
     'bricked',
   );
-  expect(classifyCut({ findings: [wrong('unverified-boot')], running }, UPDATE)).toBe('unverified-boot');
-  expect(classifyCut({ findings: [untold('unverified-boot')], running }, UPDATE)).toBe('could-not-tell');
+  expect(classifyCut({ findings: [wrong('unverified-boot')], booted }, UPDATE)).toBe('unverified-boot');
+  expect(classifyCut({ findings: [untold('unverified-boot')], booted }, UPDATE)).toBe('could-not-tell');
 });
 
 test('a power-on that failed is bricked when the robot died, could not tell when it is only slow', () => {

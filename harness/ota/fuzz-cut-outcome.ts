@@ -3,14 +3,13 @@
  * that cut (the oracles' findings, and what the robot said it runs after power-on), never from
  * the run's totals. A pure function, so each outcome can be shown to come from its evidence.
  */
-import type { VersionAnswer } from './ask.ts';
 import type { FuzzFinding, FuzzOracle } from './fuzz-oracles.ts';
 import type { PlannedCut } from './fuzz-plan.ts';
 
 /**
- * How one cut ended: the robot came back on the software it had before the update (`old`) or on
+ * How one cut ended: the power-on after it booted the software it had before the update (`old`) or on
  * the update's (`new`); or the first wrong finding of that cut; or `could-not-tell` when a check
- * could not tell (or the robot answered a version that is neither). `not-converged` is for an
+ * could not tell (or the power-on booted a version that is neither). `not-converged` is for an
  * update's end, not a cut. The same words as the fuzz outcomes chart's.
  */
 export type CutOutcome =
@@ -42,16 +41,21 @@ export function cutPoint(cut: PlannedCut): string {
   }
 }
 
-/** What one cut showed: every finding of the oracles on it, and what runs after power-on if asked. */
+/** What one cut showed: every finding of the oracles on it, and what the power-on booted. */
 export interface CutObservation {
   findings: readonly FuzzFinding[];
-  /** Absent when the robot was never asked (it did not come up, or its disk already showed wrong). */
-  running?: VersionAnswer;
+  /**
+   * The version the power-on after the cut booted (the bootloader's decision, read from the disk
+   * before power-on), once the robot answered what it runs. Not what it runs when asked: an
+   * update that goes on after the power-on may have moved it on since, which is no outcome of
+   * the cut. Absent when the robot did not come up or did not answer.
+   */
+  booted?: string;
 }
 
 /**
  * The outcome of one cut of an update from `fromVersion` to `version`. Wrong beats could not
- * tell (what was seen was seen); a cut with neither is old or new by the version the robot runs.
+ * tell (what was seen was seen); a cut with neither is old or new by the version it booted.
  */
 export function classifyCut(
   seen: CutObservation,
@@ -60,9 +64,8 @@ export function classifyCut(
   const firstWrong = seen.findings.find((finding) => finding.outcome === 'wrong');
   if (firstWrong) return firstWrong.oracle === 'converged' ? 'not-converged' : firstWrong.oracle;
   if (seen.findings.length > 0) return 'could-not-tell';
-  if (!seen.running || 'unanswered' in seen.running) return 'could-not-tell';
-  if (seen.running.version === update.fromVersion) return 'old';
-  if (seen.running.version === update.version) return 'new';
+  if (seen.booted === update.fromVersion) return 'old';
+  if (seen.booted === update.version) return 'new';
   return 'could-not-tell';
 }
 

@@ -28,7 +28,7 @@ import { RobotDiedError } from '../core/errors.ts';
 import { EventBus } from '../core/events.ts';
 import { FACTORY_VERSION, Fleet, type StartedFleet } from '../fleet/fleet.ts';
 import type { Robot } from '../fleet/robot.ts';
-import { askVersion, type VersionAnswer } from './ask.ts';
+import { askVersion } from './ask.ts';
 import { inspectDisk, inspectDiskOrUnbootable } from './disk.ts';
 import { nextPatch } from './drills.ts';
 import {
@@ -363,7 +363,7 @@ class FuzzRun {
     robot: Robot,
     installed: ReadonlySet<string>,
     where: string,
-  ): Promise<{ findings: FuzzFinding[]; running?: VersionAnswer; goesOn: boolean }> {
+  ): Promise<{ findings: FuzzFinding[]; booted?: string; goesOn: boolean }> {
     const disk = await inspectDiskOrUnbootable(robot.diskPath);
     const findings = judgeDiskAfterCut(where, disk, installed);
     this.record(findings);
@@ -387,7 +387,8 @@ class FuzzRun {
     if (!('error' in disk.nextBoot)) {
       this.options.onProgress?.(`${where}: booted ${disk.nextBoot.version} (${disk.nextBoot.event})`);
     }
-    return { findings: [...findings, ...running], running: answer, goesOn: true };
+    const booted = 'version' in answer && !('error' in disk.nextBoot) ? disk.nextBoot.version : undefined;
+    return { findings: [...findings, ...running], ...(booted !== undefined && { booted }), goesOn: true };
   }
 
   /**
