@@ -267,7 +267,7 @@ test.describe('fleetdrill list', () => {
   test('lists the scenarios with their tags', async () => {
     const result = await fleetdrill(['list']);
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/^navigation\s+@smoke @nightly\s+navigation › /m);
+    expect(result.stdout).toMatch(/^navigation\s+@smoke @nightly @release @FLEET-003\s+navigation › /m);
     expect(result.stdout).toMatch(/^estop\s+/m);
   });
 });

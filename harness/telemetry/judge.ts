@@ -1,3 +1,4 @@
+import { availableParallelism, loadavg } from 'node:os';
 import { createHash } from 'node:crypto';
 import { test } from '@playwright/test';
 import type { Tier } from '../../fixtures/fleet-cloud/protocol.ts';
@@ -79,7 +80,8 @@ export async function collectTelemetryEvidence(
   // Read again: what the agent took while the cloud was read may already be there.
   const agentAfter = await robot.agent.status();
   const disturbances = disturbancesOf(fleet.events.since(0), robotId, Date.now());
-  return { robotId, agent, agentAfter, summary, records, blackboxes, disturbances };
+  const machine = { loadAverage: loadavg()[0]!, cores: availableParallelism() };
+  return { robotId, agent, agentAfter, summary, records, blackboxes, disturbances, machine };
 }
 
 /**

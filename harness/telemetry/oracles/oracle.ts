@@ -32,6 +32,12 @@ export interface TelemetryEvidence {
    * restarts), wall-clock ms: latency ceilings do not hold there. Absent: nothing known.
    */
   disturbances?: Disturbance[];
+  /**
+   * How busy the machine was when the evidence was gathered: the 1-minute load average and the
+   * cores. A latency ceiling missed while every core was taken says the machine was busy, not
+   * that the product is slow. Absent: not known.
+   */
+  machine?: { loadAverage: number; cores: number };
 }
 
 /** A span of wall-clock time in which the robot's uploads could not flow normally. */

@@ -494,6 +494,24 @@ test.describe('ingest-latency', () => {
     expect(verdict.measured.events_p99_ms).toBe(900);
   });
 
+  test('over its ceiling while every core was taken: could not tell, not failed; on an idle machine, failed', () => {
+    const busy = healthy();
+    slow(busy, 'events', 900);
+    busy.machine = { loadAverage: 3.4, cores: 2 };
+    const untold = ingestLatency.check(busy, { p99MaxMs: { events: 500, metrics: 500 } });
+    expectPass(untold);
+    expect(untold.message).toContain('the load average was 3.4 on 2 cores: could not tell');
+    expect(untold.measured.events_could_not_tell).toBe(1);
+
+    const idle = healthy();
+    slow(idle, 'events', 900);
+    idle.machine = { loadAverage: 0.7, cores: 2 };
+    expectFailure(
+      ingestLatency.check(idle, { p99MaxMs: { events: 500, metrics: 500 } }),
+      'events ingest latency p99 900 ms over 2 undisturbed records, expected <= 500 ms',
+    );
+  });
+
   test('a p99 right at its ceiling passes, one ms over fails', () => {
     const evidence = healthy();
     expectPass(ingestLatency.check(evidence, { p99MaxMs: { metrics: 150 } }));
