@@ -103,6 +103,7 @@ export { attachFuzzOutcomes, type FuzzOutcomesSource } from './report/fuzz-evide
 export { phase, withDetail, type PhaseName } from './report/evidence.ts';
 export { attachOtaDrill, expectedOutcome } from './report/ota-evidence.ts';
 export { recordFigure } from './report/record-figure.ts';
+export { qosMatrixChart } from './report/charts/index.ts';
 export type { Figure } from './report/qualification/types.ts';
 export {
   evaluateBudget,
@@ -137,7 +138,6 @@ export {
   parseQosContract,
   measureDdsLink,
   plotCells,
-  renderMatrixSvg,
   runQosMatrix,
   type DdsCellResult,
   type QosMatrixResult,

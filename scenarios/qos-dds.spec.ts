@@ -1,4 +1,5 @@
 import {
+  qosMatrixChart,
   arrivalProbability,
   contractForModel,
   findingsFor,
@@ -9,7 +10,6 @@ import {
   measureDdsLink,
   plotCells,
   REDUCED_MATRIX_PROFILES,
-  renderMatrixSvg,
   runQosMatrix,
   test,
   type DdsCellResult,
@@ -44,7 +44,7 @@ function measured(result: DdsCellResult, what: string) {
  */
 async function judgeMatrix(result: QosMatrixResult, model: string, seed: number): Promise<void> {
   await test.info().attach('qos-matrix.svg', {
-    body: renderMatrixSvg(plotCells(result), { title: `QoS matrix: ${model}, seed ${seed}` }),
+    body: await qosMatrixChart(plotCells(result), `QoS matrix: ${model}, seed ${seed}`),
     contentType: 'image/svg+xml',
   });
   await test.info().attach('qos-matrix.json', {

@@ -9,12 +9,12 @@ import {
   FULL_MATRIX_PROFILES,
   loadQosContract,
   plotCells,
-  renderMatrixSvg,
   runQosMatrix,
   type QosMatrixResult,
 } from '../qos/index.ts';
 import { parseCount } from '../core/config.ts';
 import { stopOnSignal } from './stop-signal.ts';
+import { qosMatrixChart } from '../report/charts/index.ts';
 
 /** `fleetdrill qos` options as commander hands them over. */
 export interface QosFlags {
@@ -117,7 +117,7 @@ export async function qos(flags: QosFlags): Promise<number> {
     writeFileSync(join(flags.out, 'qos-matrix.json'), JSON.stringify(result, null, 2));
     writeFileSync(
       join(flags.out, 'qos-matrix.svg'),
-      renderMatrixSvg(plotCells(result), { title: `QoS matrix: ${contract.model}, seed ${seed}` }),
+      await qosMatrixChart(plotCells(result), `QoS matrix: ${contract.model}, seed ${seed}`),
     );
     if (flags.json) {
       console.log(JSON.stringify(result));

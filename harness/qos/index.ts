@@ -47,13 +47,7 @@ export {
   type QosVerdict,
   type TopicSummary,
 } from './judge.ts';
-export {
-  deliveryColour,
-  escapeXml,
-  renderMatrixSvg,
-  type MatrixCell,
-  type MatrixPlotOptions,
-} from './matrix-plot.ts';
+export type { MatrixCell } from './matrix-plot.ts';
 // Over rosbridge: per-topic delivery, freshness and stalls measured from the client side.
 export {
   TopicMeter,
