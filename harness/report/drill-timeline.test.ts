@@ -30,16 +30,31 @@ const SPAN = { from: T0, to: at(10) };
 test("faults, dead zones and power cuts are intervals in their robot's lane; the rest are instants", () => {
   const { intervals, points } = timelineOf(EVENTS, SPAN, ['r01', 'r02']);
   expect(intervals).toEqual([
-    { lane: 'r01', what: 'latency-200ms on rosbridge', category: 'fault', t0: 1, t1: 8 },
-    { lane: 'r01', what: 'dead zone', category: 'dead zone', t0: 2, t1: 7 },
-    { lane: 'r02', what: 'power off', category: 'power', t0: 4, t1: 6 },
+    {
+      lane: 'r01',
+      row: 'fault rosbridge',
+      what: 'latency-200ms on rosbridge',
+      category: 'fault',
+      t0: 1,
+      t1: 8,
+    },
+    { lane: 'r01', row: 'dead zone', what: 'dead zone', category: 'dead zone', t0: 2, t1: 7 },
+    { lane: 'r02', row: 'power', what: 'power off', category: 'power', t0: 4, t1: 6 },
     // Never reconnected during the drill: still on at its end, and said so.
-    { lane: 'r02', what: 'rosbridge down', category: 'network', t0: 5, t1: 10, open: 'after' },
+    {
+      lane: 'r02',
+      row: 'network',
+      what: 'rosbridge down',
+      category: 'network',
+      t0: 5,
+      t1: 10,
+      open: 'after',
+    },
   ]);
   expect(points).toEqual([
-    { lane: 'r02', what: 'ota downloading', category: 'ota', t: 3 },
-    { lane: FLEET_LANE, what: 'cloud crashed and restarted', category: 'cloud', t: 9 },
-    { lane: 'r02', what: 'died: signal SIGSEGV', category: 'power', t: 9.5 },
+    { lane: 'r02', row: 'ota', what: 'ota downloading', category: 'ota', t: 3 },
+    { lane: FLEET_LANE, row: 'cloud', what: 'cloud crashed and restarted', category: 'cloud', t: 9 },
+    { lane: 'r02', row: 'power', what: 'died: signal SIGSEGV', category: 'power', t: 9.5 },
   ]);
 });
 
@@ -60,9 +75,25 @@ test('a fault cleared with no start in the drill began before it; a new profile 
     SPAN,
   );
   expect(intervals).toEqual([
-    { lane: 'r01', what: 'wifi-edge on agent', category: 'fault', t0: 2, t1: 3 },
-    { lane: 'r01', what: 'dead on agent', category: 'fault', t0: 3, t1: 10, open: 'after' },
-    { lane: 'r01', what: 'fault on rosbridge', category: 'fault', t0: 0, t1: 4, open: 'before' },
+    { lane: 'r01', row: 'fault agent', what: 'wifi-edge on agent', category: 'fault', t0: 2, t1: 3 },
+    {
+      lane: 'r01',
+      row: 'fault agent',
+      what: 'dead on agent',
+      category: 'fault',
+      t0: 3,
+      t1: 10,
+      open: 'after',
+    },
+    {
+      lane: 'r01',
+      row: 'fault rosbridge',
+      what: 'fault on rosbridge',
+      category: 'fault',
+      t0: 0,
+      t1: 4,
+      open: 'before',
+    },
   ]);
 });
 
@@ -92,4 +123,23 @@ test('the image has a bar per interval and a mark per instant, in a lane per rob
 test("no events, or only the run's seed, give no image", async () => {
   expect(await drillTimelineChart([], SPAN)).toBeUndefined();
   expect(await drillTimelineChart([{ t: at(1), kind: 'run-seed', seed: 7 }], SPAN)).toBeUndefined();
+});
+
+test('a label is cut to the room before the next bar of its row, so labels never overprint', async () => {
+  const fault = (s: number, profile: string): RecordedEvent => ({
+    t: at(s),
+    kind: 'fault-applied',
+    robot: 'r01',
+    link: 'cloud',
+    profile,
+    reason: 'chaos',
+  });
+  // 0.5 s of a 10 s drill is 32 px: room for a few characters of the first label, not all.
+  const svg = await drillTimelineChart([fault(1, 'roaming-handover'), fault(1.5, 'wifi-congested')], SPAN, [
+    'r01',
+  ]);
+  const texts = svgTexts(svg!);
+  expect(texts).toContain('wifi-congested on cloud (still on at the end)');
+  expect(texts).not.toContain('roaming-handover on cloud');
+  expect(texts.filter((text) => text.startsWith('roa') && text.endsWith('…'))).toHaveLength(1);
 });

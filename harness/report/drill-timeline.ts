@@ -24,6 +24,8 @@ const COLOURS = ['#e65100', '#c62828', '#212121', '#6a1b9a', '#2e7d32', '#1565c0
 /** Something that lasted, seconds from the drill's start. */
 export interface TimelineInterval {
   lane: string;
+  /** Its sub-row in the lane: a fault's link (`fault rosbridge`), else its category. */
+  row: string;
   what: string;
   category: TimelineCategory;
   t0: number;
@@ -35,6 +37,8 @@ export interface TimelineInterval {
 /** Something that happened at an instant, seconds from the drill's start. */
 export interface TimelinePoint {
   lane: string;
+  /** Its sub-row in the lane: its category. */
+  row: string;
   what: string;
   category: TimelineCategory;
   t: number;
@@ -101,6 +105,7 @@ export function timelineOf(
       if (before) before.t1 = t;
       const interval: TimelineInterval = {
         lane,
+        row: rowOf(starts.category, event),
         what: starts.what(event),
         category: starts.category,
         t0: t,
@@ -117,6 +122,7 @@ export function timelineOf(
       } else {
         intervals.push({
           lane,
+          row: rowOf(ends.category, event),
           what: ends.what(event),
           category: ends.category,
           t0: 0,
@@ -125,7 +131,8 @@ export function timelineOf(
         });
       }
     } else {
-      points.push({ lane, what: pointText(event), category: pointCategory(event.kind), t });
+      const category = pointCategory(event.kind);
+      points.push({ lane, row: category, what: pointText(event), category, t });
     }
   }
   for (const interval of opened.values()) {
@@ -163,23 +170,41 @@ export async function drillTimelineChart(
     ...new Set([...intervals, ...points].map((item) => item.lane).filter((lane) => !robots.includes(lane))),
   ];
   const tMax = Math.max(0.01, ...intervals.map((i) => i.t1), ...points.map((p) => p.t));
+  // The image is shown as a picture (no tooltips): what a bar or mark is must be written beside
+  // it, in the room it has before the next one in its row.
+  const barLabels = fitLabels(
+    intervals.map((i) => ({
+      ...i,
+      text: i.open === undefined ? i.what : `${i.what} (${OPEN_NOTES[i.open]})`,
+    })),
+    (i) => i.t0,
+    tMax,
+  );
+  const markLabels = fitLabels(
+    shown.map((p) => ({ ...p, text: p.what })),
+    (p) => p.t,
+    tMax,
+  );
   // A bar that lasted no time still shows: at least a 500th of the drill wide.
-  const bars = intervals.map((i) => ({
+  const bars = intervals.map((i, n) => ({
     ...i,
     t1: Math.max(i.t1, i.t0 + tMax / 500),
     ends: i.t1,
-    // The image is shown as a picture (no tooltips): what a bar is must be written beside it.
-    label: i.open === undefined ? i.what : `${i.what} (${OPEN_NOTES[i.open]})`,
+    label: barLabels[n],
   }));
-  // Only the categories present get a sub-row, so a lane is no taller than what it shows.
+  const marks = shown.map((p, n) => ({ ...p, label: markLabels[n] }));
+  // Only the categories present get a colour, and only the rows present a sub-row.
   const present = CATEGORIES.filter((c) => [...intervals, ...shown].some((item) => item.category === c));
+  const rows = [...new Set([...intervals, ...shown].map((item) => item.row))].sort(
+    (a, b) => rowRank(a) - rowRank(b) || a.localeCompare(b),
+  );
   const x = {
     type: 'quantitative' as const,
     scale: { domain: [0, tMax], nice: false, zero: true },
     title: 't, s from the drill start',
   };
   const y = { field: 'lane', type: 'nominal' as const, sort: lanes, title: null };
-  const yOffset = { field: 'category', type: 'nominal' as const, scale: { domain: present } };
+  const yOffset = { field: 'row', type: 'nominal' as const, scale: { domain: rows } };
   const label = {
     type: 'text' as const,
     align: 'left' as const,
@@ -191,14 +216,15 @@ export async function drillTimelineChart(
     field: 'category',
     type: 'nominal' as const,
     scale: { domain: present, range: present.map((c) => COLOURS[CATEGORIES.indexOf(c)]!) },
-    legend: { title: null },
+    // Below, so that labels near the end can run on to the right.
+    legend: { title: null, orient: 'bottom' as const },
   };
   const cut = points.length > shown.length ? ` (first ${shown.length} of ${points.length} instants)` : '';
   return renderVegaLite({
     title: `Drill timeline: ${intervals.length} intervals, ${points.length} instants${cut}`,
-    width: 640,
-    // A sub-row per category in each lane, so a fault and a dead zone at once do not hide each other.
-    height: lanes.length * Math.max(2, present.length) * SUB_ROW_PX,
+    width: PLOT_WIDTH_PX,
+    // A sub-row per row in each lane, so a fault and a dead zone at once do not hide each other.
+    height: lanes.length * Math.max(2, rows.length) * SUB_ROW_PX,
     layer: [
       {
         name: 'intervals',
@@ -227,7 +253,7 @@ export async function drillTimelineChart(
       },
       {
         name: 'instants',
-        data: { values: shown },
+        data: { values: marks },
         mark: { type: 'point', shape: 'diamond', filled: true, size: 60 },
         encoding: {
           x: { field: 't', ...x },
@@ -239,18 +265,67 @@ export async function drillTimelineChart(
       },
       {
         name: 'instant-labels',
-        data: { values: shown },
+        data: { values: marks },
         mark: { ...label, fill: '#424242' },
-        encoding: { x: { field: 't', ...x }, y, yOffset, text: { field: 'what' } },
+        encoding: { x: { field: 't', ...x }, y, yOffset, text: { field: 'label' } },
       },
     ],
   });
+}
+
+const PLOT_WIDTH_PX = 640;
+/** How far past the plot the last label of a row may run: the legend is below, not beside. */
+const LAST_LABEL_OVERRUN_PX = 160;
+/** About how wide a character of the 9 px labels is. */
+const CHAR_PX = 5.2;
+
+/**
+ * Each item's text, cut with an ellipsis to the room it has before the next item of its lane and
+ * row (the last one may run past the plot); none when not even a few characters fit.
+ */
+function fitLabels<T extends { lane: string; row: string; text: string }>(
+  items: readonly T[],
+  start: (item: T) => number,
+  tMax: number,
+): string[] {
+  const px = (t: number) => (t / tMax) * PLOT_WIDTH_PX;
+  const labels: string[] = Array.from({ length: items.length }, () => '');
+  const byRow = new Map<string, number[]>();
+  items.forEach((item, n) => {
+    const key = `${item.lane}\u0000${item.row}`;
+    byRow.set(key, [...(byRow.get(key) ?? []), n]);
+  });
+  for (const indices of byRow.values()) {
+    indices.sort((a, b) => start(items[a]!) - start(items[b]!));
+    indices.forEach((n, k) => {
+      const next = indices[k + 1];
+      const room =
+        (next === undefined ? PLOT_WIDTH_PX + LAST_LABEL_OVERRUN_PX : px(start(items[next]!))) -
+        px(start(items[n]!)) -
+        8;
+      const fits = Math.floor(room / CHAR_PX);
+      const text = items[n]!.text;
+      labels[n] = fits >= text.length ? text : fits >= 4 ? `${text.slice(0, fits - 1)}…` : '';
+    });
+  }
+  return labels;
+}
+
+/** Rows in the order of their categories, then by name. */
+function rowRank(row: string): number {
+  const category = CATEGORIES.find((c) => row === c || row.startsWith(`${c} `));
+  return category === undefined ? CATEGORIES.length : CATEGORIES.indexOf(category);
 }
 
 function laneOf(event: RecordedEvent, robots: readonly string[]): string {
   if (!('robot' in event)) return FLEET_LANE;
   const named = robots.find((id) => event.robot === id || event.robot.startsWith(`${id}-`));
   return named ?? event.robot;
+}
+
+/** Two links' faults at once each get a sub-row: in one they would hide each other. */
+function rowOf(category: TimelineCategory, event: RecordedEvent): string {
+  return category === 'fault' ? `fault ${linkOf(event)}` : category;
 }
 
 function linkOf(event: RecordedEvent): string {
