@@ -4,6 +4,7 @@
  * the run's totals. A pure function, so each outcome can be shown to come from its evidence.
  */
 import type { FuzzFinding, FuzzOracle } from './fuzz-oracles.ts';
+import { STATE_SCRIPT_POINTS } from '../../fixtures/edge-agent/ota/client.ts';
 import type { PlannedCut } from './fuzz-plan.ts';
 
 /**
@@ -39,6 +40,19 @@ export function cutPoint(cut: PlannedCut): string {
     case 'state':
       return cut.at;
   }
+}
+
+/**
+ * Where a cut point falls in an update, for plotting points in the update's order: `time` first
+ * (it falls anywhere), then the client's state points in the order it runs them (a point's bytes
+ * after its entry), then `update end`; a point the fuzz does not make goes last but one.
+ */
+export function cutPointRank(point: string): number {
+  if (point === 'time') return 0;
+  if (point === UPDATE_END_POINT) return 2 * STATE_SCRIPT_POINTS.length + 3;
+  const bytes = point.startsWith('bytes ');
+  const index = (STATE_SCRIPT_POINTS as readonly string[]).indexOf(bytes ? point.slice(6) : point);
+  return index === -1 ? 2 * STATE_SCRIPT_POINTS.length + 2 : 1 + 2 * index + (bytes ? 1 : 0);
 }
 
 /** What one cut showed: every finding of the oracles on it, and what the power-on booted. */

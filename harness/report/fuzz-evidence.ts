@@ -4,6 +4,7 @@
  */
 import type { TestInfo } from '@playwright/test';
 import { ChartDataError } from '../core/vega.ts';
+import { cutPointRank } from '../ota/fuzz-cut-outcome.ts';
 import type { OtaFuzzResult } from '../ota/fuzz.ts';
 import { fuzzOutcomesChart, type FuzzCut } from './charts/fuzz-outcomes.ts';
 
@@ -11,17 +12,17 @@ import { fuzzOutcomesChart, type FuzzCut } from './charts/fuzz-outcomes.ts';
 export type FuzzOutcomesSource = Pick<OtaFuzzResult, 'ota_client' | 'cut_outcomes'>;
 
 /**
- * The chart's cuts of one fuzz run. A result without `cut_outcomes` (written before they were
- * recorded) is an error naming the field: an empty chart would claim no cut was taken.
+ * The chart's cuts of one fuzz run, their points in the order an update passes them (the chart
+ * draws points in the order it first meets them). A result without `cut_outcomes` (written
+ * before they were recorded) is an error naming the field: an empty chart would claim no cut
+ * was taken.
  */
 export function fuzzCuts(result: FuzzOutcomesSource): FuzzCut[] {
   if (!Array.isArray(result.cut_outcomes))
     throw new ChartDataError(`the ota fuzz result of ${result.ota_client} has no cut_outcomes`);
-  return result.cut_outcomes.map((entry) => ({
-    client: result.ota_client,
-    point: entry.point,
-    outcome: entry.outcome,
-  }));
+  return result.cut_outcomes
+    .map((entry) => ({ client: result.ota_client, point: entry.point, outcome: entry.outcome }))
+    .sort((a, b) => cutPointRank(a.point) - cutPointRank(b.point));
 }
 
 /** Attaches the outcome of each cut, by cut point, as an SVG image to the running test. */
