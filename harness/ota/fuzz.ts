@@ -234,28 +234,7 @@ class FuzzRun {
         );
         const how = await this.cut(robot, planCut, update);
         const where = `${robot.id} cut ${taken} of ${share} (${how}, ${update.variant} ${update.fromVersion}→${update.version})`;
-        const outcomes = this.cutOutcomes.get(robot.id)!;
-        const point = cutPoint(planCut);
-        let seen: CutObservation & { goesOn: boolean };
-        try {
-          seen = await this.checkAfterCut(robot, installed, where);
-        } catch (error) {
-          // The cut was taken and nothing was told of it: one entry per cut, never a silent gap.
-          outcomes.push({ robot: robot.id, point, outcome: 'could-not-tell' });
-          throw error;
-        }
-        const died = seen.goesOn ? this.deaths.get(robot.id) : undefined;
-        if (died) {
-          const finding: FuzzFinding = {
-            oracle: 'bricked',
-            outcome: 'wrong',
-            message: `${where}: the robot died: ${died}`,
-          };
-          this.record([finding]);
-          seen.findings = [...seen.findings, finding];
-        }
-        outcomes.push({ robot: robot.id, point, outcome: classifyCut(seen, update) });
-        if (!seen.goesOn || died) return;
+        if (!(await this.judgeCut(robot, planCut, update, installed, where))) return;
       }
       const end = await this.finish(robot, update);
       if (end)
@@ -353,6 +332,41 @@ class FuzzRun {
     await robot.disarmPowerCuts().catch(() => undefined);
     await robot.powerCut();
     return `armed at ${at}${afterBytes === undefined ? '' : ` after ${afterBytes} bytes`}, never reached: by hand (${update.variant})`;
+  }
+
+  /**
+   * Checks a cut that was taken and records its outcome, exactly one per cut. False when the
+   * robot cannot go on.
+   */
+  private async judgeCut(
+    robot: Robot,
+    planned: PlannedCut,
+    update: Update,
+    installed: ReadonlySet<string>,
+    where: string,
+  ): Promise<boolean> {
+    const outcomes = this.cutOutcomes.get(robot.id)!;
+    const point = cutPoint(planned);
+    let seen: CutObservation & { goesOn: boolean };
+    try {
+      seen = await this.checkAfterCut(robot, installed, where);
+    } catch (error) {
+      // The cut was taken and nothing was told of it: an entry all the same, never a silent gap.
+      outcomes.push({ robot: robot.id, point, outcome: 'could-not-tell' });
+      throw error;
+    }
+    const died = seen.goesOn ? this.deaths.get(robot.id) : undefined;
+    if (died) {
+      const finding: FuzzFinding = {
+        oracle: 'bricked',
+        outcome: 'wrong',
+        message: `${where}: the robot died: ${died}`,
+      };
+      this.record([finding]);
+      seen.findings = [...seen.findings, finding];
+    }
+    outcomes.push({ robot: robot.id, point, outcome: classifyCut(seen, update) });
+    return seen.goesOn && !died;
   }
 
   /**
