@@ -4,15 +4,10 @@
  * are fuzz-oracles.ts's own), or could not be told.
  */
 import { ChartDataError, noDataChart, renderVegaLite } from '../../core/vega.ts';
-import type { FuzzOracle } from '../../ota/fuzz-oracles.ts';
+import type { CutOutcome } from '../../ota/fuzz-cut-outcome.ts';
 
-/**
- * How one cut ended: the robot booted the version before the update (`old`) or the update's
- * (`new`); or an oracle found it wrong (`bricked`, `unverified-boot`, `invalid-env`, and
- * `not-converged` for the converged oracle); or the robot's answer could not tell.
- */
-export type FuzzCutOutcome =
-  'old' | 'new' | Exclude<FuzzOracle, 'converged'> | 'not-converged' | 'could-not-tell';
+/** How one cut ended: the fuzz's own words (harness/ota/fuzz-cut-outcome.ts). */
+export type FuzzCutOutcome = CutOutcome;
 
 /** One power cut. */
 export interface FuzzCut {
