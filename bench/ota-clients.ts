@@ -5,8 +5,8 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MenderAdapter } from '../fixtures/edge-agent/ota/adapters/mender.ts';
-import { artifactNameOf } from '../fixtures/robot-host/real-disk/boot.ts';
+import { MenderAdapter } from '../reference/edge-agent/ota/adapters/mender.ts';
+import { artifactNameOf } from '../reference/robot-host/real-disk/boot.ts';
 import {
   buildClientArtifact,
   buildRootfsImage,

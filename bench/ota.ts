@@ -5,12 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onProcessExit } from '../harness/core/cleanup.ts';
 import { runAll, TimeoutError } from '../harness/core/errors.ts';
-import { ensureBundle, REPO_ROOT } from '../harness/fleet/embedded/bundle.ts';
+import { ensureBundle } from '../harness/fleet/embedded/bundle.ts';
+import { REPO_ROOT } from '../harness/core/paths.ts';
 import { EmbeddedCloudHost } from '../harness/fleet/embedded/cloud-process.ts';
 import { buildArtifact, loadTestKeyPair } from '../harness/ota/index.ts';
-import { OtaClient, type OtaClientEvent } from '../fixtures/edge-agent/ota/index.ts';
-import type { ArtifactInfo } from '../fixtures/fleet-cloud/ota-protocol.ts';
-import { boot, BootEnv, installInitial, readSlotMeta } from '../fixtures/robot-host/boot/index.ts';
+import { OtaClient, type OtaClientEvent } from '../reference/edge-agent/ota/index.ts';
+import type { ArtifactInfo } from '../reference/fleet-cloud/ota-protocol.ts';
+import { boot, BootEnv, installInitial, readSlotMeta } from '../reference/robot-host/boot/index.ts';
 
 /** 100 MiB: a robot image of a realistic size, and larger than the default 64 MiB slot. */
 const PAYLOAD_BYTES = 100 * 1024 * 1024;
@@ -57,7 +58,7 @@ export async function otaThroughput(seed: number): Promise<OtaThroughputResult> 
   const unregister = onProcessExit(() => rmSync(dir, { recursive: true, force: true }));
   const teardown: Array<() => unknown> = [];
   try {
-    const entry = await ensureBundle('fixtures/fleet-cloud/main.ts', 'fleet-cloud', ['better-sqlite3']);
+    const entry = await ensureBundle('reference/fleet-cloud/main.ts', 'fleet-cloud', ['better-sqlite3']);
     const cloud = await EmbeddedCloudHost.start({
       entry,
       dir: join(dir, 'cloud'),

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect, test } from '@playwright/test';
-import { REPO_ROOT } from '../harness/fleet/embedded/bundle.ts';
+import { REPO_ROOT } from '../harness/core/paths.ts';
 import {
   benchResults,
   LATEST,

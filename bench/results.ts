@@ -6,7 +6,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
-import { REPO_ROOT } from '../harness/fleet/embedded/bundle.ts';
+import { REPO_ROOT } from '../harness/core/paths.ts';
 import { z } from 'zod';
 import { summarize, type FigureResult } from './runner.ts';
 

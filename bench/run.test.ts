@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect, test } from '@playwright/test';
-import { REPO_ROOT } from '../harness/fleet/embedded/bundle.ts';
+import { REPO_ROOT } from '../harness/core/paths.ts';
 
 /** `npm run bench` with a bad setting: it must stop before measuring anything, with exit code 2. */
 async function bench(env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -14,7 +14,7 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseSeed, SEED_ENV } from '../harness/core/seed.ts';
-import { REPO_ROOT } from '../harness/fleet/embedded/bundle.ts';
+import { REPO_ROOT } from '../harness/core/paths.ts';
 import { processesWithEnv, settle } from '../harness/testing/leftovers.ts';
 import { benchFigures } from './figures.ts';
 import type { LoadPoint } from './fleet.ts';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect, test } from '@playwright/test';
-import { REPO_ROOT } from '../harness/fleet/embedded/bundle.ts';
+import { REPO_ROOT } from '../harness/core/paths.ts';
 import { Fleet } from '../harness/fleet/index.ts';
 import { listeningPorts, processesWithEnv, settle } from '../harness/testing/leftovers.ts';
 import {

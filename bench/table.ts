@@ -7,7 +7,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { REPO_ROOT } from '../harness/fleet/embedded/bundle.ts';
+import { REPO_ROOT } from '../harness/core/paths.ts';
 import { LATEST, readResults, type BenchResults } from './results.ts';
 
 /** The page that publishes the figures, and the markers its table sits between. */

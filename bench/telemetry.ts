@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { benchIngest } from '../fixtures/fleet-cloud/bench.ts';
+import { benchIngest } from '../reference/fleet-cloud/bench.ts';
 import { TimeoutError } from '../harness/core/errors.ts';
 import { Fleet, type Robot } from '../harness/fleet/index.ts';
 import type { CloudClient, StoredRecord } from '../harness/telemetry/index.ts';

@@ -1,11 +1,11 @@
 #!/bin/sh
-# Generates the test-only signing keys of the real OTA clients into fixtures/keys/ (see its
+# Generates the test-only signing keys of the real OTA clients into reference/keys/ (see its
 # README.md): Mender's ECDSA P-256 key in SEC1 form (mender-artifact refuses PKCS#8), and
 # self-signed X.509 certificates for RAUC bundles and SWUpdate's CMS signatures. For each, an
 # `untrusted` twin that no robot trusts, for the wrong-key drills. Run once; the keys are
 # committed so that artifacts stay reproducible. Rerunning replaces them all.
 set -eu
-dir=${1:-$(dirname "$0")/../fixtures/keys}
+dir=${1:-$(dirname "$0")/../reference/keys}
 mkdir -p "$dir"
 for who in test untrusted; do
   openssl ecparam -genkey -name prime256v1 -noout -out "$dir/mender-$who.key"

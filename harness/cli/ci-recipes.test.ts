@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { expect, test } from '@playwright/test';
 import { parseDocument } from 'yaml';
-import { REPO_ROOT } from '../fleet/embedded/bundle.ts';
+import { REPO_ROOT } from '../core/paths.ts';
 import { buildProgram } from './main.ts';
 
 const GITHUB = 'docs/ci/github-actions.yml';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createHash, randomUUID } from 'node:crypto';
 import { expect, test } from '@playwright/test';
-import { REPO_ROOT } from '../fleet/embedded/bundle.ts';
+import { REPO_ROOT } from '../core/paths.ts';
 import {
   loadTestKeyPair,
   payloadRange,
@@ -139,7 +139,7 @@ test.describe('fleetdrill CLI: bad input', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fleetdrill-cli-test-'));
     try {
       const world = join(dir, 'broken.json');
-      const warehouse = JSON.parse(readFileSync(join(REPO_ROOT, 'fixtures/worlds/warehouse.json'), 'utf8'));
+      const warehouse = JSON.parse(readFileSync(join(REPO_ROOT, 'reference/worlds/warehouse.json'), 'utf8'));
       warehouse.walls[1].to = [25, 'x'];
       writeFileSync(world, JSON.stringify(warehouse));
       const result = await fleetdrill(['up', '--world', world]);

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
-import { REPO_ROOT } from '../fleet/embedded/bundle.ts';
+import { REPO_ROOT } from '../core/paths.ts';
 import { javaMajor, satisfiesMinimum, which, type CheckResult } from './doctor.ts';
 import { REAL_CLIENT_TOOLS } from '../ota/real/availability.ts';
 

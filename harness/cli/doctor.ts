@@ -9,7 +9,7 @@ import { accessSync, constants, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, join } from 'node:path';
 import Table from 'cli-table3';
-import { REPO_ROOT } from '../fleet/embedded/bundle.ts';
+import { REPO_ROOT } from '../core/paths.ts';
 import { netnsPrivileges } from '../net/index.ts';
 import { ddsProbeAvailability } from '../qos/index.ts';
 import { REAL_CLIENT_TOOLS } from '../ota/real/availability.ts';

@@ -1,13 +1,13 @@
 import { Command, Option } from 'commander';
 import { BACKENDS, DEFAULT_CONFIG, OTA_CLIENT_ENV, parseBackend } from '../core/config.ts';
-import { OTA_CLIENTS } from '../../fixtures/robot-host/real-disk/layout.ts';
+import { OTA_CLIENTS } from '../../reference/robot-host/real-disk/layout.ts';
 import { FleetdrillError } from '../core/errors.ts';
 import { generateReport, RESULTS_DIR } from './report.ts';
 import { listScenarios, runPlaywright, selectionArgs } from './scenarios.ts';
 import { parseCount, parsePositive } from '../core/config.ts';
 import { parseSeed, runSeed } from '../core/seed.ts';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../fleet/embedded/bundle.ts';
+import { REPO_ROOT } from '../core/paths.ts';
 // Each command's module is loaded when that command runs: loading all of them (Docker, SSH, ONNX
 // Runtime, the fleet) cost every invocation seconds, a bad flag included.
 import type { UpFlags } from './up.ts';
@@ -56,7 +56,7 @@ export function buildProgram(): Command {
     .description('bring a fleet up and keep it up until Ctrl-C')
     .option('--robots <n>', 'number of robots', String(DEFAULT_CONFIG.fleet.robots))
     .option('--seed <seed>', 'the run seed (default: a fresh one, printed)')
-    .option('--world <name|path>', 'world name in fixtures/worlds or a path', DEFAULT_CONFIG.fleet.world)
+    .option('--world <name|path>', 'world name in reference/worlds or a path', DEFAULT_CONFIG.fleet.world)
     .option('--rtf <x>', 'simulation real-time factor', String(DEFAULT_CONFIG.fleet.rtf))
     .option('--backend <name>', `where robots run: ${BACKENDS.join(' or ')}`, DEFAULT_CONFIG.fleet.backend)
     .option('--robot-image <image>', 'docker backend: run this robot image (a Gazebo robot) instead')
@@ -107,7 +107,7 @@ export function buildProgram(): Command {
     .command('hil')
     .description('measure a model on a hardware-in-the-loop stage against its latency budget')
     .option('--stage <stage>', 'local (ONNX Runtime here) or ssh://user@host[:port] (a Jetson)')
-    .option('--model <path>', 'ONNX model (default: fixtures/models/perception-cnn.onnx)')
+    .option('--model <path>', 'ONNX model (default: reference/models/perception-cnn.onnx)')
     .option('--min-queries <n>', 'measured queries at least (default: config hil.discipline)')
     .option('--min-duration-ms <ms>', 'measured duration at least (default: config hil.discipline)')
     .option('--key <path>', 'ssh stage: private key (default $HIL_KEY, ~/.ssh/id_ed25519, id_rsa)')
@@ -123,7 +123,7 @@ export function buildProgram(): Command {
     .description(
       "sweep a robot model's QoS contract over real DDS (Cyclone DDS between network namespaces) and judge each topic",
     )
-    .option('--contract <file>', 'a QoS contract file (default: the --model one under fixtures/qos)')
+    .option('--contract <file>', 'a QoS contract file (default: the --model one under reference/qos)')
     .option('--model <name>', 'robot model whose contract to load', 'fd-amr-1')
     .option(
       '--profiles <list>',

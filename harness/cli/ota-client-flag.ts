@@ -2,7 +2,7 @@ import {
   isOtaClientName,
   OTA_CLIENTS,
   type OtaClientName,
-} from '../../fixtures/robot-host/real-disk/layout.ts';
+} from '../../reference/robot-host/real-disk/layout.ts';
 import { ConfigError } from '../core/errors.ts';
 
 /** Validates `--ota-client`, naming the flag. Default fleetdrill's own client. */

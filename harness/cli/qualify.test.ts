@@ -9,7 +9,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
-import { REPO_ROOT } from '../fleet/embedded/bundle.ts';
+import { REPO_ROOT } from '../core/paths.ts';
 import type { Qualification } from '../report/qualification/types.ts';
 
 const BIN = join(REPO_ROOT, 'bin/fleetdrill.js');

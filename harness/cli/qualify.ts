@@ -21,7 +21,7 @@ import { join, resolve } from 'node:path';
 import { loadConfig } from '../core/config.ts';
 import { ConfigError } from '../core/errors.ts';
 import { parseSeed } from '../core/seed.ts';
-import { REPO_ROOT } from '../fleet/embedded/bundle.ts';
+import { REPO_ROOT } from '../core/paths.ts';
 import { runHil } from '../hil/run.ts';
 import { runOtaFuzz } from '../ota/fuzz.ts';
 import {

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { cp, mkdir, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../fleet/embedded/bundle.ts';
+import { REPO_ROOT } from '../core/paths.ts';
 
 const require = createRequire(import.meta.url);
 

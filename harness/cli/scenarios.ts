@@ -3,7 +3,7 @@ import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, join } from 'node:path';
 import { ConfigError } from '../core/errors.ts';
-import { REPO_ROOT } from '../fleet/embedded/bundle.ts';
+import { REPO_ROOT } from '../core/paths.ts';
 
 const require = createRequire(import.meta.url);
 /** Playwright's own CLI, run with this Node: no npx, no PATH lookups. */

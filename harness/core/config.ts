@@ -1,4 +1,4 @@
-import { OTA_CLIENTS, type OtaClientName } from '../../fixtures/robot-host/real-disk/layout.ts';
+import { OTA_CLIENTS, type OtaClientName } from '../../reference/robot-host/real-disk/layout.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
@@ -19,7 +19,7 @@ export interface FleetdrillConfig {
   fleet: {
     /** How many robots to start. */
     robots: number;
-    /** World name from fixtures/worlds, or a path to a world JSON file. */
+    /** World name from reference/worlds, or a path to a world JSON file. */
     world: string;
     /** Simulation real-time factor (2 = sim time runs twice as fast as the wall clock). */
     rtf: number;
@@ -78,7 +78,7 @@ export const DEFAULT_CONFIG: FleetdrillConfig = {
   hil: {
     discipline: { warmupQueries: 20, minQueries: 500, minDurationMs: 10_000 },
     budgets: {
-      // The reference perception model (fixtures/models): on one core of a CI machine it needs
+      // The reference perception model (reference/models): on one core of a CI machine it needs
       // about 8 ms; on a Jetson Orin with TensorRT FP16, well under 2 ms.
       'perception-cnn': {
         local: { p99Ms: 50, minThroughputQps: 30 },

@@ -1,3 +1,4 @@
+export { REPO_ROOT } from './paths.ts';
 export {
   FleetdrillError,
   TimeoutError,

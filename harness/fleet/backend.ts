@@ -1,5 +1,5 @@
-import type { AgentSettings } from '../../fixtures/edge-agent/index.ts';
-import type { OtaClientName } from '../../fixtures/robot-host/real-disk/layout.ts';
+import type { AgentSettings } from '../../reference/edge-agent/index.ts';
+import type { OtaClientName } from '../../reference/robot-host/real-disk/layout.ts';
 
 /** What a backend needs to bring one robot up. */
 export interface RobotSpec {

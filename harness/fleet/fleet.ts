@@ -3,11 +3,11 @@ import type { BackendName } from '../core/config.ts';
 import { ConfigError, RobotDiedError, runAll, settleAll } from '../core/errors.ts';
 import { EventBus } from '../core/events.ts';
 import { deriveSeed } from '../core/seed.ts';
-import { placePose, type Pose2D, type World } from '../../fixtures/worlds/world.ts';
+import { placePose, type Pose2D, type World } from '../../reference/worlds/world.ts';
 import { resolveWorld, type ResolvedWorld } from './world.ts';
 import type { RobotSpec, StartedCloudHost, StartedRobotBackend, StartedRobotHost } from './backend.ts';
 import { describeExit } from './backend.ts';
-import type { AgentSettings } from '../../fixtures/edge-agent/index.ts';
+import type { AgentSettings } from '../../reference/edge-agent/index.ts';
 import { StartedFleetCloud } from '../telemetry/cloud.ts';
 import { EmbeddedBackend } from './embedded/backend.ts';
 import { DockerBackend } from './docker/backend.ts';
@@ -35,7 +35,7 @@ import {
   isOtaClientName,
   OTA_CLIENTS,
   type OtaClientName,
-} from '../../fixtures/robot-host/real-disk/layout.ts';
+} from '../../reference/robot-host/real-disk/layout.ts';
 import { ensureBundle } from './embedded/bundle.ts';
 import { Robot } from './robot.ts';
 import type { CallbackError } from '../ros/client.ts';
@@ -49,7 +49,7 @@ export interface FleetOptions {
   robots: number;
   /** The run's seed; each robot gets a seed derived from it and its id. */
   seed: number;
-  /** World name (fixtures/worlds) or path to a world file. */
+  /** World name (reference/worlds) or path to a world file. */
   world?: string;
   /** Simulation real-time factor. */
   rtf?: number;
@@ -113,7 +113,7 @@ async function agentSettingsFor(
         ? {}
         : {
             stateHookEntry: await ensureBundle(
-              'fixtures/edge-agent/ota/adapters/state-hook-main.ts',
+              'reference/edge-agent/ota/adapters/state-hook-main.ts',
               'state-hook',
             ),
           }),

@@ -1,6 +1,6 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { POWER_CUT_MARKER } from '../../fixtures/edge-agent/ota/faults.ts';
+import { POWER_CUT_MARKER } from '../../reference/edge-agent/ota/faults.ts';
 import { describeExit, type RobotExit } from './backend.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { WorldError, loadWorld, resolveWorldPath, type World } from '../../fixtures/worlds/world.ts';
+import { WorldError, loadWorld, resolveWorldPath, type World } from '../../reference/worlds/world.ts';
 import { ConfigError } from '../core/errors.ts';
 
 /** A world the fleet will run in, checked before any robot starts. */

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test } from '@playwright/test';
 import onnxProto from 'onnx-proto';
-import { writePerceptionModel } from '../../fixtures/models/make-perception-model.ts';
+import { writePerceptionModel } from '../../reference/models/make-perception-model.ts';
 import { hilOverheadPct, LocalStage, type LocalHilResult } from './local-stage.ts';
 import { latencyStats } from './stats.ts';
 import { HilError, type RunDiscipline } from './types.ts';
@@ -12,7 +12,7 @@ import { HilError, type RunDiscipline } from './types.ts';
 const { onnx } = onnxProto;
 const realModel = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
-  '../../fixtures/models/perception-cnn.onnx',
+  '../../reference/models/perception-cnn.onnx',
 );
 
 /** A one-node float model `op(x)` on [1, 3, side, side], for a floor to compare against. */

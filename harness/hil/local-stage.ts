@@ -58,7 +58,7 @@ interface InputSpec {
   range: [number, number];
 }
 
-/** The input spec of a model's `<name>.json` (fixtures/models/perception-cnn.json's shape). */
+/** The input spec of a model's `<name>.json` (reference/models/perception-cnn.json's shape). */
 interface SpecFile {
   inputs?: Array<{ name?: unknown; type?: unknown; shape?: unknown; range?: unknown }>;
 }

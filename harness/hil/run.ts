@@ -5,14 +5,14 @@
 import { existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { deriveSeed } from '../core/seed.ts';
-import { REPO_ROOT } from '../fleet/embedded/bundle.ts';
+import { REPO_ROOT } from '../core/paths.ts';
 import { budgetFor, evaluateBudget, type HilBudgets, type HilVerdict } from './budget.ts';
 import { LocalStage } from './local-stage.ts';
 import { SshStage, type SshStageOptions } from './ssh-stage.ts';
 import { HilError, type HilResult, type HilStage, type RunDiscipline } from './types.ts';
 
 /** The reference perception model. */
-export const DEFAULT_MODEL = resolve(REPO_ROOT, 'fixtures/models/perception-cnn.onnx');
+export const DEFAULT_MODEL = resolve(REPO_ROOT, 'reference/models/perception-cnn.onnx');
 
 /** Env var: the stage to measure on, `local` or `ssh://user@host[:port]`. */
 export const HIL_TARGET_ENV = 'HIL_TARGET';

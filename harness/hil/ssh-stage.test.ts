@@ -1,7 +1,7 @@
 /**
  * The Jetson stage against a real OpenSSH server on loopback (Debian's /usr/sbin/sshd, throwaway
- * keys, this user), with the device test doubles of fixtures/hil/device-double/ standing in for
- * trtexec, tegrastats, nvpmodel and jetson_clocks; they replay the samples in fixtures/hil/, which are
+ * keys, this user), with the device test doubles of reference/hil/device-double/ standing in for
+ * trtexec, tegrastats, nvpmodel and jetson_clocks; they replay the samples in reference/hil/, which are
  * hand-made in the tools' formats, not captured from a device. What is under test is the stage: transport,
  * orchestration, engine caching, cleanup and validity, not TensorRT.
  */
@@ -14,7 +14,7 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { test as base, expect } from '@playwright/test';
-import { REPO_ROOT } from '../fleet/embedded/bundle.ts';
+import { REPO_ROOT } from '../core/paths.ts';
 import { onProcessExit } from '../core/cleanup.ts';
 import { parseTegrastats } from './parsers/index.ts';
 import { parseSshTarget, SshStage, type SshStageOptions } from './ssh-stage.ts';
@@ -22,7 +22,7 @@ import { HilError, type RunDiscipline } from './types.ts';
 
 const run = promisify(execFile);
 const SSHD = '/usr/sbin/sshd';
-const SAMPLES = join(REPO_ROOT, 'fixtures/hil');
+const SAMPLES = join(REPO_ROOT, 'reference/hil');
 const DOUBLES = join(SAMPLES, 'device-double');
 const SAMPLE_LOG = readFileSync(join(SAMPLES, 'trtexec-10.5-passed.log'), 'utf8');
 const SAMPLE_TIMES = readFileSync(join(SAMPLES, 'export-times.json'), 'utf8');

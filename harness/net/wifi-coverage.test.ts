@@ -1,6 +1,6 @@
 import { expect } from '@playwright/test';
 import { netTest } from './test-fixtures.ts';
-import { loadWorld, resolveWorldPath } from '../../fixtures/worlds/world.ts';
+import { loadWorld, resolveWorldPath } from '../../reference/worlds/world.ts';
 import { WifiCoverage, type TimedPose } from './wifi-coverage.ts';
 
 const warehouse = loadWorld(resolveWorldPath('warehouse'));

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { loadWorld, parseWorld, resolveWorldPath } from '../../fixtures/worlds/world.ts';
+import { loadWorld, parseWorld, resolveWorldPath } from '../../reference/worlds/world.ts';
 import { linkQuality, nextTier, SENSITIVITY_DBM, signalFrom, tierFor } from './wifi-map.ts';
 
 const warehouse = loadWorld(resolveWorldPath('warehouse'));

@@ -3,9 +3,9 @@
  * slots checked against their metadata, and what the next power-on would boot.
  */
 import { createHash } from 'node:crypto';
-import { defaultUbootEnv, slotOfPart } from '../../fixtures/robot-host/real-disk/bootloader.ts';
-import { inspectRealDisk } from '../../fixtures/robot-host/real-disk/inspect.ts';
-import { diskClient } from '../../fixtures/robot-host/real-disk/layout.ts';
+import { defaultUbootEnv, slotOfPart } from '../../reference/robot-host/real-disk/bootloader.ts';
+import { inspectRealDisk } from '../../reference/robot-host/real-disk/inspect.ts';
+import { diskClient } from '../../reference/robot-host/real-disk/layout.ts';
 import {
   BootEnv,
   DEFAULT_BOOTLIMIT,
@@ -20,7 +20,7 @@ import {
   type EnvSource,
   type SlotCheck,
   type SlotName,
-} from '../../fixtures/robot-host/boot/index.ts';
+} from '../../reference/robot-host/boot/index.ts';
 
 export interface DiskState {
   env: BootVars;

@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { expect } from '@playwright/test';
-import type { DeploymentDetail } from '../../fixtures/fleet-cloud/ota-protocol.ts';
+import type { DeploymentDetail } from '../../reference/fleet-cloud/ota-protocol.ts';
 import {
   armTrial,
   boot,
@@ -13,8 +13,8 @@ import {
   installInitial,
   slotPaths,
   writeSlot,
-} from '../../fixtures/robot-host/boot/index.ts';
-import { flipByte, payloadOf, sha256, test } from '../../fixtures/robot-host/boot/test-disk.ts';
+} from '../../reference/robot-host/boot/index.ts';
+import { flipByte, payloadOf, sha256, test } from '../../reference/robot-host/boot/test-disk.ts';
 import { inspectDisk, type DiskState } from './disk.ts';
 import { judgeOtaDrill, type OtaDrill, type OtaDrillEvidence } from './drills.ts';
 

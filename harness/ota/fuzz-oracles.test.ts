@@ -16,9 +16,9 @@ import {
   installInitial,
   slotPaths,
   writeSlot,
-} from '../../fixtures/robot-host/boot/index.ts';
-import { formatCopy } from '../../fixtures/robot-host/boot/boot-env.ts';
-import { flipByte, payloadOf, sha256, test } from '../../fixtures/robot-host/boot/test-disk.ts';
+} from '../../reference/robot-host/boot/index.ts';
+import { formatCopy } from '../../reference/robot-host/boot/boot-env.ts';
+import { flipByte, payloadOf, sha256, test } from '../../reference/robot-host/boot/test-disk.ts';
 import { inspectDisk, inspectDiskOrUnbootable, type DiskState } from './disk.ts';
 import {
   judgeConvergence,

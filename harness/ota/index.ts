@@ -38,7 +38,7 @@ export {
   type ArtifactHeader,
   type VerifiedArtifact,
   type VerifyArtifactOptions,
-} from '../../fixtures/edge-agent/ota/artifact.ts';
+} from '../../reference/edge-agent/ota/artifact.ts';
 export {
   buildClientArtifact,
   buildRootfsImage,

@@ -1,11 +1,11 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { keyIdOf } from '../../fixtures/edge-agent/ota/artifact.ts';
-import { REPO_ROOT } from '../fleet/embedded/bundle.ts';
+import { keyIdOf } from '../../reference/edge-agent/ota/artifact.ts';
+import { REPO_ROOT } from '../core/paths.ts';
 
 /** Where the committed test-only key pairs live (see its README.md). */
-export const TEST_KEYS_DIR = join(REPO_ROOT, 'fixtures', 'keys');
+export const TEST_KEYS_DIR = join(REPO_ROOT, 'reference', 'keys');
 
 /**
  * The test-only key pairs: `test-ota` signs the drills' artifacts and is what robots trust;
@@ -14,7 +14,7 @@ export const TEST_KEYS_DIR = join(REPO_ROOT, 'fixtures', 'keys');
 export const TEST_KEY_NAMES = ['test-ota', 'untrusted-ota'] as const;
 export type TestKeyName = (typeof TEST_KEY_NAMES)[number];
 
-/** An Ed25519 key pair loaded from `fixtures/keys/`. Test-only: never use these in production. */
+/** An Ed25519 key pair loaded from `reference/keys/`. Test-only: never use these in production. */
 export interface OtaKeyPair {
   name: TestKeyName;
   privateKey: KeyObject;

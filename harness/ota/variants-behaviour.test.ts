@@ -5,15 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { Ros, Service } from 'roslib';
-import type { SlotSoftwareOptions } from '../../fixtures/robot-sim/slot-main.ts';
-import { SlotSoftware, SoftwareBootError } from '../../fixtures/robot-host/software.ts';
-import { REPO_ROOT } from '../fleet/embedded/bundle.ts';
+import type { SlotSoftwareOptions } from '../../reference/robot-sim/slot-main.ts';
+import { SlotSoftware, SoftwareBootError } from '../../reference/robot-host/software.ts';
+import { REPO_ROOT } from '../core/paths.ts';
 import { buildRobotVariant, payloadRange, type RobotVariant } from './index.ts';
 
 const VERSION = '1.4.2';
 const SLOT = 4 * 1024 * 1024;
 // The bundle cannot find the shipped worlds by name, so it gets a path, as a robot host gives it.
-const WORLD = join(REPO_ROOT, 'fixtures/worlds/warehouse.json');
+const WORLD = join(REPO_ROOT, 'reference/worlds/warehouse.json');
 
 let work: string;
 const running = new Set<SlotSoftware>();

@@ -97,8 +97,8 @@ test('a second build with the same inputs comes from the cache; a changed input 
     files.find((f) => f.endsWith('.json'))!,
   );
   const entry = JSON.parse(await readFile(sidecar, 'utf8')) as { inputs: Record<string, string> };
-  expect(Object.keys(entry.inputs)).toContain('fixtures/robot-sim/slot-main.ts');
-  entry.inputs['fixtures/robot-sim/slot-main.ts'] = '0'.repeat(64);
+  expect(Object.keys(entry.inputs)).toContain('reference/robot-sim/slot-main.ts');
+  entry.inputs['reference/robot-sim/slot-main.ts'] = '0'.repeat(64);
   await writeFile(sidecar, JSON.stringify(entry));
   const rebuilt = await buildRobotVariant(options);
   expect(rebuilt.cached).toBe(false);

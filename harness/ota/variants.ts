@@ -3,9 +3,9 @@ import { readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import createDebug from 'debug';
 import { build, version as esbuildVersion } from 'esbuild';
-import { canonicalJson, keyIdOf, type ArtifactManifest } from '../../fixtures/edge-agent/ota/artifact.ts';
+import { canonicalJson, keyIdOf, type ArtifactManifest } from '../../reference/edge-agent/ota/artifact.ts';
 import { ConfigError } from '../core/errors.ts';
-import { REPO_ROOT } from '../fleet/embedded/bundle.ts';
+import { REPO_ROOT } from '../core/paths.ts';
 import { buildArtifact } from './build.ts';
 import { loadTestKeyPair } from './keys.ts';
 
@@ -27,7 +27,7 @@ export const ROBOT_VARIANTS = [
 export type RobotVariant = (typeof ROBOT_VARIANTS)[number];
 
 /** The robot software a slot holds: the reference robot as the robot host boots it, in one ES module. */
-export const ROBOT_SOFTWARE_ENTRY = 'fixtures/robot-sim/slot-main.ts';
+export const ROBOT_SOFTWARE_ENTRY = 'reference/robot-sim/slot-main.ts';
 /**
  * Slots of the drills' robots: room for the reference software (a few MB) and then some, small
  * enough that a too-large image is refused after a short download.

@@ -50,7 +50,7 @@ export interface TopicContract {
 
 /** A robot model's QoS contract: which topics it has, their QoS, and what must survive which link. */
 export interface QosContract {
-  /** Robot model the contract belongs to (the file name under fixtures/qos without `.json`). */
+  /** Robot model the contract belongs to (the file name under reference/qos without `.json`). */
   model: string;
   description?: string;
   /** Topics in the file's order. */
@@ -60,7 +60,7 @@ export interface QosContract {
 }
 
 /** Where the reference models' contracts live: `<dir>/<model>.json`. */
-export const QOS_CONTRACT_DIR = fileURLToPath(new URL('../../fixtures/qos/', import.meta.url));
+export const QOS_CONTRACT_DIR = fileURLToPath(new URL('../../reference/qos/', import.meta.url));
 
 const ms = z.number().positive();
 const liveliness = z.strictObject({

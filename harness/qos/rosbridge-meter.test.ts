@@ -5,7 +5,7 @@ import {
   ServiceRegistry,
   TopicBus,
   newStats,
-} from '../../fixtures/robot-sim/rosbridge/index.ts';
+} from '../../reference/robot-sim/rosbridge/index.ts';
 import { RosClient } from '../ros/client.ts';
 import { ROBOT_TOPICS } from '../ros/messages.ts';
 import { publishEvery, sleep, test, TEST_TOPIC, TEST_TYPE } from '../ros/test-helpers.ts';

@@ -1,6 +1,6 @@
 import { readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { REPO_ROOT } from '../fleet/embedded/bundle.ts';
+import { REPO_ROOT } from '../core/paths.ts';
 
 /** Where allure-playwright writes the results of a run (playwright.config.ts says the same). */
 export const ALLURE_RESULTS_DIR = process.env.FLEETDRILL_ALLURE_RESULTS

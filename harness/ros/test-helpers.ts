@@ -1,6 +1,6 @@
 /* Helpers for this folder's tests: a reference robot's rosbridge and a stream the test controls. Not part of the public surface. */
 import { test as base } from '@playwright/test';
-import { labFixtures, type LabFixtures } from '../../fixtures/robot-sim/test-helpers.ts';
+import { labFixtures, type LabFixtures } from '../../reference/robot-sim/test-helpers.ts';
 import { RosClient } from './client.ts';
 
 /** A topic only the tests publish on, through the robot's real rosbridge. */

@@ -1,4 +1,4 @@
-import { AGENT_SERVICES, type AgentStatus } from '../../fixtures/edge-agent/index.ts';
+import { AGENT_SERVICES, type AgentStatus } from '../../reference/edge-agent/index.ts';
 import { TimeoutError } from '../core/errors.ts';
 import type { RosClient } from '../ros/client.ts';
 import { AgentStatusFormatError, parseAgentStatus } from './agent-status.ts';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { McapIndexedReader, McapWriter, TempBuffer } from '@mcap/core';
 import { test as base, expect } from '@playwright/test';
-import { SensorRing, rosTimeToNs, writeBlackboxMcap } from '../../fixtures/edge-agent/blackbox/index.ts';
+import { SensorRing, rosTimeToNs, writeBlackboxMcap } from '../../reference/edge-agent/blackbox/index.ts';
 import { McapInvalidError, coversWindow, inspectBlackbox } from './mcap.ts';
 
 const test = base.extend<{ tmp: string }>({

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { expect, test } from '@playwright/test';
-import { REPO_ROOT } from '../fleet/embedded/bundle.ts';
+import { REPO_ROOT } from '../core/paths.ts';
 import { listeningPorts, processesWithEnv, runDirsIn, settle } from './leftovers.ts';
 import { nestedRun, type NestedRun } from './nested-run.ts';
 import { realClientsAvailability } from '../ota/real/availability.ts';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { expect } from '@playwright/test';
 import { PLAYWRIGHT_CLI } from '../cli/scenarios.ts';
-import { REPO_ROOT } from '../fleet/embedded/bundle.ts';
+import { REPO_ROOT } from '../core/paths.ts';
 
 const CONFIG = join(REPO_ROOT, 'harness/testing/hygiene/playwright.config.ts');
 

@@ -9,23 +9,23 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
-import { AGENT_SERVICES } from '../../../fixtures/edge-agent/agent.ts';
-import { armedFaultSchema } from '../../../fixtures/edge-agent/ota/faults.ts';
-import { toStatusResponse } from '../../../fixtures/edge-agent/status-response.ts';
-import { AgentStore } from '../../../fixtures/edge-agent/store/agent-store.ts';
-import { SERVICES, TOPICS } from '../../../fixtures/robot-sim/index.ts';
-import { MessageBuilders } from '../../../fixtures/robot-sim/messages.ts';
+import { AGENT_SERVICES } from '../../../reference/edge-agent/agent.ts';
+import { armedFaultSchema } from '../../../reference/edge-agent/ota/faults.ts';
+import { toStatusResponse } from '../../../reference/edge-agent/status-response.ts';
+import { AgentStore } from '../../../reference/edge-agent/store/agent-store.ts';
+import { SERVICES, TOPICS } from '../../../reference/robot-sim/index.ts';
+import { MessageBuilders } from '../../../reference/robot-sim/messages.ts';
 import {
   GAZEBO_LAUNCH_COMMAND,
   launchArguments,
   ROBOT_STACK_ENV,
   ROS_SETUP_ENV,
-} from '../../../fixtures/robot-sim/gazebo-stack.ts';
-import { LIDAR } from '../../../fixtures/robot-sim/sensors.ts';
-import { LIFELINE_ENV, READY_TO_ENV } from '../../../fixtures/service/harness-link.ts';
-import { loadWorld, resolveWorldPath } from '../../../fixtures/worlds/world.ts';
+} from '../../../reference/robot-sim/gazebo-stack.ts';
+import { LIDAR } from '../../../reference/robot-sim/sensors.ts';
+import { LIFELINE_ENV, READY_TO_ENV } from '../../../reference/service/harness-link.ts';
+import { loadWorld, resolveWorldPath } from '../../../reference/worlds/world.ts';
 import { ROBOT_SERVICES, ROBOT_TOPICS, type GetVersionResponse } from '../../ros/messages.ts';
-import { REPO_ROOT } from '../embedded/bundle.ts';
+import { REPO_ROOT } from '../../core/paths.ts';
 
 const IMAGE_DIR = join(REPO_ROOT, 'docker', 'robot-gazebo');
 const PKG = join(IMAGE_DIR, 'fleetdrill_gazebo');

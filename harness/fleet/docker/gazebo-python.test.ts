@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { expect, test } from '@playwright/test';
-import { REPO_ROOT } from '../embedded/bundle.ts';
+import { REPO_ROOT } from '../../core/paths.ts';
 
 const IMAGE_DIR = join(REPO_ROOT, 'docker', 'robot-gazebo');
 

@@ -13,7 +13,8 @@ import createDebug from 'debug';
 import type Dockerode from 'dockerode';
 import { GenericContainer } from 'testcontainers';
 import { FleetdrillError } from '../../core/errors.ts';
-import { ensureBundle, REPO_ROOT } from '../embedded/bundle.ts';
+import { ensureBundle } from '../embedded/bundle.ts';
+import { REPO_ROOT } from '../../core/paths.ts';
 
 const log = createDebug('fleetdrill:docker');
 const run = promisify(execFile);
@@ -40,12 +41,12 @@ interface ImageRecipe {
 const RECIPES: Record<ImageName, ImageRecipe> = {
   robot: {
     bundles: [
-      ['fixtures/robot-host/main.ts', 'robot-host'],
-      ['fixtures/edge-agent/main.ts', 'edge-agent'],
+      ['reference/robot-host/main.ts', 'robot-host'],
+      ['reference/edge-agent/main.ts', 'edge-agent'],
     ],
   },
   cloud: {
-    bundles: [['fixtures/fleet-cloud/main.ts', 'fleet-cloud', ['better-sqlite3']]],
+    bundles: [['reference/fleet-cloud/main.ts', 'fleet-cloud', ['better-sqlite3']]],
     // better-sqlite3 and what it requires at run time; the rest of the package is build input.
     nodeModules: [
       'better-sqlite3/package.json',

@@ -29,10 +29,10 @@ interface Entries {
  * the software under test from the same files.
  */
 export const EMBEDDED_BUNDLES = {
-  robotHost: ['fixtures/robot-host/main.ts', 'robot-host', []],
-  agent: ['fixtures/edge-agent/main.ts', 'edge-agent', []],
+  robotHost: ['reference/robot-host/main.ts', 'robot-host', []],
+  agent: ['reference/edge-agent/main.ts', 'edge-agent', []],
   // A native module cannot be bundled: the bundle loads it from node_modules.
-  cloud: ['fixtures/fleet-cloud/main.ts', 'fleet-cloud', ['better-sqlite3']],
+  cloud: ['reference/fleet-cloud/main.ts', 'fleet-cloud', ['better-sqlite3']],
 } as const satisfies Record<string, readonly [string, string, readonly string[]]>;
 
 /** Robots as child processes on this machine: no Docker needed. */

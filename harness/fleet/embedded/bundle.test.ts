@@ -2,7 +2,8 @@
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { expect, test } from '@playwright/test';
-import { ensureBundle, REPO_ROOT } from './bundle.ts';
+import { REPO_ROOT } from '../../core/paths.ts';
+import { ensureBundle } from './bundle.ts';
 
 test('one process building several bundles at once gets every one of them', async () => {
   // Inside the repo, so the entries resolve packages from its node_modules.

@@ -1,13 +1,11 @@
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import createDebug from 'debug';
+import { REPO_ROOT } from '../../core/paths.ts';
 
 const log = createDebug('fleetdrill:bundle');
 
-/** The repository root, found from this module's location. */
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const BUILD_DIR = join(REPO_ROOT, '.fleetdrill', 'build');
 
 /**

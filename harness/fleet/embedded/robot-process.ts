@@ -8,7 +8,7 @@ import { killGroup, ServiceProcess, withLogTail } from './service-process.ts';
 
 /** What every embedded robot host shares. */
 export interface EmbeddedHostContext {
-  /** The bundled robot host entry (fixtures/robot-host). */
+  /** The bundled robot host entry (reference/robot-host). */
   entry: string;
   /** The bundled edge agent entry, when robots run one. */
   agentEntry?: string;

@@ -5,7 +5,7 @@ import { EXPORT_TIME_FIELDS, parseExportTimes } from './export-times.ts';
 import { parseTrtexecLog } from './trtexec.ts';
 
 const fixture = (name: string): string =>
-  readFileSync(new URL(`../../../fixtures/hil/${name}`, import.meta.url), 'utf8');
+  readFileSync(new URL(`../../../reference/hil/${name}`, import.meta.url), 'utf8');
 
 /** An export-times file whose queries took `latencies` (compute a fixed 0.1 ms less). */
 function exportOf(latencies: number[]): string {

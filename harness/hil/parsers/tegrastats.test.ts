@@ -4,7 +4,7 @@ import { HilError } from '../types.ts';
 import { parseTegrastats, parseTegrastatsLine } from './tegrastats.ts';
 
 const fixture = (name: string): string =>
-  readFileSync(new URL(`../../../fixtures/hil/${name}`, import.meta.url), 'utf8');
+  readFileSync(new URL(`../../../reference/hil/${name}`, import.meta.url), 'utf8');
 const lineOf = (name: string, n: number): string => fixture(name).split('\n')[n - 1]!;
 
 test('JetPack 5 (AGX Xavier): off cores, CPU@ temperatures, unitless cur/avg rails', () => {

@@ -4,7 +4,7 @@ import { HilError } from '../types.ts';
 import { parseTrtexecLog, requireValidTrtexec } from './trtexec.ts';
 
 const fixture = (name: string): string =>
-  readFileSync(new URL(`../../../fixtures/hil/${name}`, import.meta.url), 'utf8');
+  readFileSync(new URL(`../../../reference/hil/${name}`, import.meta.url), 'utf8');
 
 const LINE = '[10/14/2024-09:13:04] [I] ';
 const log = (...lines: string[]): string =>

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test, expect } from '@playwright/test';
 import { Toxiproxy } from 'toxiproxy-node-client';
-import { REPO_ROOT } from '../../fleet/embedded/bundle.ts';
+import { REPO_ROOT } from '../../core/paths.ts';
 import { listeningPorts } from '../../testing/leftovers.ts';
 import { connectTo, portOf, startEcho } from './test-helpers.ts';
 

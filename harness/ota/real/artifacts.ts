@@ -1,6 +1,6 @@
 /**
  * Artifacts for the real clients, built with the real tools: the reference robot software in one
- * variant, packed into a root filesystem image (fixtures/robot-host/real-disk/image.ts), made into
+ * variant, packed into a root filesystem image (reference/robot-host/real-disk/image.ts), made into
  * a Mender artifact, a RAUC bundle or an SWUpdate image signed with the test-only keys, then
  * wrapped in fleetdrill's FDART envelope, the form the fleet cloud stores and offers. The client
  * verifies its own artifact; the envelope only carries it. Built once per inputs and cached under
@@ -9,10 +9,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { packImage, type ImageMeta } from '../../../fixtures/robot-host/real-disk/image.ts';
-import { artifactNameOf } from '../../../fixtures/robot-host/real-disk/boot.ts';
-import type { RealOtaClientName } from '../../../fixtures/robot-host/real-disk/layout.ts';
-import { payloadRange } from '../../../fixtures/edge-agent/ota/artifact.ts';
+import { packImage, type ImageMeta } from '../../../reference/robot-host/real-disk/image.ts';
+import { artifactNameOf } from '../../../reference/robot-host/real-disk/boot.ts';
+import type { RealOtaClientName } from '../../../reference/robot-host/real-disk/layout.ts';
+import { payloadRange } from '../../../reference/edge-agent/ota/artifact.ts';
 import { buildArtifact } from '../build.ts';
 import { loadTestKeyPair } from '../keys.ts';
 import { buildRobotVariant, OTA_CACHE_DIR, type RobotVariant } from '../variants.ts';

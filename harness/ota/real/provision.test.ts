@@ -6,12 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect, test } from '@playwright/test';
-import { packImage, readImage } from '../../../fixtures/robot-host/real-disk/image.ts';
-import { realDiskPaths } from '../../../fixtures/robot-host/real-disk/layout.ts';
-import { fwSetenv } from '../../../fixtures/robot-host/real-disk/uboot-env.ts';
+import { packImage, readImage } from '../../../reference/robot-host/real-disk/image.ts';
+import { realDiskPaths } from '../../../reference/robot-host/real-disk/layout.ts';
+import { fwSetenv } from '../../../reference/robot-host/real-disk/uboot-env.ts';
 import { listLoops } from './loop-devices.ts';
 import { provisionRealDisk, ProvisionError, type RealDiskSpec } from './provision.ts';
-import { missingTools } from '../../../fixtures/robot-host/real-disk/tools.ts';
+import { missingTools } from '../../../reference/robot-host/real-disk/tools.ts';
 
 const run = promisify(execFile);
 const TOOLS = ['losetup', 'fw_printenv', 'fw_setenv', 'mkenvimage'];

@@ -1,5 +1,5 @@
 /**
- * Making a real robot disk (fixtures/robot-host/real-disk/layout.ts) ready to boot: sparse
+ * Making a real robot disk (reference/robot-host/real-disk/layout.ts) ready to boot: sparse
  * partition files attached to loop devices, the factory image in slot A, a fresh U-Boot
  * environment and the client's /etc. A disk that was provisioned before keeps its data: it only
  * gets its loop devices back, as a robot brought up again on an old disk would.
@@ -7,15 +7,15 @@
 import { constants } from 'node:fs';
 import { mkdir, open, realpath, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { SlotName } from '../../../fixtures/robot-host/boot/index.ts';
-import { defaultUbootEnv } from '../../../fixtures/robot-host/real-disk/bootloader.ts';
+import type { SlotName } from '../../../reference/robot-host/boot/index.ts';
+import { defaultUbootEnv } from '../../../reference/robot-host/real-disk/bootloader.ts';
 import {
   PART_NUMBER,
   realDiskPaths,
   type RealDiskPaths,
   type RealOtaClientName,
-} from '../../../fixtures/robot-host/real-disk/layout.ts';
-import { writeFreshEnv } from '../../../fixtures/robot-host/real-disk/uboot-env.ts';
+} from '../../../reference/robot-host/real-disk/layout.ts';
+import { writeFreshEnv } from '../../../reference/robot-host/real-disk/uboot-env.ts';
 import { attachLoop, detachLoop, listLoops } from './loop-devices.ts';
 
 const SLOTS: readonly SlotName[] = ['A', 'B'];

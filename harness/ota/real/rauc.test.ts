@@ -3,7 +3,7 @@
  * that `rauc info` verifies against the robot's keyring (and refuses when signed by another key),
  * and the custom bootloader backend over a real U-Boot environment pair, each command run in the
  * robot's namespace as RAUC runs it. Installs through the service are in the adapter's tests
- * (fixtures/edge-agent/ota/adapters/rauc.test.ts).
+ * (reference/edge-agent/ota/adapters/rauc.test.ts).
  */
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -11,20 +11,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect, test } from '@playwright/test';
-import { raucSystemConf } from '../../../fixtures/edge-agent/ota/adapters/rauc.ts';
-import { runInNamespace } from '../../../fixtures/edge-agent/ota/adapters/real-common.ts';
-import { defaultUbootEnv } from '../../../fixtures/robot-host/real-disk/bootloader.ts';
-import { packImage } from '../../../fixtures/robot-host/real-disk/image.ts';
-import { realDiskPaths } from '../../../fixtures/robot-host/real-disk/layout.ts';
+import { raucSystemConf } from '../../../reference/edge-agent/ota/adapters/rauc.ts';
+import { runInNamespace } from '../../../reference/edge-agent/ota/adapters/real-common.ts';
+import { defaultUbootEnv } from '../../../reference/robot-host/real-disk/bootloader.ts';
+import { packImage } from '../../../reference/robot-host/real-disk/image.ts';
+import { realDiskPaths } from '../../../reference/robot-host/real-disk/layout.ts';
 import {
   fwPrintenv,
   fwSetenv,
   readEnvCopies,
   writeFreshEnv,
-} from '../../../fixtures/robot-host/real-disk/uboot-env.ts';
+} from '../../../reference/robot-host/real-disk/uboot-env.ts';
 import { TEST_KEYS_DIR } from '../keys.ts';
 import { buildRaucBundle, RAUC_BACKEND, RAUC_POST_INSTALL, RAUC_PRE_INSTALL, writeRaucEtc } from './rauc.ts';
-import { missingTools } from '../../../fixtures/robot-host/real-disk/tools.ts';
+import { missingTools } from '../../../reference/robot-host/real-disk/tools.ts';
 
 const run = promisify(execFile);
 
@@ -84,7 +84,7 @@ test('system.conf names the compatible, the custom backend, the handlers, the ke
   // Nothing of RAUC's may land in the host's /var, /mnt or /etc.
   for (const line of conf.split('\n').filter((l) => l.includes('/'))) {
     expect(
-      line.slice(line.indexOf('=') + 1).startsWith(disk) || line.includes('/fixtures/robot-host/real-disk/'),
+      line.slice(line.indexOf('=') + 1).startsWith(disk) || line.includes('/reference/robot-host/real-disk/'),
       line,
     ).toBe(true);
   }

@@ -12,8 +12,8 @@ import {
   raucDataDir,
   raucMountPrefix,
   raucSystemConf,
-} from '../../../fixtures/edge-agent/ota/adapters/rauc.ts';
-import { realDiskPaths, realDiskScript } from '../../../fixtures/robot-host/real-disk/layout.ts';
+} from '../../../reference/edge-agent/ota/adapters/rauc.ts';
+import { realDiskPaths, realDiskScript } from '../../../reference/robot-host/real-disk/layout.ts';
 import { TEST_KEYS_DIR } from '../keys.ts';
 import type { ClientArtifactInput } from './types.ts';
 

@@ -3,7 +3,7 @@
  * whose sw-description openssl verifies against the robot's certificate), the robot's /etc, and
  * the real `swupdate` installing each collection into its own partition of a loop-device disk and
  * arming it in the U-Boot environment, run in the robot's namespace. The adapter's flow (refusals,
- * commit, rollback) is in fixtures/edge-agent/ota/adapters/swupdate.test.ts.
+ * commit, rollback) is in reference/edge-agent/ota/adapters/swupdate.test.ts.
  */
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -12,15 +12,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect, test } from '@playwright/test';
-import { SWUPDATE_CERT, SWUPDATE_CONF } from '../../../fixtures/edge-agent/ota/adapters/swupdate.ts';
-import { runInNamespace, type CommandResult } from '../../../fixtures/edge-agent/ota/adapters/real-common.ts';
-import { packImage, readImage } from '../../../fixtures/robot-host/real-disk/image.ts';
-import { realDiskPaths } from '../../../fixtures/robot-host/real-disk/layout.ts';
-import { fwPrintenv, fwSetenv } from '../../../fixtures/robot-host/real-disk/uboot-env.ts';
+import { SWUPDATE_CERT, SWUPDATE_CONF } from '../../../reference/edge-agent/ota/adapters/swupdate.ts';
+import {
+  runInNamespace,
+  type CommandResult,
+} from '../../../reference/edge-agent/ota/adapters/real-common.ts';
+import { packImage, readImage } from '../../../reference/robot-host/real-disk/image.ts';
+import { realDiskPaths } from '../../../reference/robot-host/real-disk/layout.ts';
+import { fwPrintenv, fwSetenv } from '../../../reference/robot-host/real-disk/uboot-env.ts';
 import { TEST_KEYS_DIR } from '../keys.ts';
 import { provisionRealDisk, type ProvisionedRealDisk } from './provision.ts';
 import { buildSwu, SWU_PADDING_BYTES, writeSwupdateEtc } from './swupdate.ts';
-import { missingTools } from '../../../fixtures/robot-host/real-disk/tools.ts';
+import { missingTools } from '../../../reference/robot-host/real-disk/tools.ts';
 
 const run = promisify(execFile);
 

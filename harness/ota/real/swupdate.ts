@@ -18,9 +18,9 @@ import {
   SWUPDATE_ETC,
   SWUPDATE_SOFTWARE_SET,
   swupdateMode,
-} from '../../../fixtures/edge-agent/ota/adapters/swupdate.ts';
-import type { SlotName } from '../../../fixtures/robot-host/boot/index.ts';
-import { PART_NUMBER, realDiskPaths } from '../../../fixtures/robot-host/real-disk/layout.ts';
+} from '../../../reference/edge-agent/ota/adapters/swupdate.ts';
+import type { SlotName } from '../../../reference/robot-host/boot/index.ts';
+import { PART_NUMBER, realDiskPaths } from '../../../reference/robot-host/real-disk/layout.ts';
 import { TEST_KEYS_DIR } from '../keys.ts';
 import type { ClientArtifactInput } from './types.ts';
 

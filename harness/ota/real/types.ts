@@ -1,6 +1,6 @@
 /** What every real client's artifact builder is given. */
 export interface ClientArtifactInput {
-  /** The packed root filesystem image (fixtures/robot-host/real-disk/image.ts). */
+  /** The packed root filesystem image (reference/robot-host/real-disk/image.ts). */
   rootfsImage: string;
   /** `<name>-<version>`: Mender's artifact name, RAUC's and SWUpdate's version string carry the version. */
   artifactName: string;

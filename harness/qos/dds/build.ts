@@ -3,15 +3,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, delimiter, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import createDebug from 'debug';
 import { FleetdrillError } from '../../core/errors.ts';
+import { REPO_ROOT } from '../../core/paths.ts';
 
 const log = createDebug('fleetdrill:qos:dds');
 
-// Computed here rather than imported from fleet/embedded so qos does not lean on the fleet's
-// internals for a path.
-const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SOURCE_DIR = join(REPO_ROOT, 'tools', 'ddsprobe');
 const SOURCES = ['QosProbe.idl', 'ddsprobe.c'] as const;
 

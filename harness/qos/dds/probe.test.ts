@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { expect, test } from '@playwright/test';
 import { onProcessExit } from '../../core/cleanup.ts';
 import { TimeoutError } from '../../core/errors.ts';
+import { REPO_ROOT } from '../../core/paths.ts';
 import type { TopicQos } from '../policy.ts';
 import { ddsProbeAvailability, ensureDdsProbe } from './build.ts';
 import { DdsProbeError, startDdsProbe, type DdsProbeReport, type StartedDdsProbe } from './probe.ts';
@@ -17,7 +18,6 @@ const RELIABLE: TopicQos = {
   durability: 'volatile',
   history: { kind: 'keep_last', depth: 10 },
 };
-const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 const topic = (name: string) => `fd_${name}_${process.pid}`;
 
 async function stopAll(...probes: StartedDdsProbe[]): Promise<DdsProbeReport[]> {

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { loadWorld, resolveWorldPath } from '../../../fixtures/worlds/world.ts';
+import { loadWorld, resolveWorldPath } from '../../../reference/worlds/world.ts';
 import { assertWellFormedSvg, markItems, svgTexts } from '../../testing/svg.ts';
 import { trajectoryChart, type TrajectoryInput } from './trajectory.ts';
 

@@ -17,7 +17,7 @@ export function sampleQualification(): Qualification {
       release: '2.4.0',
       components: [
         { name: 'robot', version: '2.4.0', digest: `sha256:${'ab'.repeat(32)}`, source: '--sut-version' },
-        { name: 'hil-model', version: 'perception-cnn', source: 'fixtures/models/perception-cnn.onnx' },
+        { name: 'hil-model', version: 'perception-cnn', source: 'reference/models/perception-cnn.onnx' },
       ],
     },
     notes: [

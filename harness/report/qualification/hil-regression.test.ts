@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
-import { writePerceptionModel } from '../../../fixtures/models/make-perception-model.ts';
+import { writePerceptionModel } from '../../../reference/models/make-perception-model.ts';
 import { DEFAULT_CONFIG } from '../../core/config.ts';
 import { DEFAULT_MODEL, runHil } from '../../hil/run.ts';
 import { judge } from './judge.ts';

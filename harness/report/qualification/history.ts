@@ -5,7 +5,7 @@
  */
 import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../../fleet/embedded/bundle.ts';
+import { REPO_ROOT } from '../../core/paths.ts';
 import { HistoryError, type HistoryStore, type RunKind, type TrendPoint } from './history-record.ts';
 import { JsonDirHistory } from './history-json.ts';
 import { SqliteHistory } from './history-sqlite.ts';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, expect, test } from '@playwright/test';
-import { loadWorld, resolveWorldPath } from '../../../fixtures/worlds/world.ts';
+import { loadWorld, resolveWorldPath } from '../../../reference/worlds/world.ts';
 import { sampleQualification } from './fixture-qualification.ts';
 import { writeQualificationReport, type QualificationExtras } from './html.ts';
 

@@ -82,15 +82,15 @@ test('a model without model_version takes the version of a spec that describes i
 });
 
 test('the reference model: its digest matches its spec, and paths in the repository read relative', async () => {
-  const { hilModel } = { hilModel: 'fixtures/models/perception-cnn.onnx' };
-  const spec = JSON.parse(await readFile('fixtures/models/perception-cnn.json', 'utf8')) as {
+  const { hilModel } = { hilModel: 'reference/models/perception-cnn.onnx' };
+  const spec = JSON.parse(await readFile('reference/models/perception-cnn.json', 'utf8')) as {
     sha256: string;
   };
   const [component] = (await recordSut({ release: 'r', hilModel })).components;
   expect(component).toEqual({
     name: 'hil-model',
     digest: `sha256:${spec.sha256}`,
-    source: 'fixtures/models/perception-cnn.onnx',
+    source: 'reference/models/perception-cnn.onnx',
   });
 });
 
@@ -155,7 +155,7 @@ test('findSutFiles finds the reference stack the fleet runs, and recordSut reads
   const files = await findSutFiles();
   expect(files.agentBundle).toMatch(/\.fleetdrill\/build\/edge-agent\.mjs$/);
   expect(files.cloudBundle).toMatch(/\.fleetdrill\/build\/fleet-cloud\.mjs$/);
-  expect(files.hilModel).toMatch(/fixtures\/models\/perception-cnn\.onnx$/);
+  expect(files.hilModel).toMatch(/reference\/models\/perception-cnn\.onnx$/);
   const sut = await recordSut({ release: '2.4.0', ...files });
   expect(sut.components.map((c) => [c.name, c.version])).toEqual([
     ['robot', '1.0.0'],

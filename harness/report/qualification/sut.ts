@@ -9,8 +9,8 @@ import { open, readFile } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import onnxProto from 'onnx-proto';
 import { ConfigError, FleetdrillError } from '../../core/errors.ts';
-import { REPO_ROOT } from '../../fleet/embedded/bundle.ts';
-import { ARTIFACT_MAGIC, readArtifactHeader } from '../../../fixtures/edge-agent/ota/artifact.ts';
+import { REPO_ROOT } from '../../core/paths.ts';
+import { ARTIFACT_MAGIC, readArtifactHeader } from '../../../reference/edge-agent/ota/artifact.ts';
 import type { SoftwareUnderTest } from './types.ts';
 
 /** What recordSut reads; every path is optional, and each one given must exist. */
@@ -94,7 +94,7 @@ export async function findSutFiles(
     ensureBundle(...EMBEDDED_BUNDLES.cloud),
   ]);
   // The HIL default, spelt as harness/hil/run.ts's DEFAULT_MODEL: importing it loads ONNX Runtime.
-  const hilModel = resolve(REPO_ROOT, 'fixtures/models/perception-cnn.onnx');
+  const hilModel = resolve(REPO_ROOT, 'reference/models/perception-cnn.onnx');
   return { robotBundle: factory.path, agentBundle, cloudBundle, hilModel };
 }
 

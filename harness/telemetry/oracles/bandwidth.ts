@@ -1,4 +1,4 @@
-import { TIERS, type Tier } from '../../../fixtures/fleet-cloud/protocol.ts';
+import { TIERS, type Tier } from '../../../reference/fleet-cloud/protocol.ts';
 import { verdict, type TelemetryOracle } from './oracle.ts';
 
 /**

@@ -1,4 +1,4 @@
-import { TIERS } from '../../../fixtures/fleet-cloud/protocol.ts';
+import { TIERS } from '../../../reference/fleet-cloud/protocol.ts';
 import { listSome, verdict, type TelemetryOracle } from './oracle.ts';
 
 /**

@@ -4,8 +4,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
-import { writeBlackboxMcap, type RingEntry } from '../../../fixtures/edge-agent/blackbox/index.ts';
-import type { AgentStatus } from '../../../fixtures/edge-agent/index.ts';
+import { writeBlackboxMcap, type RingEntry } from '../../../reference/edge-agent/blackbox/index.ts';
+import type { AgentStatus } from '../../../reference/edge-agent/index.ts';
 import {
   blackboxKey,
   toRanges,
@@ -15,7 +15,7 @@ import {
   type RobotTelemetrySummary,
   type Tier,
   type TierSummary,
-} from '../../../fixtures/fleet-cloud/protocol.ts';
+} from '../../../reference/fleet-cloud/protocol.ts';
 import type { StoredRecord } from '../cloud-client.ts';
 import { inspectBlackbox, type BlackboxContents } from '../mcap.ts';
 import {

@@ -1,7 +1,7 @@
 """The Gazebo robot's ROS interface beyond what gz sim bridges directly.
 
 gz sim gives the lidar (/scan), the IMU (/imu) and the clock straight through ros_gz_bridge. This
-node gives the rest of the reference robot's interface (fixtures/robot-sim/robot-node.ts), with
+node gives the rest of the reference robot's interface (reference/robot-sim/robot-node.ts), with
 the same names and types: /odom in the map frame, /cmd_vel and /goal_pose, /bumper from gz
 contacts, /goal_status, /battery_state, /diagnostics and the services /estop, /reset_estop,
 /self_test and /get_version. It runs on sim time, as the reference robot's stamps do.
@@ -24,7 +24,7 @@ from std_srvs.srv import Trigger
 from fleetdrill_msgs.msg import Collision, GoalStatus
 from fleetdrill_msgs.srv import GetVersion
 
-# The reference robot's limits and tolerances (fixtures/robot-sim: drive.ts, controller.ts, robot.ts).
+# The reference robot's limits and tolerances (reference/robot-sim: drive.ts, controller.ts, robot.ts).
 MAX_LINEAR = 1.0
 MAX_ANGULAR = 1.5
 GOAL_POSITION_TOLERANCE = 0.15
@@ -33,7 +33,7 @@ NO_PROGRESS_S = 15.0
 CMD_TIMEOUT_S = 0.5
 # Contacts stop arriving once the robot is free; a new hit needs this long without any.
 CONTACT_RELEASE_S = 0.5
-# The reference pack (fixtures/robot-sim/battery.ts).
+# The reference pack (reference/robot-sim/battery.ts).
 CAPACITY_AH = 2.0
 EMPTY_V = 21.0
 FULL_V = 25.2

@@ -1,6 +1,6 @@
 """One fleetdrill robot in gz sim, headless, reachable over rosbridge.
 
-Started by the robot software in the Gazebo image (fixtures/robot-sim/gazebo-stack.ts), which
+Started by the robot software in the Gazebo image (reference/robot-sim/gazebo-stack.ts), which
 passes every argument below; gazebo-contract.test.ts checks that the two lists agree. Brings up
 the gz sim server (no GUI) with the world, spawns the robot at its spawn pose, bridges gz topics
 to ROS 2 (config/bridge.yaml), starts rosbridge_server on the robot's port and the robot's
