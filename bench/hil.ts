@@ -8,9 +8,8 @@ import { hilOverheadPct, LocalStage } from '../harness/hil/local-stage.ts';
 export async function hilOverhead(
   seed: number,
 ): Promise<{ pct: number; overheadPerQueryMs: number; p50Ms: number; queries: number }> {
-  const stage = new LocalStage({ inputSeed: seed });
+  const stage = await new LocalStage({ inputSeed: seed }).start(DEFAULT_MODEL);
   try {
-    await stage.prepare(DEFAULT_MODEL);
     const result = await stage.benchmark({ warmupQueries: 20, minQueries: 500, minDurationMs: 5_000 });
     return {
       pct: hilOverheadPct(result),
@@ -19,6 +18,6 @@ export async function hilOverhead(
       queries: result.queries,
     };
   } finally {
-    await stage.teardown();
+    await stage.stop();
   }
 }

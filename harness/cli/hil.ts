@@ -1,7 +1,7 @@
 import { loadConfig, parseCount } from '../core/config.ts';
 import { ConfigError } from '../core/errors.ts';
 import { HIL_TARGET_ENV, runHil, summaryLine } from '../hil/run.ts';
-import type { Precision } from '../hil/ssh-stage.ts';
+import type { Precision } from '../hil/ssh/index.ts';
 
 /** `fleetdrill hil` options as commander hands them over. */
 export interface HilFlags {

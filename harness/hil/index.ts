@@ -1,4 +1,13 @@
-export * from './types.ts';
+export {
+  HilError,
+  type ClockState,
+  type DeviceSample,
+  type HilResult,
+  type HilStage,
+  type LatencyStats,
+  type RunDiscipline,
+  type StartedHilStage,
+} from './types.ts';
 export { percentile, latencyStats } from './stats.ts';
 export {
   budgetFor,
@@ -24,12 +33,30 @@ export {
   type HilRun,
   type HilRunOptions,
 } from './run.ts';
-export { hilOverheadPct, LocalStage, type LocalHilResult, type LocalStageOptions } from './local-stage.ts';
+export {
+  hilOverheadPct,
+  LocalStage,
+  type LocalHilResult,
+  type LocalStageOptions,
+  type StartedLocalStage,
+} from './local-stage.ts';
 export {
   parseSshTarget,
   SshStage,
   type Precision,
   type SshStageOptions,
   type SshTarget,
-} from './ssh-stage.ts';
-export * from './parsers/index.ts';
+  type StartedSshStage,
+} from './ssh/index.ts';
+export {
+  EXPORT_TIME_FIELDS,
+  parseExportTimes,
+  parseTegrastats,
+  parseTegrastatsLine,
+  parseTrtexecLog,
+  requireValidTrtexec,
+  type ExportTimes,
+  type ExportTimesOptions,
+  type TrtexecReport,
+  type TrtexecSummary,
+} from './parsers/index.ts';

@@ -44,12 +44,8 @@ async function run(
   discipline: RunDiscipline,
   stage = new LocalStage(),
 ): Promise<LocalHilResult> {
-  await stage.prepare(model);
-  try {
-    return await stage.benchmark(discipline);
-  } finally {
-    await stage.teardown();
-  }
+  await using started = await stage.start(model);
+  return await started.benchmark(discipline);
 }
 
 test.describe('LocalStage', () => {
@@ -176,14 +172,14 @@ test.describe('LocalStage', () => {
   test('a missing or corrupt model is a HilError naming the file', async () => {
     const stage = new LocalStage();
     const missing = path.join(dir, 'nope.onnx');
-    const error = await stage.prepare(missing).catch((e: unknown) => e);
+    const error = await stage.start(missing).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HilError);
     expect((error as Error).message).toContain(missing);
     expect((error as Error).message).toContain('ENOENT');
 
     const corrupt = path.join(dir, 'corrupt.onnx');
     await writeFile(corrupt, 'this is not a protobuf, let alone an ONNX model\n');
-    const bad = await stage.prepare(corrupt).catch((e: unknown) => e);
+    const bad = await stage.start(corrupt).catch((e: unknown) => e);
     expect(bad).toBeInstanceOf(HilError);
     expect((bad as Error).message).toMatch(
       new RegExp(
@@ -193,19 +189,25 @@ test.describe('LocalStage', () => {
     expect((bad as Error).cause).toBeInstanceOf(Error);
   });
 
-  test('teardown is idempotent, and benchmarking without a model is an error', async () => {
-    const stage = new LocalStage();
-    await stage.teardown();
-    await stage.prepare(realModel);
-    await stage.teardown();
-    await stage.teardown();
+  test('stop is idempotent, and a stopped stage cannot benchmark', async () => {
+    const stage = await new LocalStage().start(realModel);
+    await stage.stop();
+    await stage.stop();
     await expect(stage.benchmark({ warmupQueries: 0, minQueries: 1, minDurationMs: 0 })).rejects.toThrow(
-      /before prepare/,
+      new HilError(`model ${realModel}: the local stage was stopped; start it again`),
     );
     await expect(async () => {
-      await using disposable = new LocalStage();
-      await disposable.prepare(realModel);
+      await using disposable = await new LocalStage().start(realModel);
       await disposable.benchmark({ warmupQueries: 0, minQueries: 0, minDurationMs: 0 });
     }).rejects.toThrow(new HilError('discipline.minQueries must be an integer >= 1, got 0'));
+  });
+
+  test('one configured stage starts independent sessions', async () => {
+    const stage = new LocalStage();
+    const first = await stage.start(realModel);
+    await using second = await stage.start(realModel);
+    await first.stop();
+    const result = await second.benchmark({ warmupQueries: 0, minQueries: 2, minDurationMs: 0 });
+    expect(result.queries).toBe(2);
   });
 });

@@ -17,6 +17,7 @@ import {
   type HilResult,
   type HilStage,
   type RunDiscipline,
+  type StartedHilStage,
 } from './types.ts';
 
 /** How the local stage runs the model. */
@@ -67,14 +68,20 @@ const DEFAULT_RANGE: [number, number] = [-1, 1];
 /** How often the loop samples the machine's CPU load, ms. */
 const LOAD_SAMPLE_INTERVAL_MS = 1000;
 
-/** The local ONNX Runtime stage. `prepare` → `benchmark` → `teardown`, one at a time. */
-export class LocalStage implements HilStage, AsyncDisposable {
+/** What a started local stage runs: the session, its fixed input and the model it came from. */
+interface Loaded {
+  session: InferenceSession;
+  feeds: Record<string, Tensor>;
+  inputs: InputSpec[];
+  model: { name: string; sha256: string; path: string };
+  threads: number;
+  options: LocalStageOptions;
+}
+
+/** The local ONNX Runtime stage as configured; `start(model)` loads the model into a session. */
+export class LocalStage implements HilStage {
   readonly name = 'local';
   private readonly threads: number;
-  private session: InferenceSession | undefined;
-  private feeds: Record<string, Tensor> = {};
-  private inputs: InputSpec[] = [];
-  private model: { name: string; sha256: string; path: string } | undefined;
 
   constructor(private readonly options: LocalStageOptions = {}) {
     this.threads = options.threads ?? 1;
@@ -83,8 +90,7 @@ export class LocalStage implements HilStage, AsyncDisposable {
     }
   }
 
-  async prepare(modelPath: string): Promise<void> {
-    await this.teardown();
+  async start(modelPath: string): Promise<StartedLocalStage> {
     let bytes: Buffer;
     try {
       bytes = await readFile(modelPath);
@@ -104,43 +110,61 @@ export class LocalStage implements HilStage, AsyncDisposable {
         cause: error,
       });
     }
+    let inputs: InputSpec[];
     try {
-      this.inputs = await resolveInputs(modelPath, session, this.options.inputShapes ?? {});
+      inputs = await resolveInputs(modelPath, session, this.options.inputShapes ?? {});
     } catch (error) {
       await session.release();
       throw error;
     }
     // The input is built once, outside any timing, and every query sees the same one.
     const random = new SeededRandom(this.options.inputSeed ?? 1);
-    this.feeds = Object.fromEntries(
-      this.inputs.map((input) => {
+    const feeds = Object.fromEntries(
+      inputs.map((input) => {
         const [low, high] = input.range;
         const data = new Float32Array(input.shape.reduce((product, dim) => product * dim, 1));
         for (let i = 0; i < data.length; i++) data[i] = low + (high - low) * random.next();
         return [input.name, new Tensor('float32', data, input.shape)];
       }),
     );
-    this.session = session;
-    this.model = {
+    const model = {
       name: path.basename(modelPath),
       sha256: createHash('sha256').update(bytes).digest('hex'),
       path: modelPath,
     };
+    return new StartedLocalStage({
+      session,
+      feeds,
+      inputs,
+      model,
+      threads: this.threads,
+      options: this.options,
+    });
+  }
+}
+
+/** The local stage with its model loaded; made by `LocalStage.start`. */
+export class StartedLocalStage implements StartedHilStage {
+  readonly name = 'local';
+  #session: InferenceSession | undefined;
+
+  constructor(private readonly loaded: Loaded) {
+    this.#session = loaded.session;
   }
 
   async benchmark(discipline: RunDiscipline): Promise<LocalHilResult> {
-    const session = this.session;
-    const model = this.model;
-    if (!session || !model) throw new HilError('local stage: benchmark() called before prepare()');
+    const session = this.#session;
+    const { model, feeds, inputs, threads, options } = this.loaded;
+    if (!session) throw new HilError(`model ${model.path}: the local stage was stopped; start it again`);
     checkDiscipline(discipline);
-    const maxDurationMs = this.options.maxDurationMs ?? Math.max(3 * discipline.minDurationMs, 60_000);
+    const maxDurationMs = options.maxDurationMs ?? Math.max(3 * discipline.minDurationMs, 60_000);
     const clocks = await readClocks();
     const nonFinite: Array<{ query: number; output: string }> = [];
 
     const failed = (error: unknown, when: string) =>
       new HilError(`model ${model.path}: inference failed ${when}: ${describe(error)}`, { cause: error });
     try {
-      for (let i = 0; i < discipline.warmupQueries; i++) await session.run(this.feeds);
+      for (let i = 0; i < discipline.warmupQueries; i++) await session.run(feeds);
     } catch (error) {
       throw failed(error, 'during warm-up');
     }
@@ -156,7 +180,7 @@ export class LocalStage implements HilStage, AsyncDisposable {
       const start = process.hrtime.bigint();
       let outputs: InferenceSession.OnnxValueMapType;
       try {
-        outputs = await session.run(this.feeds);
+        outputs = await session.run(feeds);
       } catch (error) {
         throw failed(error, `at measured query ${perQueryMs.length}`);
       }
@@ -166,7 +190,7 @@ export class LocalStage implements HilStage, AsyncDisposable {
       for (const [name, value] of Object.entries(outputs)) {
         if (!allFinite(value.data)) nonFinite.push({ query: perQueryMs.length - 1, output: name });
       }
-      this.options.onQuery?.({ index: perQueryMs.length - 1, latencyMs });
+      options.onQuery?.({ index: perQueryMs.length - 1, latencyMs });
       elapsedMs = Number(process.hrtime.bigint() - loopStart) / 1e6;
       if (elapsedMs - lastSampleMs >= LOAD_SAMPLE_INTERVAL_MS) {
         const now = cpuTimes();
@@ -209,15 +233,15 @@ export class LocalStage implements HilStage, AsyncDisposable {
     const environment: Record<string, string> = {
       cpu_model: os.cpus()[0]?.model.trim() ?? 'unknown',
       logical_cores: String(os.cpus().length),
-      intra_op_threads: String(this.threads),
+      intra_op_threads: String(threads),
       inter_op_threads: '1',
       graph_optimization: 'all',
       execution_provider: 'cpu',
       onnxruntime_node: ortEnv.versions.node ?? 'unknown',
       node: process.version,
       os: `${os.type()} ${os.release()} ${os.arch()}`,
-      input_seed: String(this.options.inputSeed ?? 1),
-      inputs: this.inputs.map((input) => `${input.name}[${input.shape.join(',')}]`).join(' '),
+      input_seed: String(options.inputSeed ?? 1),
+      inputs: inputs.map((input) => `${input.name}[${input.shape.join(',')}]`).join(' '),
       throughput_basis: 'queries / measured loop wall time',
       overhead_per_query_ms: String(round(overheadPerQueryMs, 6)),
     };
@@ -256,17 +280,14 @@ export class LocalStage implements HilStage, AsyncDisposable {
     };
   }
 
-  async teardown(): Promise<void> {
-    const session = this.session;
-    this.session = undefined;
-    this.model = undefined;
-    this.feeds = {};
-    this.inputs = [];
+  async stop(): Promise<void> {
+    const session = this.#session;
+    this.#session = undefined;
     if (session) await session.release();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
-    await this.teardown();
+    await this.stop();
   }
 }
 

@@ -1,6 +1,6 @@
 /**
- * One HIL measurement from start to verdict: pick the stage, prepare it, benchmark under the
- * discipline, always tear down, and judge the result against the model's budget.
+ * One HIL measurement from start to verdict: pick the stage, start it with the model, benchmark
+ * under the discipline, always stop it, and judge the result against the model's budget.
  */
 import { existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
@@ -8,7 +8,7 @@ import { deriveSeed } from '../core/seed.ts';
 import { REPO_ROOT } from '../core/paths.ts';
 import { budgetFor, evaluateBudget, type HilBudgets, type HilVerdict } from './budget.ts';
 import { LocalStage } from './local-stage.ts';
-import { SshStage, type SshStageOptions } from './ssh-stage.ts';
+import { SshStage, type SshStageOptions } from './ssh/index.ts';
 import { HilError, type HilResult, type HilStage, type RunDiscipline } from './types.ts';
 
 /** The reference perception model. */
@@ -54,20 +54,19 @@ export function modelName(path: string): string {
   return basename(path).replace(/\.onnx$/i, '');
 }
 
-/** Measures the model on the stage and judges it; the stage is torn down whatever happens. */
+/** Measures the model on the stage and judges it; the stage is stopped whatever happens. */
 export async function runHil(options: HilRunOptions): Promise<HilRun> {
   const target = options.stage ?? 'local';
   const model = resolve(options.model ?? DEFAULT_MODEL);
   if (!existsSync(model)) throw new HilError(`model ${model}: no such file`);
   // Before any work: a model without a budget cannot be judged, so say so at once.
   const budget = budgetFor(options.budgets, modelName(model), target);
-  const stage = createStage(target, options.seed, options.ssh);
+  const stage = await createStage(target, options.seed, options.ssh).start(model);
   try {
-    await stage.prepare(model);
     const result = await stage.benchmark(options.discipline);
     return { result, verdict: evaluateBudget(result, budget) };
   } finally {
-    await stage.teardown();
+    await stage.stop();
   }
 }
 

@@ -78,15 +78,26 @@ export interface HilResult {
   logs: Record<string, string>;
 }
 
-/** A stage: where the model runs. prepare → benchmark → teardown, one at a time. */
+/**
+ * A stage as configured: where the model will run. `start(model)` puts the model there and
+ * returns the started stage that measures it, so a stage without a model cannot be benchmarked.
+ */
 export interface HilStage {
   readonly name: string;
-  /** Copies the model where it runs and builds (or reuses) what it runs from. */
-  prepare(modelPath: string): Promise<void>;
+  /**
+   * Copies the model where it runs and builds (or reuses) what it runs from. A failed start
+   * frees whatever it had taken (sessions, connections, partial files) before it rethrows.
+   */
+  start(modelPath: string): Promise<StartedHilStage>;
+}
+
+/** A stage with its model in place: benchmark as often as needed, one run at a time, then stop. */
+export interface StartedHilStage extends AsyncDisposable {
+  readonly name: string;
   /** Runs the measurement with device telemetry beside it. */
   benchmark(discipline: RunDiscipline): Promise<HilResult>;
-  /** Frees what the stage holds (sessions, connections, remote temp files). Idempotent. */
-  teardown(): Promise<void>;
+  /** Frees what the stage holds (sessions, connections, remote run directories). Idempotent. */
+  stop(): Promise<void>;
 }
 
 /** Something in the HIL stage went wrong; the message names what (model, host, key, log). */

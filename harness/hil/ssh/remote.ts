@@ -33,7 +33,7 @@ interface Started {
 
 /**
  * One SSH connection to the device: commands, SFTP, and the pid files of whatever is still
- * running there, so that teardown can stop it.
+ * running there, so that stopping the stage can end it.
  */
 export class Remote {
   readonly #running = new Set<string>();

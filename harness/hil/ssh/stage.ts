@@ -5,8 +5,8 @@
  * On the device, everything lives under `remoteDir`:
  * - `models/<sha256>.onnx`: the uploaded model (skipped when the same size and hash are there);
  * - `engines/<key>.plan`: the built engine, keyed by model hash, TensorRT version, precision and
- *   the sorted extra flags, so a second prepare with the same inputs reuses it;
- * - `runs/<id>/`: one benchmark's export times, tegrastats log and pid files, removed at teardown.
+ *   the sorted extra flags, so a second start with the same inputs reuses it;
+ * - `runs/<id>/`: one benchmark's export times, tegrastats log and pid files, removed at stop.
  *
  * The TensorRT version comes from the `&&&& RUNNING TensorRT.trtexec [TensorRT v…]` line that
  * trtexec prints before it even reads its arguments: `trtexec --help` prints it and exits without
@@ -44,6 +44,7 @@ import {
   type HilStage,
   type LatencyStats,
   type RunDiscipline,
+  type StartedHilStage,
 } from '../types.ts';
 import { clockState } from './clocks.ts';
 import {
@@ -58,7 +59,11 @@ import { parseSshTarget, type SshTarget } from './target.ts';
 
 const log = createDebug('fleetdrill:hil:ssh');
 
-/** What prepare settled, for benchmark to use. */
+/** The options with their defaults filled in. */
+type ResolvedOptions = Required<Omit<SshStageOptions, 'privateKey' | 'hostFingerprint' | 'knownHosts'>> &
+  Pick<SshStageOptions, 'privateKey' | 'hostFingerprint' | 'knownHosts'>;
+
+/** What start settled, for benchmark to use. */
 interface Prepared {
   model: { name: string; sha256: string };
   tensorrt: string;
@@ -70,17 +75,13 @@ interface Prepared {
 }
 
 /**
- * The Jetson stage. `new SshStage('ssh://nvidia@orin.local')`, then prepare → benchmark →
- * teardown; `await using` works too. One connection serves the stage from prepare to teardown.
+ * The Jetson stage as configured: `new SshStage('ssh://nvidia@orin.local')`, then `start(model)`
+ * connects, uploads the model and builds (or reuses) its engine.
  */
 export class SshStage implements HilStage {
   readonly name: string;
   readonly target: SshTarget;
-  readonly #options: Required<Omit<SshStageOptions, 'privateKey' | 'hostFingerprint' | 'knownHosts'>> &
-    Pick<SshStageOptions, 'privateKey' | 'hostFingerprint' | 'knownHosts'>;
-  #remote: Remote | undefined;
-  #prepared: Prepared | undefined;
-  readonly #runDirs: string[] = [];
+  readonly #options: ResolvedOptions;
 
   constructor(target: string, options: SshStageOptions = {}) {
     this.target = parseSshTarget(target);
@@ -90,55 +91,92 @@ export class SshStage implements HilStage {
     this.#options = validateOptions(this.name, { ...DEFAULTS, ...options });
   }
 
-  async prepare(modelPath: string): Promise<void> {
+  async start(modelPath: string): Promise<StartedSshStage> {
     if (!existsSync(modelPath)) throw new HilError(`model ${modelPath}: no such file`);
     const options = this.#options;
     const [sha256, { size }] = await Promise.all([sha256File(modelPath), stat(modelPath)]);
-    const remote = (this.#remote ??= await Remote.connect(this.name, this.target, options));
-    const dir = remote.dir;
-    await remote.run(
-      `mkdir -p ${q(`${dir}/models`)} ${q(`${dir}/engines`)} ${q(`${dir}/runs`)}`,
-      'create the stage directory',
-    );
+    const remote = await Remote.connect(this.name, this.target, options);
+    // Files written under a temporary name until they are whole; a failed start removes them.
+    const partials: string[] = [];
+    try {
+      const dir = remote.dir;
+      await remote.run(
+        `mkdir -p ${q(`${dir}/models`)} ${q(`${dir}/engines`)} ${q(`${dir}/runs`)}`,
+        'create the stage directory',
+      );
 
-    const remoteModel = `${dir}/models/${sha256}.onnx`;
-    if (await remote.hasFile(remoteModel, size, sha256)) {
-      log('%s: model %s already on the device', this.name, sha256);
-    } else {
-      const partial = `${remoteModel}.partial-${randomBytes(4).toString('hex')}`;
-      log('%s: uploading %s (%d bytes)', this.name, modelPath, size);
-      await remote.put(modelPath, partial);
-      await remote.run(`mv -f ${q(partial)} ${q(remoteModel)}`, 'move the uploaded model in place');
+      const remoteModel = `${dir}/models/${sha256}.onnx`;
+      if (await remote.hasFile(remoteModel, size, sha256)) {
+        log('%s: model %s already on the device', this.name, sha256);
+      } else {
+        const partial = `${remoteModel}.partial-${randomBytes(4).toString('hex')}`;
+        partials.push(partial);
+        log('%s: uploading %s (%d bytes)', this.name, modelPath, size);
+        await remote.put(modelPath, partial);
+        await remote.run(`mv -f ${q(partial)} ${q(remoteModel)}`, 'move the uploaded model in place');
+      }
+
+      const tensorrt = await tensorrtVersion(this.name, remote, options.trtexecPath);
+      const flags = [...options.extraFlags].sort();
+      const flagsDigest = createHash('sha256').update(flags.join('\n')).digest('hex').slice(0, 12);
+      const engineKey = `${sha256}-trt${tensorrt}-${options.precision}-${flagsDigest}`;
+      const enginePath = `${dir}/engines/${engineKey}.plan`;
+      const probe = await remote.exec(`test -s ${q(enginePath)}`, 'look for the engine');
+      const engineCached = probe.code === 0;
+      const buildLog = engineCached
+        ? undefined
+        : await buildEngine(this.name, remote, options, remoteModel, enginePath, partials);
+
+      const model = await remote.exec(
+        `cat /proc/device-tree/model 2>/dev/null | tr -d '\\000'`,
+        'read the device model',
+      );
+      return new StartedSshStage(this.name, remote, options, {
+        model: { name: basename(modelPath), sha256 },
+        tensorrt,
+        enginePath,
+        engineKey,
+        engineCached,
+        buildLog,
+        deviceModel: model.stdout.trim() || 'unknown (no /proc/device-tree/model)',
+      });
+    } catch (error) {
+      await runAll([
+        () => remote.stopAll(),
+        () =>
+          partials.length > 0 && remote.exec(`rm -f ${partials.map(q).join(' ')}`, 'remove partial files'),
+        () => remote.close(),
+      ]).catch((cleanup: unknown) =>
+        log('%s: cleanup after a failed start: %s', this.name, messageOf(cleanup)),
+      );
+      throw error;
     }
+  }
+}
 
-    const tensorrt = await this.#tensorrtVersion(remote);
-    const flags = [...options.extraFlags].sort();
-    const flagsDigest = createHash('sha256').update(flags.join('\n')).digest('hex').slice(0, 12);
-    const engineKey = `${sha256}-trt${tensorrt}-${options.precision}-${flagsDigest}`;
-    const enginePath = `${dir}/engines/${engineKey}.plan`;
-    const probe = await remote.exec(`test -s ${q(enginePath)}`, 'look for the engine');
-    const engineCached = probe.code === 0;
-    const buildLog = engineCached ? undefined : await this.#buildEngine(remote, remoteModel, enginePath);
+/**
+ * The Jetson stage with its engine on the device; made by `SshStage.start`. One connection
+ * serves it from start to stop; `await using` works too.
+ */
+export class StartedSshStage implements StartedHilStage {
+  readonly name: string;
+  readonly #remote: Remote;
+  readonly #options: ResolvedOptions;
+  readonly #prepared: Prepared;
+  readonly #runDirs: string[] = [];
+  #stopped = false;
 
-    const model = await remote.exec(
-      `cat /proc/device-tree/model 2>/dev/null | tr -d '\\000'`,
-      'read the device model',
-    );
-    this.#prepared = {
-      model: { name: basename(modelPath), sha256 },
-      tensorrt,
-      enginePath,
-      engineKey,
-      engineCached,
-      buildLog,
-      deviceModel: model.stdout.trim() || 'unknown (no /proc/device-tree/model)',
-    };
+  constructor(name: string, remote: Remote, options: ResolvedOptions, prepared: Prepared) {
+    this.name = name;
+    this.#remote = remote;
+    this.#options = options;
+    this.#prepared = prepared;
   }
 
   async benchmark(discipline: RunDiscipline): Promise<HilResult> {
+    if (this.#stopped) throw new HilError(`${this.name}: the stage was stopped; start it again`);
     const remote = this.#remote;
     const prepared = this.#prepared;
-    if (!remote || !prepared) throw new HilError(`${this.name}: benchmark before prepare`);
     checkDiscipline(this.name, discipline);
     const options = this.#options;
 
@@ -149,7 +187,7 @@ export class SshStage implements HilStage {
     const timesPath = `${runDir}/times.json`;
     const tegrastatsLog = `${runDir}/tegrastats.log`;
 
-    const clocks = await this.#readClocks(remote);
+    const clocks = await readClocks(remote, options);
     const runFlags = [
       `--loadEngine=${prepared.enginePath}`,
       ...disciplineFlags(discipline, options.warmUpMs, prepared.tensorrt),
@@ -267,11 +305,10 @@ export class SshStage implements HilStage {
     };
   }
 
-  async teardown(): Promise<void> {
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
     const remote = this.#remote;
-    this.#remote = undefined;
-    this.#prepared = undefined;
-    if (!remote) return;
     const runDirs = this.#runDirs.splice(0);
     await runAll([
       () => remote.stopAll(),
@@ -282,84 +319,94 @@ export class SshStage implements HilStage {
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
-    await this.teardown();
+    await this.stop();
   }
+}
 
-  async #tensorrtVersion(remote: Remote): Promise<string> {
-    const trtexec = this.#options.trtexecPath;
-    const help = await remote.exec(command(trtexec, ['--help']), 'trtexec --help');
-    const text = help.stdout + help.stderr;
-    let version: string | undefined;
-    try {
-      version = parseTrtexecLog(text).tensorrtVersion;
-    } catch {
-      // Not a trtexec log at all: said below, with what it printed instead.
-    }
-    if (version === undefined) {
-      const printed = firstLines(text, 3) || '(nothing)';
-      throw new HilError(
-        `${this.name}: cannot tell the TensorRT version: '${trtexec} --help' exited ${help.code} without a ` +
-          `"&&&& RUNNING TensorRT.trtexec [TensorRT v…]" line; it printed: ${printed}`,
-      );
-    }
-    return version;
+/** The TensorRT version from the RUNNING line that `trtexec --help` prints. */
+async function tensorrtVersion(stage: string, remote: Remote, trtexec: string): Promise<string> {
+  const help = await remote.exec(command(trtexec, ['--help']), 'trtexec --help');
+  const text = help.stdout + help.stderr;
+  let version: string | undefined;
+  try {
+    version = parseTrtexecLog(text).tensorrtVersion;
+  } catch {
+    // Not a trtexec log at all: said below, with what it printed instead.
   }
-
-  async #buildEngine(remote: Remote, remoteModel: string, enginePath: string): Promise<string> {
-    const options = this.#options;
-    // Built under a temporary name: an interrupted build must not pass for a cached engine.
-    const partial = `${enginePath}.partial-${randomBytes(4).toString('hex')}`;
-    const flags = [
-      `--onnx=${remoteModel}`,
-      `--saveEngine=${partial}`,
-      ...(options.precision === 'fp32' ? [] : [`--${options.precision}`]),
-      ...options.extraFlags,
-    ];
-    log('%s: building engine %s', this.name, enginePath);
-    const build = await remote.exec(
-      command(options.trtexecPath, flags),
-      'trtexec engine build',
-      options.commandTimeoutMs,
-      `${enginePath}.pid`,
+  if (version === undefined) {
+    const printed = firstLines(text, 3) || '(nothing)';
+    throw new HilError(
+      `${stage}: cannot tell the TensorRT version: '${trtexec} --help' exited ${help.code} without a ` +
+        `"&&&& RUNNING TensorRT.trtexec [TensorRT v…]" line; it printed: ${printed}`,
     );
-    const output = build.stdout + build.stderr;
-    let outcome = 'unreadable';
-    let errors: string[] = [];
-    try {
-      const report = parseTrtexecLog(output);
-      outcome = report.outcome;
-      errors = report.errors;
-    } catch {
-      // Reported below as an unreadable log.
-    }
-    const saved = (await remote.exec(`test -s ${q(partial)}`, 'look for the built engine')).code === 0;
-    if (build.code !== 0 || outcome !== 'passed' || !saved) {
-      await remote.exec(`rm -f ${q(partial)}`, 'remove a failed build');
-      const why =
-        errors.length > 0 ? errors.join(' | ') : firstLines(output.split('\n').slice(-5).join('\n'), 5);
-      throw new HilError(
-        `${this.name}: engine build failed (exit ${build.code}, log ${outcome}` +
-          `${saved ? '' : ', no engine written'}): ${why || '(no output)'}`,
-      );
-    }
-    await remote.run(`mv -f ${q(partial)} ${q(enginePath)}`, 'move the built engine in place');
-    return output;
   }
+  return version;
+}
 
-  async #readClocks(remote: Remote): Promise<{ state: ClockState; raw: string }> {
-    const { nvpmodelPath, jetsonClocksPath } = this.#options;
-    // nvpmodel lives in /usr/sbin, which a non-root SSH session's PATH leaves out.
-    const path = 'PATH="$PATH:/usr/sbin:/sbin"; ';
-    const [nvpmodel, jetsonClocks] = [
-      await remote.exec(path + command(nvpmodelPath, ['-q']), 'nvpmodel -q'),
-      await remote.exec(path + command(jetsonClocksPath, ['--show']), 'jetson_clocks --show'),
-    ];
-    const state = clockState(nvpmodel, jetsonClocks);
-    const raw =
-      `$ nvpmodel -q (exit ${nvpmodel.code})\n${nvpmodel.stdout}${nvpmodel.stderr}\n` +
-      `$ jetson_clocks --show (exit ${jetsonClocks.code})\n${jetsonClocks.stdout}${jetsonClocks.stderr}`;
-    return { state, raw };
+/** Builds the engine at `enginePath`; its temporary name goes on `partials` while it is built. */
+async function buildEngine(
+  stage: string,
+  remote: Remote,
+  options: ResolvedOptions,
+  remoteModel: string,
+  enginePath: string,
+  partials: string[],
+): Promise<string> {
+  // Built under a temporary name: an interrupted build must not pass for a cached engine.
+  const partial = `${enginePath}.partial-${randomBytes(4).toString('hex')}`;
+  partials.push(partial);
+  const flags = [
+    `--onnx=${remoteModel}`,
+    `--saveEngine=${partial}`,
+    ...(options.precision === 'fp32' ? [] : [`--${options.precision}`]),
+    ...options.extraFlags,
+  ];
+  log('%s: building engine %s', stage, enginePath);
+  const build = await remote.exec(
+    command(options.trtexecPath, flags),
+    'trtexec engine build',
+    options.commandTimeoutMs,
+    `${enginePath}.pid`,
+  );
+  const output = build.stdout + build.stderr;
+  let outcome = 'unreadable';
+  let errors: string[] = [];
+  try {
+    const report = parseTrtexecLog(output);
+    outcome = report.outcome;
+    errors = report.errors;
+  } catch {
+    // Reported below as an unreadable log.
   }
+  const saved = (await remote.exec(`test -s ${q(partial)}`, 'look for the built engine')).code === 0;
+  if (build.code !== 0 || outcome !== 'passed' || !saved) {
+    const why =
+      errors.length > 0 ? errors.join(' | ') : firstLines(output.split('\n').slice(-5).join('\n'), 5);
+    throw new HilError(
+      `${stage}: engine build failed (exit ${build.code}, log ${outcome}` +
+        `${saved ? '' : ', no engine written'}): ${why || '(no output)'}`,
+    );
+  }
+  await remote.run(`mv -f ${q(partial)} ${q(enginePath)}`, 'move the built engine in place');
+  return output;
+}
+
+/** nvpmodel's and jetson_clocks' view of the clocks, and what they printed. */
+async function readClocks(
+  remote: Remote,
+  { nvpmodelPath, jetsonClocksPath }: ResolvedOptions,
+): Promise<{ state: ClockState; raw: string }> {
+  // nvpmodel lives in /usr/sbin, which a non-root SSH session's PATH leaves out.
+  const path = 'PATH="$PATH:/usr/sbin:/sbin"; ';
+  const [nvpmodel, jetsonClocks] = [
+    await remote.exec(path + command(nvpmodelPath, ['-q']), 'nvpmodel -q'),
+    await remote.exec(path + command(jetsonClocksPath, ['--show']), 'jetson_clocks --show'),
+  ];
+  const state = clockState(nvpmodel, jetsonClocks);
+  const raw =
+    `$ nvpmodel -q (exit ${nvpmodel.code})\n${nvpmodel.stdout}${nvpmodel.stderr}\n` +
+    `$ jetson_clocks --show (exit ${jetsonClocks.code})\n${jetsonClocks.stdout}${jetsonClocks.stderr}`;
+  return { state, raw };
 }
 
 const NO_LATENCY: LatencyStats = {

@@ -14,11 +14,11 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { test as base, expect } from '@playwright/test';
-import { REPO_ROOT } from '../core/paths.ts';
-import { onProcessExit } from '../core/cleanup.ts';
-import { parseTegrastats } from './parsers/index.ts';
-import { parseSshTarget, SshStage, type SshStageOptions } from './ssh-stage.ts';
-import { HilError, type RunDiscipline } from './types.ts';
+import { REPO_ROOT } from '../../core/paths.ts';
+import { onProcessExit } from '../../core/cleanup.ts';
+import { parseTegrastats } from '../parsers/index.ts';
+import { parseSshTarget, SshStage, type SshStageOptions } from './index.ts';
+import { HilError, type RunDiscipline } from '../types.ts';
 
 const run = promisify(execFile);
 const SSHD = '/usr/sbin/sshd';
@@ -235,6 +235,17 @@ const test = base.extend<{ device: Device }, { sshd: StartedSshd }>({
   },
 });
 
+/** Established TCP connections to 127.0.0.1:port, as the kernel lists them (both ends count). */
+async function establishedTo(port: number): Promise<number> {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  const rows = (await readFile('/proc/net/tcp', 'utf8')).split('\n').slice(1);
+  // Columns: sl, local address, remote address, state (01 = ESTABLISHED), ...
+  return rows.filter((row) => {
+    const [, local, remote, state] = row.trim().split(/\s+/);
+    return state === '01' && (local?.endsWith(`:${hexPort}`) || remote?.endsWith(`:${hexPort}`));
+  }).length;
+}
+
 /** sshd needs to be installed; CI installs it, so there a missing sshd fails instead. */
 const noSshd = !existsSync(SSHD) && !process.env.CI;
 
@@ -268,22 +279,17 @@ test.describe('SshStage target and options', () => {
 
   test('a missing model is a HilError naming the path, before any connection', async () => {
     const stage = new SshStage('ssh://nobody@127.0.0.1:1');
-    await expect(stage.prepare('/nonexistent/model.onnx')).rejects.toThrow(
+    await expect(stage.start('/nonexistent/model.onnx')).rejects.toThrow(
       new HilError('model /nonexistent/model.onnx: no such file'),
     );
-    await stage.teardown();
   });
 });
 
 test.describe('SshStage over a real sshd', () => {
   test.skip(noSshd, `${SSHD} is not installed (apt-get install openssh-server); CI runs these`);
 
-  test("prepare and benchmark give a valid result with the sample log's numbers", async ({
-    device,
-    sshd,
-  }) => {
-    await using stage = new SshStage(device.target, device.options);
-    await stage.prepare(device.model);
+  test("start and benchmark give a valid result with the sample log's numbers", async ({ device, sshd }) => {
+    await using stage = await new SshStage(device.target, device.options).start(device.model);
     const result = await stage.benchmark(DISCIPLINE);
 
     expect(result.invalidReasons).toEqual([]);
@@ -354,19 +360,16 @@ test.describe('SshStage over a real sshd', () => {
       ['--interval', '100', '--logfile', expect.stringMatching(/\/tegrastats\.log$/)],
     ]);
 
-    await stage.teardown();
+    await stage.stop();
     expect(await device.leftovers()).toEqual([]);
     expect(await readdir(join(device.remoteDir, 'runs'))).toEqual([]);
   });
 
-  test('a second prepare reuses the engine and the uploaded model', async ({ device }) => {
-    const first = new SshStage(device.target, device.options);
-    await first.prepare(device.model);
-    await first.teardown();
+  test('a second start reuses the engine and the uploaded model', async ({ device }) => {
+    await (await new SshStage(device.target, device.options).start(device.model)).stop();
     const models = await readdir(join(device.remoteDir, 'models'));
 
-    await using second = new SshStage(device.target, device.options);
-    await second.prepare(device.model);
+    await using second = await new SshStage(device.target, device.options).start(device.model);
     const result = await second.benchmark(DISCIPLINE);
     expect(result.valid).toBe(true);
     expect(result.environment.engine_cached).toBe('true');
@@ -379,8 +382,8 @@ test.describe('SshStage over a real sshd', () => {
     expect(await readdir(join(device.remoteDir, 'engines'))).toHaveLength(1);
 
     // Another precision is another engine.
-    await using fp32 = new SshStage(device.target, { ...device.options, precision: 'fp32' });
-    await fp32.prepare(device.model);
+    const fp32 = new SshStage(device.target, { ...device.options, precision: 'fp32' });
+    await (await fp32.start(device.model)).stop();
     expect(await readdir(join(device.remoteDir, 'engines'))).toHaveLength(2);
     const last = (await device.invocations('trtexec')).at(-1)!;
     expect(last.some((arg) => arg.startsWith('--saveEngine'))).toBe(true);
@@ -389,52 +392,49 @@ test.describe('SshStage over a real sshd', () => {
 
   test('a wrong key is an authentication error naming the key', async ({ device, sshd }) => {
     const stage = new SshStage(device.target, { ...device.options, privateKey: sshd.wrongKey });
-    await expect(stage.prepare(device.model)).rejects.toThrow(
+    await expect(stage.start(device.model)).rejects.toThrow(
       `${device.target}: authentication failed (key ${sshd.wrongKey})`,
     );
-    await stage.teardown();
   });
 
   test('a closed port is a clear error', async ({ device }) => {
     const port = await freePort();
     const target = `ssh://root@127.0.0.1:${port}`;
     const stage = new SshStage(target, device.options);
-    await expect(stage.prepare(device.model)).rejects.toThrow(`cannot reach ${target}: ECONNREFUSED`);
-    await stage.teardown();
+    await expect(stage.start(device.model)).rejects.toThrow(`cannot reach ${target}: ECONNREFUSED`);
   });
 
   test('the host key is checked against a fingerprint or known_hosts when given', async ({
     device,
     sshd,
   }) => {
-    await using pinned = new SshStage(device.target, {
+    await using pinned = await new SshStage(device.target, {
       ...device.options,
       hostFingerprint: sshd.hostFingerprint,
-    });
-    await pinned.prepare(device.model);
-    await pinned.teardown();
+    }).start(device.model);
+    await pinned.stop();
 
     const other = 'SHA256:' + 'A'.repeat(43);
     const wrong = new SshStage(device.target, { ...device.options, hostFingerprint: other });
-    await expect(wrong.prepare(device.model)).rejects.toThrow(
+    await expect(wrong.start(device.model)).rejects.toThrow(
       `${device.target}: host key ${sshd.hostFingerprint} is not the expected ${other}`,
     );
 
     const knownHosts = join(sshd.dir, `known_hosts-${sshd.port}`);
     await writeFile(knownHosts, `# test\n[127.0.0.1]:${sshd.port} ${sshd.hostPublicKey}\n`);
-    await using listed = new SshStage(device.target, { ...device.options, knownHosts });
-    await listed.prepare(device.model);
+    await using listed = await new SshStage(device.target, { ...device.options, knownHosts }).start(
+      device.model,
+    );
     const result = await listed.benchmark(DISCIPLINE);
     expect(result.environment.host_key_check).toBe(`listed in ${knownHosts}`);
 
     await writeFile(knownHosts, `127.0.0.1 ${sshd.hostPublicKey}\n`);
     const unlisted = new SshStage(device.target, { ...device.options, knownHosts });
-    await expect(unlisted.prepare(device.model)).rejects.toThrow(`is not listed in ${knownHosts}`);
+    await expect(unlisted.start(device.model)).rejects.toThrow(`is not listed in ${knownHosts}`);
   });
 
   test('trtexec FAILED makes the run invalid, with its [E] line', async ({ device }) => {
-    await using stage = new SshStage(device.target, device.options);
-    await stage.prepare(device.model);
+    await using stage = await new SshStage(device.target, device.options).start(device.model);
     await device.set('trtexec-mode', 'failed');
     const result = await stage.benchmark(DISCIPLINE);
     expect(result.valid).toBe(false);
@@ -447,19 +447,39 @@ test.describe('SshStage over a real sshd', () => {
     expect(result.latencyMs.p99).toBeNaN();
   });
 
-  test('a failed engine build is a HilError with its [E] lines', async ({ device }) => {
+  test('a failed engine build is a HilError with its [E] lines, and leaves nothing behind', async ({
+    device,
+    sshd,
+  }) => {
     await device.set('trtexec-mode', 'failed');
     const stage = new SshStage(device.target, device.options);
-    await expect(stage.prepare(device.model)).rejects.toThrow(
+    await expect(stage.start(device.model)).rejects.toThrow(
       /engine build failed \(exit 1, log failed, no engine written\): .*Cannot find plugin: DeformConv2d/,
     );
-    await stage.teardown();
     expect(await readdir(join(device.remoteDir, 'engines'))).toEqual([]);
+    expect(
+      (await readdir(join(device.remoteDir, 'models'))).filter((name) => name.includes('.partial-')),
+    ).toEqual([]);
+    expect(await device.leftovers()).toEqual([]);
+    await expect.poll(() => establishedTo(sshd.port), { timeout: 5000 }).toBe(0);
+  });
+
+  test('a start that fails after connecting closes its connection', async ({ device, sshd }) => {
+    const trtexecPath = join(DOUBLES, 'no-such-trtexec');
+    const stage = new SshStage(device.target, { ...device.options, trtexecPath });
+    await expect(stage.start(device.model)).rejects.toThrow(
+      `${device.target}: cannot tell the TensorRT version: '${trtexecPath} --help' exited 127`,
+    );
+    await expect.poll(() => establishedTo(sshd.port), { timeout: 5000 }).toBe(0);
+    // The check itself sees a live connection: a started stage holds one until it stops.
+    const started = await new SshStage(device.target, device.options).start(device.model);
+    expect(await establishedTo(sshd.port)).toBeGreaterThan(0);
+    await started.stop();
+    await expect.poll(() => establishedTo(sshd.port), { timeout: 5000 }).toBe(0);
   });
 
   test('a truncated log is invalid even when trtexec exits 0', async ({ device }) => {
-    await using stage = new SshStage(device.target, device.options);
-    await stage.prepare(device.model);
+    await using stage = await new SshStage(device.target, device.options).start(device.model);
     await device.set('trtexec-mode', 'truncated');
     const result = await stage.benchmark(DISCIPLINE);
     expect(result.valid).toBe(false);
@@ -471,8 +491,7 @@ test.describe('SshStage over a real sshd', () => {
   });
 
   test('a run short of the discipline is invalid, naming the limits', async ({ device }) => {
-    await using stage = new SshStage(device.target, device.options);
-    await stage.prepare(device.model);
+    await using stage = await new SshStage(device.target, device.options).start(device.model);
     const result = await stage.benchmark({ warmupQueries: 0, minQueries: 1000, minDurationMs: 5000 });
     expect(result.valid).toBe(false);
     expect(result.invalidReasons).toEqual([
@@ -487,8 +506,9 @@ test.describe('SshStage over a real sshd', () => {
     await device.set('nvpmodel-mode', 'fail');
     await device.set('jetson_clocks-mode', 'fail');
     const tegrastatsPath = join(DOUBLES, 'no-such-tegrastats');
-    await using stage = new SshStage(device.target, { ...device.options, tegrastatsPath });
-    await stage.prepare(device.model);
+    await using stage = await new SshStage(device.target, { ...device.options, tegrastatsPath }).start(
+      device.model,
+    );
     const result = await stage.benchmark(DISCIPLINE);
     expect(result.valid).toBe(true);
     expect(result.clocks.powerMode).toBeUndefined();
@@ -504,20 +524,24 @@ test.describe('SshStage over a real sshd', () => {
     expect((await stage.benchmark(DISCIPLINE)).clocks.clocksLocked).toBe(false);
   });
 
-  test('teardown during a run stops trtexec and tegrastats on the device', async ({ device }) => {
-    const stage = new SshStage(device.target, device.options);
-    await stage.prepare(device.model);
+  test('stop during a run stops trtexec and tegrastats on the device, and is idempotent', async ({
+    device,
+  }) => {
+    const stage = await new SshStage(device.target, device.options).start(device.model);
     await device.set('trtexec-run-ms', '30000');
     const running = stage.benchmark(DISCIPLINE).then(
       (result) => result.valid,
       (error: unknown) => error,
     );
     await expect.poll(async () => (await device.leftovers()).length, { timeout: 10_000 }).toBe(2);
-    await stage.teardown();
-    await stage.teardown();
+    await stage.stop();
+    await stage.stop();
     expect(await device.leftovers()).toEqual([]);
     expect(await running).not.toBe(true);
     expect(await readdir(join(device.remoteDir, 'runs'))).toEqual([]);
+    await expect(stage.benchmark(DISCIPLINE)).rejects.toThrow(
+      new HilError(`${device.target}: the stage was stopped; start it again`),
+    );
   });
 
   test('a stopped sshd leaves no process and no temp dir', async () => {
