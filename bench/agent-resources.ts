@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { RobotTelemetrySummary } from '../reference/fleet-cloud/protocol.ts';
+import type { RobotTelemetrySummary } from '../protocol/telemetry.ts';
 import { Fleet } from '../harness/fleet/index.ts';
 import { processesWithEnv } from '../harness/testing/leftovers.ts';
 

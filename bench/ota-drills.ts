@@ -4,7 +4,7 @@
  */
 import { Fleet } from '../harness/fleet/index.ts';
 import { runOtaFuzz } from '../harness/ota/fuzz.ts';
-import type { OtaClientName } from '../reference/robot-host/real-disk/layout.ts';
+import type { OtaClientName } from '../protocol/disk-layout.ts';
 import { buildRobotVariant, inspectDisk, nextPatch, type RobotVariant } from '../harness/ota/index.ts';
 
 /**

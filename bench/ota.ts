@@ -10,7 +10,7 @@ import { REPO_ROOT } from '../harness/core/paths.ts';
 import { EmbeddedCloudHost } from '../harness/fleet/embedded/cloud-process.ts';
 import { buildArtifact, loadTestKeyPair } from '../harness/ota/index.ts';
 import { OtaClient, type OtaClientEvent } from '../reference/edge-agent/ota/index.ts';
-import type { ArtifactInfo } from '../reference/fleet-cloud/ota-protocol.ts';
+import type { ArtifactInfo } from '../protocol/ota-cloud.ts';
 import { boot, BootEnv, installInitial, readSlotMeta } from '../reference/robot-host/boot/index.ts';
 
 /** 100 MiB: a robot image of a realistic size, and larger than the default 64 MiB slot. */

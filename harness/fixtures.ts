@@ -1,6 +1,6 @@
 import { test as base, expect } from '@playwright/test';
 import type { AgentSettings } from '../reference/edge-agent/index.ts';
-import type { OtaClientName } from '../reference/robot-host/real-disk/layout.ts';
+import type { OtaClientName } from '../protocol/disk-layout.ts';
 import type { BackendName } from './core/config.ts';
 import { DEFAULT_CONFIG, loadConfig } from './core/config.ts';
 import { FleetdrillError } from './core/errors.ts';

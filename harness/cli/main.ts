@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { BACKENDS, DEFAULT_CONFIG, OTA_CLIENT_ENV, parseBackend } from '../core/config.ts';
-import { OTA_CLIENTS } from '../../reference/robot-host/real-disk/layout.ts';
+import { OTA_CLIENTS } from '../../protocol/disk-layout.ts';
 import { FleetdrillError } from '../core/errors.ts';
 import { generateReport, RESULTS_DIR } from './report.ts';
 import { listScenarios, runPlaywright, selectionArgs } from './scenarios.ts';

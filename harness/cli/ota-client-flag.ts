@@ -1,8 +1,4 @@
-import {
-  isOtaClientName,
-  OTA_CLIENTS,
-  type OtaClientName,
-} from '../../reference/robot-host/real-disk/layout.ts';
+import { isOtaClientName, OTA_CLIENTS, type OtaClientName } from '../../protocol/disk-layout.ts';
 import { ConfigError } from '../core/errors.ts';
 
 /** Validates `--ota-client`, naming the flag. Default fleetdrill's own client. */

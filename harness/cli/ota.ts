@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { artifactManifestSchema } from '../../reference/edge-agent/ota/artifact.ts';
+import { artifactManifestSchema } from '../../protocol/artifact.ts';
 import { parseCount } from '../core/config.ts';
 import { parseSeed, runSeed } from '../core/seed.ts';
 import { POWER_LOSS_MODEL, runOtaFuzz } from '../ota/fuzz.ts';

@@ -1,10 +1,10 @@
-import { OTA_CLIENTS, type OtaClientName } from '../../reference/robot-host/real-disk/layout.ts';
+import { OTA_CLIENTS, type OtaClientName } from '../../protocol/disk-layout.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './errors.ts';
 import { SEED_ENV, parseSeed } from './seed.ts';
-import { firstIssue } from './zod-issues.ts';
+import { firstIssue } from '../../protocol/zod-issues.ts';
 import { budgetSchema, type HilBudgets } from '../hil/budget.ts';
 
 /** Backends a fleet can run on. */

@@ -1,5 +1,5 @@
 import type { AgentSettings } from '../../reference/edge-agent/index.ts';
-import type { OtaClientName } from '../../reference/robot-host/real-disk/layout.ts';
+import type { OtaClientName } from '../../protocol/disk-layout.ts';
 
 /** What a backend needs to bring one robot up. */
 export interface RobotSpec {
@@ -71,7 +71,7 @@ export interface StartedRobotHost {
   stop(): Promise<void>;
   /** Called when the robot goes down without being asked to. */
   onUnexpectedExit(listener: (exit: RobotExit) => void): void;
-  /** Called when a drill's injected power cut (edge-agent/ota/faults.ts) took the robot down; not a death. */
+  /** Called when a drill's injected power cut (protocol/power-cut.ts) took the robot down; not a death. */
   onInjectedPowerCut(listener: (where: string) => void): void;
   /** The robot's disk as the harness can read it: slots, boot environment, the agent's store. */
   readonly diskPath: string;

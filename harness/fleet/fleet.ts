@@ -3,7 +3,7 @@ import type { BackendName } from '../core/config.ts';
 import { ConfigError, RobotDiedError, runAll, settleAll } from '../core/errors.ts';
 import { EventBus } from '../core/events.ts';
 import { deriveSeed } from '../core/seed.ts';
-import { placePose, type Pose2D, type World } from '../../reference/worlds/world.ts';
+import { placePose, type Pose2D, type World } from '../../protocol/world.ts';
 import { resolveWorld, type ResolvedWorld } from './world.ts';
 import type { RobotSpec, StartedCloudHost, StartedRobotBackend, StartedRobotHost } from './backend.ts';
 import { describeExit } from './backend.ts';
@@ -31,11 +31,7 @@ import {
   writeClientEtc,
 } from '../ota/real/index.ts';
 import { readFile } from 'node:fs/promises';
-import {
-  isOtaClientName,
-  OTA_CLIENTS,
-  type OtaClientName,
-} from '../../reference/robot-host/real-disk/layout.ts';
+import { isOtaClientName, OTA_CLIENTS, type OtaClientName } from '../../protocol/disk-layout.ts';
 import { ensureBundle } from './embedded/bundle.ts';
 import { Robot } from './robot.ts';
 import type { CallbackError } from '../ros/client.ts';

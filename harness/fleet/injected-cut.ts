@@ -1,10 +1,10 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { POWER_CUT_MARKER } from '../../reference/edge-agent/ota/faults.ts';
+import { POWER_CUT_MARKER } from '../../protocol/power-cut.ts';
 import { describeExit, type RobotExit } from './backend.ts';
 
 /**
- * Where an injected power cut (edge-agent/ota/faults.ts) struck, read from the marker it leaves
+ * Where an injected power cut (protocol/power-cut.ts) struck, read from the marker it leaves
  * on the robot's disk and removed; undefined when the robot died without one. A robot killed by
  * SIGKILL with the marker there was cut by a drill; without it, it died.
  */

@@ -3,7 +3,7 @@
  * and edge agent do, then (with `leak`) piles abort listeners on one long-lived signal, the
  * pattern that made the edge agent warn.
  */
-import { reportProcessWarnings } from '../../reference/service/process-warnings.ts';
+import { reportProcessWarnings } from '../../reference/service/index.ts';
 
 reportProcessWarnings('edge-agent');
 const stop = new AbortController();

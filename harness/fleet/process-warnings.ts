@@ -1,5 +1,5 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import { WARNING_PREFIX, type ProcessWarningLine } from '../../reference/service/process-warnings.ts';
+import { WARNING_PREFIX, type ProcessWarningLine } from '../../protocol/service-link.ts';
 import { FleetdrillError } from '../core/errors.ts';
 
 /**

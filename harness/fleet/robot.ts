@@ -1,5 +1,5 @@
 import { OTA_SERVICES } from '../../reference/edge-agent/ota/agent-ota.ts';
-import type { ArmedFault } from '../../reference/edge-agent/ota/faults.ts';
+import type { ArmedFault } from '../../protocol/power-cut.ts';
 import { ConfigError, RobotDiedError, TimeoutError } from '../core/errors.ts';
 import { EdgeAgentHandle } from '../telemetry/agent.ts';
 import type { EventBus } from '../core/events.ts';

@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
-import { WorldError, loadWorld, resolveWorldPath, type World } from '../../reference/worlds/world.ts';
+import { WorldError, loadWorld, type World } from '../../protocol/world.ts';
+import { resolveWorldPath } from '../../reference/worlds/index.ts';
 import { ConfigError } from '../core/errors.ts';
 
 /** A world the fleet will run in, checked before any robot starts. */

@@ -1,6 +1,7 @@
 import { expect } from '@playwright/test';
 import { netTest } from './test-fixtures.ts';
-import { loadWorld, resolveWorldPath } from '../../reference/worlds/world.ts';
+import { loadWorld } from '../../protocol/world.ts';
+import { resolveWorldPath } from '../../reference/worlds/index.ts';
 import { WifiCoverage, type TimedPose } from './wifi-coverage.ts';
 
 const warehouse = loadWorld(resolveWorldPath('warehouse'));

@@ -1,5 +1,5 @@
 import createDebug from 'debug';
-import type { World } from '../../reference/worlds/world.ts';
+import type { World } from '../../protocol/world.ts';
 import type { EventBus } from '../core/events.ts';
 import type { StartedFleetNetwork } from './network.ts';
 import { linkQuality, nextTier, tierFor, type TierProfile } from './wifi-map.ts';

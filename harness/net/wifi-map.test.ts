@@ -1,5 +1,6 @@
 import { expect, test } from '@playwright/test';
-import { loadWorld, parseWorld, resolveWorldPath } from '../../reference/worlds/world.ts';
+import { loadWorld, parseWorld } from '../../protocol/world.ts';
+import { resolveWorldPath } from '../../reference/worlds/index.ts';
 import { linkQuality, nextTier, SENSITIVITY_DBM, signalFrom, tierFor } from './wifi-map.ts';
 
 const warehouse = loadWorld(resolveWorldPath('warehouse'));

@@ -1,4 +1,4 @@
-import type { AccessPoint, Attenuator, World } from '../../reference/worlds/world.ts';
+import type { AccessPoint, Attenuator, World } from '../../protocol/world.ts';
 
 /**
  * Received signal strength below which a client cannot hold a link (dBm); an access point's

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, readdir, rm, stat, truncate, writeFile } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
-import { encodeArtifactHeader } from '../../reference/edge-agent/ota/artifact.ts';
+import { encodeArtifactHeader } from '../../protocol/artifact.ts';
 import { ConfigError } from '../core/errors.ts';
 import {
   ArtifactError,

@@ -8,7 +8,7 @@ import {
   keyIdOf,
   manifestSigningBytes,
   type ArtifactManifest,
-} from '../../reference/edge-agent/ota/artifact.ts';
+} from '../../protocol/artifact.ts';
 import { ConfigError } from '../core/errors.ts';
 import { fsyncDir } from '../../reference/edge-agent/store/atomic-file.ts';
 
@@ -47,7 +47,7 @@ export interface BuiltArtifact {
 }
 
 /**
- * Writes a signed v1 artifact (format in reference/edge-agent/ota/artifact.ts): hashes the
+ * Writes a signed v1 artifact (format in protocol/artifact.ts): hashes the
  * payload, signs the canonical manifest with Ed25519, then writes header and payload to a temp
  * file beside `out`, fsyncs it and renames it into place, so a reader never sees half an
  * artifact. Ed25519 signatures are deterministic: the same inputs give the same bytes.

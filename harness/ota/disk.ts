@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { defaultUbootEnv, slotOfPart } from '../../reference/robot-host/real-disk/bootloader.ts';
 import { inspectRealDisk } from '../../reference/robot-host/real-disk/inspect.ts';
-import { diskClient } from '../../reference/robot-host/real-disk/layout.ts';
+import { diskClient } from '../../protocol/disk-layout.ts';
 import {
   BootEnv,
   DEFAULT_BOOTLIMIT,

@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { expect } from '@playwright/test';
-import type { DeploymentDetail } from '../../reference/fleet-cloud/ota-protocol.ts';
+import type { DeploymentDetail } from '../../protocol/ota-cloud.ts';
 import {
   armTrial,
   boot,

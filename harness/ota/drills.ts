@@ -6,9 +6,9 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { StateScriptPoint } from '../../reference/edge-agent/ota/client.ts';
-import type { DeploymentDetail, TerminalStatus } from '../../reference/fleet-cloud/ota-protocol.ts';
-import { payloadRange } from '../../reference/edge-agent/ota/artifact.ts';
+import type { StateScriptPoint } from '../../protocol/power-cut.ts';
+import type { DeploymentDetail, TerminalStatus } from '../../protocol/ota-cloud.ts';
+import { payloadRange } from '../../protocol/artifact.ts';
 import type { StartedFleet } from '../fleet/fleet.ts';
 import { askVersion, askWhileUp, describeVersionAnswer, type Unanswered, type VersionAnswer } from './ask.ts';
 import { buildArtifact } from './build.ts';
@@ -17,7 +17,7 @@ import { reportedStates } from './fleet-ota.ts';
 import { loadTestKeyPair } from './keys.ts';
 import { buildRobotVariant, DRILL_SLOT_CAPACITY, type RobotVariant } from './variants.ts';
 import { buildClientArtifact } from './real/artifacts.ts';
-import type { OtaClientName, RealOtaClientName } from '../../reference/robot-host/real-disk/layout.ts';
+import type { OtaClientName, RealOtaClientName } from '../../protocol/disk-layout.ts';
 
 /** What a drill deploys. */
 export type DrillArtifact =

@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect, test } from '@playwright/test';
-import type { DeploymentDetail } from '../../reference/fleet-cloud/ota-protocol.ts';
+import type { DeploymentDetail } from '../../protocol/ota-cloud.ts';
 import { TimeoutError } from '../core/errors.ts';
 import { FleetOta, OtaApiError } from './fleet-ota.ts';
 

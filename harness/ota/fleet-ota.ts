@@ -9,7 +9,7 @@ import type {
   CreateDeployment,
   DeploymentDetail,
   DeploymentRobot,
-} from '../../reference/fleet-cloud/ota-protocol.ts';
+} from '../../protocol/ota-cloud.ts';
 import { FleetdrillError, TimeoutError } from '../core/errors.ts';
 import type { EventBus } from '../core/events.ts';
 

@@ -4,7 +4,7 @@
  * the run's totals. A pure function, so each outcome can be shown to come from its evidence.
  */
 import type { FuzzFinding, FuzzOracle } from './fuzz-oracles.ts';
-import { STATE_SCRIPT_POINTS } from '../../reference/edge-agent/ota/client.ts';
+import { STATE_SCRIPT_POINTS } from '../../protocol/power-cut.ts';
 import type { PlannedCut } from './fuzz-plan.ts';
 
 /**

@@ -5,7 +5,7 @@
  * and its id, and takes a fixed share of the cuts, so that how fast one robot gets through its
  * updates cannot change what another robot does, or in what order: a seed replays the same cuts.
  */
-import type { StateScriptPoint } from '../../reference/edge-agent/ota/client.ts';
+import type { StateScriptPoint } from '../../protocol/power-cut.ts';
 import { deriveSeed, SeededRandom } from '../core/seed.ts';
 import type { RobotVariant } from './variants.ts';
 

@@ -56,7 +56,7 @@ import {
 } from './fuzz-plan.ts';
 import { buildRobotVariant, type RobotVariant } from './variants.ts';
 import { buildClientArtifact, buildRootfsImage } from './real/artifacts.ts';
-import type { OtaClientName } from '../../reference/robot-host/real-disk/layout.ts';
+import type { OtaClientName } from '../../protocol/disk-layout.ts';
 
 /** Said in every summary: what a power cut here keeps that a real one would not. */
 export const POWER_LOSS_MODEL =

@@ -38,7 +38,7 @@ export {
   type ArtifactHeader,
   type VerifiedArtifact,
   type VerifyArtifactOptions,
-} from '../../reference/edge-agent/ota/artifact.ts';
+} from '../../protocol/artifact.ts';
 export {
   buildClientArtifact,
   buildRootfsImage,

@@ -1,7 +1,7 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { keyIdOf } from '../../reference/edge-agent/ota/artifact.ts';
+import { keyIdOf } from '../../protocol/artifact.ts';
 import { REPO_ROOT } from '../core/paths.ts';
 
 /** Where the committed test-only key pairs live (see its README.md). */

@@ -3,7 +3,7 @@ import { readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import createDebug from 'debug';
 import { build, version as esbuildVersion } from 'esbuild';
-import { canonicalJson, keyIdOf, type ArtifactManifest } from '../../reference/edge-agent/ota/artifact.ts';
+import { canonicalJson, keyIdOf, type ArtifactManifest } from '../../protocol/artifact.ts';
 import { ConfigError } from '../core/errors.ts';
 import { REPO_ROOT } from '../core/paths.ts';
 import { buildArtifact } from './build.ts';

@@ -3,7 +3,7 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.ts';
-import { firstIssue } from '../core/zod-issues.ts';
+import { firstIssue } from '../../protocol/zod-issues.ts';
 import { parseUdpProfile, UDP_PROFILE_GRAMMAR } from '../net/index.ts';
 import type { TopicQos } from './policy.ts';
 

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
-import { toStatusResponse, type AgentStatus } from '../../reference/edge-agent/index.ts';
+import { toStatusResponse, type AgentStatus } from '../../protocol/agent-status.ts';
 import { AgentStore } from '../../reference/edge-agent/store/agent-store.ts';
 import { AgentStatusFormatError, parseAgentStatus } from './agent-status.ts';
 

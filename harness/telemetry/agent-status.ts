@@ -5,7 +5,7 @@
  * another shape is wrong, and the error names the robot and the field.
  */
 import { z } from 'zod';
-import type { AgentStatus } from '../../reference/edge-agent/index.ts';
+import type { AgentStatus } from '../../protocol/agent-status.ts';
 import { FleetdrillError } from '../core/errors.ts';
 
 /** An agent answered `/edge_agent/status` with something AgentStatus.srv does not allow. */

@@ -1,4 +1,5 @@
-import { AGENT_SERVICES, type AgentStatus } from '../../reference/edge-agent/index.ts';
+import { AGENT_SERVICES } from '../../reference/edge-agent/index.ts';
+import { type AgentStatus } from '../../protocol/agent-status.ts';
 import { TimeoutError } from '../core/errors.ts';
 import type { RosClient } from '../ros/client.ts';
 import { AgentStatusFormatError, parseAgentStatus } from './agent-status.ts';

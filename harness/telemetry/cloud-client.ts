@@ -4,7 +4,7 @@ import type {
   RobotTelemetrySummary,
   TelemetryRecord,
   Tier,
-} from '../../reference/fleet-cloud/protocol.ts';
+} from '../../protocol/telemetry.ts';
 import { FleetdrillError } from '../core/errors.ts';
 
 /** A stored record with what the cloud added to it. */

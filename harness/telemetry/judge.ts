@@ -1,7 +1,7 @@
 import { availableParallelism, loadavg } from 'node:os';
 import { createHash } from 'node:crypto';
 import { test } from '@playwright/test';
-import type { Tier } from '../../reference/fleet-cloud/protocol.ts';
+import type { Tier } from '../../protocol/telemetry.ts';
 import { GateFailedError } from '../core/errors.ts';
 import type { RecordedEvent } from '../core/events.ts';
 import type { StartedFleet } from '../fleet/fleet.ts';

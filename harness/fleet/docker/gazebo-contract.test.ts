@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { AGENT_SERVICES } from '../../../reference/edge-agent/agent.ts';
-import { armedFaultSchema } from '../../../reference/edge-agent/ota/faults.ts';
-import { toStatusResponse } from '../../../reference/edge-agent/status-response.ts';
+import { armedFaultSchema } from '../../../protocol/power-cut.ts';
+import { toStatusResponse } from '../../../protocol/agent-status.ts';
 import { AgentStore } from '../../../reference/edge-agent/store/agent-store.ts';
 import { SERVICES, TOPICS } from '../../../reference/robot-sim/index.ts';
 import { MessageBuilders } from '../../../reference/robot-sim/messages.ts';
@@ -22,8 +22,9 @@ import {
   ROS_SETUP_ENV,
 } from '../../../reference/robot-sim/gazebo-stack.ts';
 import { LIDAR } from '../../../reference/robot-sim/sensors.ts';
-import { LIFELINE_ENV, READY_TO_ENV } from '../../../reference/service/harness-link.ts';
-import { loadWorld, resolveWorldPath } from '../../../reference/worlds/world.ts';
+import { LIFELINE_ENV, READY_TO_ENV } from '../../../protocol/service-link.ts';
+import { loadWorld } from '../../../protocol/world.ts';
+import { resolveWorldPath } from '../../../reference/worlds/index.ts';
 import { ROBOT_SERVICES, ROBOT_TOPICS, type GetVersionResponse } from '../../ros/messages.ts';
 import { REPO_ROOT } from '../../core/paths.ts';
 

@@ -5,7 +5,7 @@ import type Dockerode from 'dockerode';
 import { GenericContainer, type WaitStrategy } from 'testcontainers';
 import { onProcessExit } from '../../core/cleanup.ts';
 import { TimeoutError } from '../../core/errors.ts';
-import { READY_PREFIX } from '../../../reference/service/harness-link.ts';
+import { READY_PREFIX } from '../../../protocol/service-link.ts';
 import type { RobotExit } from '../backend.ts';
 import { describeExit } from '../backend.ts';
 import { appendToLog, logMarker, readLogTail } from '../console-log.ts';
@@ -30,7 +30,7 @@ export interface ServiceContainerOptions<Ready> {
   validateReady: (line: unknown) => Ready;
   /**
    * Picks the ready line out of the console: the JSON text it carries, or undefined for any
-   * other line. Default: a line starting with READY_PREFIX (reference/service/harness-link.ts).
+   * other line. Default: a line starting with READY_PREFIX (protocol/service-link.ts).
    */
   readyText?: (line: string) => string | undefined;
   /** Turns a reason into the error a failed start throws. */

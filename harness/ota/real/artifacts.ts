@@ -11,8 +11,8 @@ import { mkdir, mkdtemp, open, readFile, rename, rm, stat, writeFile } from 'nod
 import { join } from 'node:path';
 import { packImage, type ImageMeta } from '../../../reference/robot-host/real-disk/image.ts';
 import { artifactNameOf } from '../../../reference/robot-host/real-disk/boot.ts';
-import type { RealOtaClientName } from '../../../reference/robot-host/real-disk/layout.ts';
-import { payloadRange } from '../../../reference/edge-agent/ota/artifact.ts';
+import type { RealOtaClientName } from '../../../protocol/disk-layout.ts';
+import { payloadRange } from '../../../protocol/artifact.ts';
 import { buildArtifact } from '../build.ts';
 import { loadTestKeyPair } from '../keys.ts';
 import { buildRobotVariant, OTA_CACHE_DIR, type RobotVariant } from '../variants.ts';

@@ -3,7 +3,7 @@
  * robot's disk for them (loop-device partitions and a U-Boot environment, provisioned and
  * released), and what each client's /etc holds.
  */
-import type { RealOtaClientName } from '../../../reference/robot-host/real-disk/layout.ts';
+import type { RealOtaClientName } from '../../../protocol/disk-layout.ts';
 import { writeMenderEtc } from './mender.ts';
 import { writeRaucEtc } from './rauc.ts';
 import { writeSwupdateEtc } from './swupdate.ts';

@@ -9,7 +9,7 @@ import { copyFile, mkdir, writeFile, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { menderDataDir } from '../../../reference/edge-agent/ota/adapters/mender.ts';
-import { realDiskPaths } from '../../../reference/robot-host/real-disk/layout.ts';
+import { realDiskPaths } from '../../../protocol/disk-layout.ts';
 import { TEST_KEYS_DIR } from '../keys.ts';
 import type { ClientArtifactInput } from './types.ts';
 

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { packImage } from '../../../reference/robot-host/real-disk/image.ts';
-import { realDiskPaths } from '../../../reference/robot-host/real-disk/layout.ts';
+import { realDiskPaths } from '../../../protocol/disk-layout.ts';
 import { fwSetenv } from '../../../reference/robot-host/real-disk/uboot-env.ts';
 import { inspectDisk, inspectDiskOrUnbootable } from '../disk.ts';
 import { judgeDiskAfterCut } from '../fuzz-oracles.ts';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect, test } from '@playwright/test';
 import { packImage, readImage } from '../../../reference/robot-host/real-disk/image.ts';
-import { realDiskPaths } from '../../../reference/robot-host/real-disk/layout.ts';
+import { realDiskPaths } from '../../../protocol/disk-layout.ts';
 import { fwSetenv } from '../../../reference/robot-host/real-disk/uboot-env.ts';
 import { listLoops } from './loop-devices.ts';
 import { provisionRealDisk, ProvisionError, type RealDiskSpec } from './provision.ts';

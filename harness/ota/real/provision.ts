@@ -1,5 +1,5 @@
 /**
- * Making a real robot disk (reference/robot-host/real-disk/layout.ts) ready to boot: sparse
+ * Making a real robot disk (protocol/disk-layout.ts) ready to boot: sparse
  * partition files attached to loop devices, the factory image in slot A, a fresh U-Boot
  * environment and the client's /etc. A disk that was provisioned before keeps its data: it only
  * gets its loop devices back, as a robot brought up again on an old disk would.
@@ -14,7 +14,7 @@ import {
   realDiskPaths,
   type RealDiskPaths,
   type RealOtaClientName,
-} from '../../../reference/robot-host/real-disk/layout.ts';
+} from '../../../protocol/disk-layout.ts';
 import { writeFreshEnv } from '../../../reference/robot-host/real-disk/uboot-env.ts';
 import { attachLoop, detachLoop, listLoops } from './loop-devices.ts';
 

@@ -15,7 +15,7 @@ import { raucSystemConf } from '../../../reference/edge-agent/ota/adapters/rauc.
 import { runInNamespace } from '../../../reference/edge-agent/ota/adapters/real-common.ts';
 import { defaultUbootEnv } from '../../../reference/robot-host/real-disk/bootloader.ts';
 import { packImage } from '../../../reference/robot-host/real-disk/image.ts';
-import { realDiskPaths } from '../../../reference/robot-host/real-disk/layout.ts';
+import { realDiskPaths } from '../../../protocol/disk-layout.ts';
 import {
   fwPrintenv,
   fwSetenv,

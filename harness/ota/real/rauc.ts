@@ -13,7 +13,8 @@ import {
   raucMountPrefix,
   raucSystemConf,
 } from '../../../reference/edge-agent/ota/adapters/rauc.ts';
-import { realDiskPaths, realDiskScript } from '../../../reference/robot-host/real-disk/layout.ts';
+import { realDiskPaths } from '../../../protocol/disk-layout.ts';
+import { realDiskScript } from '../../../reference/robot-host/real-disk/scripts.ts';
 import { TEST_KEYS_DIR } from '../keys.ts';
 import type { ClientArtifactInput } from './types.ts';
 

@@ -18,7 +18,7 @@ import {
   type CommandResult,
 } from '../../../reference/edge-agent/ota/adapters/real-common.ts';
 import { packImage, readImage } from '../../../reference/robot-host/real-disk/image.ts';
-import { realDiskPaths } from '../../../reference/robot-host/real-disk/layout.ts';
+import { realDiskPaths } from '../../../protocol/disk-layout.ts';
 import { fwPrintenv, fwSetenv } from '../../../reference/robot-host/real-disk/uboot-env.ts';
 import { TEST_KEYS_DIR } from '../keys.ts';
 import { provisionRealDisk, type ProvisionedRealDisk } from './provision.ts';

@@ -20,7 +20,7 @@ import {
   swupdateMode,
 } from '../../../reference/edge-agent/ota/adapters/swupdate.ts';
 import type { SlotName } from '../../../reference/robot-host/boot/index.ts';
-import { PART_NUMBER, realDiskPaths } from '../../../reference/robot-host/real-disk/layout.ts';
+import { PART_NUMBER, realDiskPaths } from '../../../protocol/disk-layout.ts';
 import { TEST_KEYS_DIR } from '../keys.ts';
 import type { ClientArtifactInput } from './types.ts';
 

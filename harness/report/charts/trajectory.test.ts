@@ -1,5 +1,6 @@
 import { expect, test } from '@playwright/test';
-import { loadWorld, resolveWorldPath } from '../../../reference/worlds/world.ts';
+import { loadWorld } from '../../../protocol/world.ts';
+import { resolveWorldPath } from '../../../reference/worlds/index.ts';
 import { assertWellFormedSvg, markItems, svgTexts } from '../../testing/svg.ts';
 import { trajectoryChart, type TrajectoryInput } from './trajectory.ts';
 

@@ -4,7 +4,7 @@
  * link went is the first thing a reader of a failed drill asks.
  */
 import { ChartDataError, noDataChart, renderVegaLite, requireFinite } from '../../core/vega.ts';
-import type { Vec2, World } from '../../../reference/worlds/world.ts';
+import type { Vec2, World } from '../../../protocol/world.ts';
 
 /** A region where the link is lost or weakened, as worlds describe attenuators: a rectangle. */
 export interface DeadZone {

@@ -4,7 +4,7 @@
  * so a record that one store accepts the other accepts too, and a damaged store says where.
  */
 import { z } from 'zod';
-import { firstIssue } from '../../core/zod-issues.ts';
+import { firstIssue } from '../../../protocol/zod-issues.ts';
 import { FleetdrillError } from '../../core/errors.ts';
 import type { Figure, Outcome, RequirementStatus, Severity, SoftwareUnderTest } from './types.ts';
 

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, expect, test } from '@playwright/test';
-import { loadWorld, resolveWorldPath } from '../../../reference/worlds/world.ts';
+import { loadWorld } from '../../../protocol/world.ts';
+import { resolveWorldPath } from '../../../reference/worlds/index.ts';
 import { sampleQualification } from './fixture-qualification.ts';
 import { writeQualificationReport, type QualificationExtras } from './html.ts';
 

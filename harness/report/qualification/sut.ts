@@ -10,7 +10,7 @@ import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 
 import onnxProto from 'onnx-proto';
 import { ConfigError, FleetdrillError } from '../../core/errors.ts';
 import { REPO_ROOT } from '../../core/paths.ts';
-import { ARTIFACT_MAGIC, readArtifactHeader } from '../../../reference/edge-agent/ota/artifact.ts';
+import { ARTIFACT_MAGIC, readArtifactHeader } from '../../../protocol/artifact.ts';
 import type { SoftwareUnderTest } from './types.ts';
 
 /** What recordSut reads; every path is optional, and each one given must exist. */

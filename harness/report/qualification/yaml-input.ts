@@ -1,7 +1,7 @@
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../../core/errors.ts';
-import { describeIssue, issuePath } from '../../core/zod-issues.ts';
+import { describeIssue, issuePath } from '../../../protocol/zod-issues.ts';
 
 /**
  * Reading the qualification's YAML files (qualification.yaml, waivers) so that every error names

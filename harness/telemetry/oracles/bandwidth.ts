@@ -1,4 +1,4 @@
-import { TIERS, type Tier } from '../../../reference/fleet-cloud/protocol.ts';
+import { TIERS, type Tier } from '../../../protocol/telemetry.ts';
 import { verdict, type TelemetryOracle } from './oracle.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { agentSettingsSchema, type AgentSettings } from '../../../reference/edge-agent/config.ts';
-import { TIERS, type Tier } from '../../../reference/fleet-cloud/protocol.ts';
+import { TIERS, type Tier } from '../../../protocol/telemetry.ts';
 import { verdict, type TelemetryOracle } from './oracle.ts';
 
 /**

@@ -1,4 +1,4 @@
-import { DATA_SINCE_PREFIX } from '../../../reference/fleet-cloud/protocol.ts';
+import { DATA_SINCE_PREFIX } from '../../../protocol/telemetry.ts';
 import { coversWindow } from '../mcap.ts';
 import { verdict, type TelemetryEvidence, type TelemetryOracle } from './oracle.ts';
 

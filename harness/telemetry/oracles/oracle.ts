@@ -1,5 +1,5 @@
-import type { AgentStatus } from '../../../reference/edge-agent/index.ts';
-import type { BlackboxInfo, RobotTelemetrySummary } from '../../../reference/fleet-cloud/protocol.ts';
+import type { AgentStatus } from '../../../protocol/agent-status.ts';
+import type { BlackboxInfo, RobotTelemetrySummary } from '../../../protocol/telemetry.ts';
 import type { StoredRecord } from '../cloud-client.ts';
 import type { BlackboxContents } from '../mcap.ts';
 

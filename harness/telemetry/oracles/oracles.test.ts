@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { writeBlackboxMcap, type RingEntry } from '../../../reference/edge-agent/blackbox/index.ts';
-import type { AgentStatus } from '../../../reference/edge-agent/index.ts';
+import type { AgentStatus } from '../../../protocol/agent-status.ts';
 import {
   blackboxKey,
   toRanges,
@@ -15,7 +15,7 @@ import {
   type RobotTelemetrySummary,
   type Tier,
   type TierSummary,
-} from '../../../reference/fleet-cloud/protocol.ts';
+} from '../../../protocol/telemetry.ts';
 import type { StoredRecord } from '../cloud-client.ts';
 import { inspectBlackbox, type BlackboxContents } from '../mcap.ts';
 import {

@@ -1,4 +1,4 @@
-import { TIERS } from '../../../reference/fleet-cloud/protocol.ts';
+import { TIERS } from '../../../protocol/telemetry.ts';
 import { verdict, type TelemetryOracle } from './oracle.ts';
 
 /**

@@ -1,4 +1,4 @@
-import { manifestDataSchema } from '../../../reference/fleet-cloud/protocol.ts';
+import { manifestDataSchema } from '../../../protocol/telemetry.ts';
 import { verdict, type TelemetryOracle } from './oracle.ts';
 
 /** The events that may trigger a blackbox. */
