@@ -7,7 +7,7 @@ import { onProcessExit } from '../harness/core/cleanup.ts';
 import { runAll, TimeoutError } from '../harness/core/errors.ts';
 import { ensureBundle } from '../harness/fleet/embedded/bundle.ts';
 import { REPO_ROOT } from '../harness/core/paths.ts';
-import { EmbeddedCloudHost } from '../harness/fleet/embedded/cloud-process.ts';
+import { startEmbeddedCloud } from '../harness/fleet/embedded/cloud-process.ts';
 import { buildArtifact, loadTestKeyPair } from '../harness/ota/index.ts';
 import { OtaClient, type OtaClientEvent } from '../reference/edge-agent/ota/index.ts';
 import type { ArtifactInfo } from '../protocol/ota-cloud.ts';
@@ -59,7 +59,7 @@ export async function otaThroughput(seed: number): Promise<OtaThroughputResult> 
   const teardown: Array<() => unknown> = [];
   try {
     const entry = await ensureBundle('reference/fleet-cloud/main.ts', 'fleet-cloud', ['better-sqlite3']);
-    const cloud = await EmbeddedCloudHost.start({
+    const cloud = await startEmbeddedCloud({
       entry,
       dir: join(dir, 'cloud'),
       host: '127.0.0.1',

@@ -80,9 +80,24 @@ export interface StartedRobotHost {
   /** Freezes every process of the robot where it stands (a hung robot); `thaw()` lets it go on. */
   freeze(): Promise<void>;
   thaw(): Promise<void>;
-  /** Takes the robot off its network and puts it back (docker only: a pulled cable). */
-  disconnect?(): Promise<void>;
-  reconnect?(): Promise<void>;
+  /** The robot's own network cable, when its power supply has one (a container on the run's network). */
+  readonly cable: NetworkCable | undefined;
+}
+
+/**
+ * Takes a robot off its network and puts it back, as a pulled and re-plugged cable: every
+ * connection of the robot ends and no new one gets through until `reconnect()`. A capability a
+ * power supply may have (a container's network) and the fault layer has (every proxied link).
+ */
+export interface NetworkCable {
+  disconnect(): Promise<void>;
+  reconnect(): Promise<void>;
+}
+
+/** Whether `value` can pull a network cable. */
+export function hasNetworkCable(value: object): value is NetworkCable {
+  const cable = value as Partial<NetworkCable>;
+  return typeof cable.disconnect === 'function' && typeof cable.reconnect === 'function';
 }
 
 /** The fleet cloud as the harness controls it. */

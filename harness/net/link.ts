@@ -41,7 +41,12 @@ function sameToxic(a: ToxicSpec, b: ToxicSpec): boolean {
  */
 export class RobotLink {
   private applied = new Map<string, ToxicSpec>();
+  /** Whether the proxy is enabled now. */
   private enabled = true;
+  /** Whether the profile's current phase wants the proxy enabled. */
+  private profileEnabled = true;
+  /** A pulled cable: the proxy stays disabled whatever profiles ask, until plugged in. */
+  private unplugged = false;
   private phaseTimer: NodeJS.Timeout | undefined;
   /** Serialises changes: a phase timer firing mid-apply must wait its turn. */
   private queue: Promise<void> = Promise.resolve();
@@ -97,6 +102,25 @@ export class RobotLink {
     }
   }
 
+  /**
+   * Pulls the link's cable: the proxy is disabled (Toxiproxy closes its connections and refuses
+   * new ones) and stays so through any profile applied meanwhile, until {@link plugIn}.
+   */
+  async unplug(): Promise<void> {
+    await this.enqueue(async () => {
+      this.unplugged = true;
+      await this.followProfile();
+    });
+  }
+
+  /** Plugs the cable back in: the link is again what its profile makes it. */
+  async plugIn(): Promise<void> {
+    await this.enqueue(async () => {
+      this.unplugged = false;
+      await this.followProfile();
+    });
+  }
+
   /** Stops phase timers; the proxy itself is removed by the network. */
   dispose(): void {
     this.generation++;
@@ -135,8 +159,9 @@ export class RobotLink {
   private async setState(state: LinkState): Promise<void> {
     const wanted = nameToxics(state.toxics);
     const calls: Promise<unknown>[] = [];
+    this.profileEnabled = state.enabled;
     // Going down first: a dead link should stop passing data before anything else changes.
-    if (!state.enabled && this.enabled) {
+    if (!this.wantsEnabled && this.enabled) {
       await this.setEnabled(false);
     }
     // New toxics first, then the changes: a toxic taken away hands what it holds to the rest of
@@ -168,10 +193,18 @@ export class RobotLink {
     }
     await Promise.all(calls);
     this.applied = wanted;
-    if (state.enabled && !this.enabled) {
+    if (this.wantsEnabled && !this.enabled) {
       await this.setEnabled(true);
     }
     log('%s: %d toxics, %s', this.proxy.name, wanted.size, this.enabled ? 'enabled' : 'down');
+  }
+
+  private get wantsEnabled(): boolean {
+    return this.profileEnabled && !this.unplugged;
+  }
+
+  private async followProfile(): Promise<void> {
+    if (this.wantsEnabled !== this.enabled) await this.setEnabled(this.wantsEnabled);
   }
 
   private async setEnabled(enabled: boolean): Promise<void> {

@@ -193,6 +193,25 @@ export class StartedFleetNetwork {
   }
 
   /**
+   * Pulls a robot's cable in the fault layer: every link of the robot goes down like a pulled
+   * cable (open connections closed, new ones refused) and stays down through any profile put on
+   * meanwhile, until {@link reconnect} or {@link clearAll}.
+   */
+  async disconnect(robot: string): Promise<void> {
+    await Promise.all(this.linksOf(robot).map((link) => link.unplug()));
+  }
+
+  /** Plugs a robot's cable back in: each link is again what its profile makes it. */
+  async reconnect(robot: string): Promise<void> {
+    await Promise.all(this.linksOf(robot).map((link) => link.plugIn()));
+  }
+
+  /** A robot's cable in this fault layer, for a robot whose power supply has none of its own. */
+  cableOf(robot: string): { disconnect(): Promise<void>; reconnect(): Promise<void> } {
+    return { disconnect: () => this.disconnect(robot), reconnect: () => this.reconnect(robot) };
+  }
+
+  /**
    * Bytes that crossed a robot's link so far, from the fault layer's Prometheus metrics
    * (Toxiproxy's `/metrics`): `toRobot` what the proxy delivered downstream, `fromRobot` upstream.
    * A black-holed byte is not counted until it passes.
@@ -215,9 +234,14 @@ export class StartedFleetNetwork {
     return bytes;
   }
 
-  /** Clears every link: what the fixtures do after each drill. */
+  /** Clears every link and plugs every pulled cable back in: what the fixtures do after each drill. */
   async clearAll(reason = 'drill ended'): Promise<void> {
-    await Promise.all([...this.links.values()].map((link) => link.clear(reason)));
+    await Promise.all(
+      [...this.links.values()].map(async (link) => {
+        await link.clear(reason);
+        await link.plugIn();
+      }),
+    );
   }
 
   /** Removes every proxy this network made and stops the embedded server. Idempotent. */

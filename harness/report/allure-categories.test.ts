@@ -12,7 +12,7 @@ import {
   RobotUnreachableError,
   TimeoutError,
 } from '../core/errors.ts';
-import { CloudUnavailableError } from '../fleet/embedded/cloud-process.ts';
+import { CloudUnavailableError } from '../fleet/index.ts';
 import { DockerUnavailableError } from '../fleet/docker/engine.ts';
 import { ProcessWarningError } from '../fleet/process-warnings.ts';
 import { NetnsCommandError } from '../net/netns/system.ts';

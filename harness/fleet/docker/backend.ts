@@ -5,12 +5,13 @@ import createDebug from 'debug';
 import type Dockerode from 'dockerode';
 import { runAll } from '../../core/errors.ts';
 import type { RobotSpec, StartedCloudHost, StartedRobotBackend, StartedRobotHost } from '../backend.ts';
-import { DockerCloudHost } from './cloud-container.ts';
+import { RobotHost, robotFiles } from '../host/index.ts';
+import { startDockerCloud } from './cloud-container.ts';
 import { checkEngine, dockerClient, LABELS, ownerLabel, removeLeftovers } from './engine.ts';
 import { DockerFaultLayer } from './fault-layer.ts';
 import { ensureImages, ImageBuildError } from './images.ts';
 import { freeLoopbackPorts } from './ports.ts';
-import { DockerRobotHost } from './robot-container.ts';
+import { ContainerSupply } from './container-supply.ts';
 
 const log = createDebug('fleetdrill:docker');
 
@@ -125,21 +126,22 @@ export class StartedDockerBackend implements StartedRobotBackend {
 
   async startRobot(spec: RobotSpec): Promise<StartedRobotHost> {
     const [hostPort] = await freeLoopbackPorts(1);
-    return DockerRobotHost.start(spec, {
+    const files = robotFiles(join(this.options.runDir, spec.id));
+    const supply = new ContainerSupply(spec, files, {
       docker: this.docker,
       image: this.images.robot,
       network: this.run,
       labels: { ...this.labels, [LABELS.role]: 'robot', [LABELS.robot]: spec.id },
-      dir: join(this.options.runDir, spec.id),
       hostPort: hostPort!,
       bootTimeoutMs: this.options.bootTimeoutMs ?? 20_000,
       env: passedEnv(),
     });
+    return RobotHost.start(spec, files, supply);
   }
 
   async startCloud(): Promise<StartedCloudHost> {
     const [http, mqtt] = await freeLoopbackPorts(2);
-    return DockerCloudHost.start({
+    return startDockerCloud({
       docker: this.docker,
       image: this.images.cloud,
       network: this.run,

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import { ConfigError } from '../../core/errors.ts';
 import type { FaultLayerPlacement, RobotSpec } from '../backend.ts';
-import { withLogTail } from '../embedded/service-process.ts';
+import { withLogTail } from '../host/index.ts';
 import { freeLoopbackPorts } from './ports.ts';
 import { FleetContainer, ServiceContainer } from './service-container.ts';
 

@@ -9,6 +9,7 @@ import { READY_PREFIX } from '../../../protocol/service-link.ts';
 import type { RobotExit } from '../backend.ts';
 import { describeExit } from '../backend.ts';
 import { appendToLog, logMarker, readLogTail } from '../console-log.ts';
+import type { ServiceBoot, ServiceRuntime } from '../host/index.ts';
 import { removeContainersNow } from './last-resort.ts';
 
 const log = createDebug('fleetdrill:docker');
@@ -17,24 +18,16 @@ const log = createDebug('fleetdrill:docker');
 const SHUTDOWN_GRACE_S = 5;
 
 /** What one service container is. */
-export interface ServiceContainerOptions<Ready> {
+export interface ServiceContainerOptions<Ready> extends ServiceBoot<Ready> {
   /** The engine. */
   docker: Dockerode;
   /** Image, command, network, mounts, ports: the container as testcontainers creates it. */
   container: FleetContainer;
-  /** File that collects the container's console across power cycles. */
-  logPath: string;
-  /** How long a start may take until the ready line. */
-  bootTimeoutMs: number;
-  /** Checks the ready line (parsed JSON); throws to refuse it. */
-  validateReady: (line: unknown) => Ready;
   /**
    * Picks the ready line out of the console: the JSON text it carries, or undefined for any
    * other line. Default: a line starting with READY_PREFIX (protocol/service-link.ts).
    */
   readyText?: (line: string) => string | undefined;
-  /** Turns a reason into the error a failed start throws. */
-  startError: (message: string, logTail: string[]) => Error;
 }
 
 /** A container's exit status as a process exit: 128 + n is "killed by signal n" (docker --init). */
@@ -53,7 +46,7 @@ function exitOf(status: number): RobotExit {
  * before every start, so the log file holds every boot's output exactly once and the ready line
  * (READY_PREFIX on stdout) of this boot cannot be confused with an earlier one.
  */
-export class ServiceContainer<Ready> {
+export class ServiceContainer<Ready> implements ServiceRuntime<Ready> {
   private container: Dockerode.Container | undefined;
   private runningNow = false;
   private paused = false;
@@ -75,6 +68,10 @@ export class ServiceContainer<Ready> {
     return this.runningNow;
   }
 
+  get where(): string {
+    return `container ${this.container?.id.slice(0, 12) ?? '(none)'}`;
+  }
+
   onUnexpectedExit(listener: (exit: RobotExit) => void): void {
     this.listeners.add(listener);
   }
@@ -92,7 +89,7 @@ export class ServiceContainer<Ready> {
   async kill(note = 'killed'): Promise<void> {
     if (!this.container || !this.runningNow) return;
     this.expectingExit = true;
-    await this.unpause();
+    await this.thaw();
     await this.container.kill({ signal: 'SIGKILL' }).catch(ignoreNotRunning);
     await this.exited;
     this.note(note);
@@ -102,21 +99,21 @@ export class ServiceContainer<Ready> {
   async shutdown(note = 'shutdown'): Promise<void> {
     if (!this.container || !this.runningNow) return;
     this.expectingExit = true;
-    await this.unpause();
+    await this.thaw();
     await this.container.stop({ t: SHUTDOWN_GRACE_S }).catch(ignoreNotRunning);
     await this.exited;
     this.note(note);
   }
 
-  /** Freezes every process in the container (cgroup freezer): a hung robot. */
-  async pause(): Promise<void> {
+  /** docker pause: the cgroup freezer stops every process in the container (a hung robot). */
+  async freeze(): Promise<void> {
     if (!this.container || this.paused) return;
     await this.container.pause();
     this.paused = true;
     this.note('paused');
   }
 
-  async unpause(): Promise<void> {
+  async thaw(): Promise<void> {
     if (!this.container || !this.paused) return;
     await this.container.unpause();
     this.paused = false;

@@ -1,9 +1,10 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RobotSpec, StartedCloudHost, StartedRobotBackend, StartedRobotHost } from '../backend.ts';
+import { RobotHost, robotFiles } from '../host/index.ts';
 import { ensureBundle } from './bundle.ts';
-import { EmbeddedCloudHost } from './cloud-process.ts';
-import { EmbeddedRobotHost } from './robot-process.ts';
+import { startEmbeddedCloud } from './cloud-process.ts';
+import { processSupply } from './process-supply.ts';
 
 /** Options of the embedded backend. */
 export interface EmbeddedBackendOptions {
@@ -60,19 +61,20 @@ export class StartedEmbeddedBackend implements StartedRobotBackend {
   async startRobot(spec: RobotSpec): Promise<StartedRobotHost> {
     const dir = join(this.options.runDir, spec.id);
     await mkdir(dir, { recursive: true });
-    return EmbeddedRobotHost.start(spec, {
+    const files = robotFiles(dir);
+    const supply = processSupply(spec, files, {
       entry: this.entries.robotHost,
       agentEntry: this.entries.agent,
-      dir,
       host: this.options.host ?? '127.0.0.1',
       bootTimeoutMs: this.options.bootTimeoutMs ?? 20_000,
     });
+    return RobotHost.start(spec, files, supply);
   }
 
   async startCloud(): Promise<StartedCloudHost> {
     if (!this.entries.cloud)
       throw new Error('embedded backend started without telemetry: no fleet cloud to start');
-    return EmbeddedCloudHost.start({
+    return startEmbeddedCloud({
       entry: this.entries.cloud,
       dir: join(this.options.runDir, 'cloud'),
       host: this.options.host ?? '127.0.0.1',

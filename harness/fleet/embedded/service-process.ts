@@ -6,19 +6,19 @@ import { TimeoutError } from '../../core/errors.ts';
 import type { RobotExit } from '../backend.ts';
 import { describeExit } from '../backend.ts';
 import { appendToLog, logMarker, readLogTail } from '../console-log.ts';
+import type { ServiceBoot, ServiceRuntime } from '../host/index.ts';
 
 const SHUTDOWN_GRACE_MS = 5_000;
 
 /** How to run one service process. */
-export interface ServiceProcessOptions<Ready> {
-  /** File that collects the process's console output across restarts. */
-  logPath: string;
-  /** How long a start may take until the ready line arrives. */
-  bootTimeoutMs: number;
-  /** Checks the ready line (parsed JSON); throws to refuse it. */
-  validateReady: (line: unknown) => Ready;
-  /** Turns a reason ("exited during boot (exit code 2)") into the error a failed start throws. */
-  startError: (message: string, logTail: string[]) => Error;
+export interface ServiceProcessOptions<Ready> extends ServiceBoot<Ready> {
+  /**
+   * Node's arguments for a start (the entry first), given the ready line of the boot before, so a
+   * service can keep the ports it had: every proxy points at them.
+   */
+  command: (previous: Ready | undefined) => readonly string[];
+  /** The process's environment; default the harness's own. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -28,8 +28,9 @@ export interface ServiceProcessOptions<Ready> {
  * pipe closes and the service stops by itself, so nothing outlives the run. Once listening it
  * writes one JSON ready line to fd 3.
  */
-export class ServiceProcess<Ready> {
+export class ServiceProcess<Ready> implements ServiceRuntime<Ready> {
   private child: ChildProcess | undefined;
+  private previous: Ready | undefined;
   private exited: Promise<RobotExit> | undefined;
   private expectingExit = false;
   private readonly listeners = new Set<(exit: RobotExit) => void>();
@@ -41,8 +42,8 @@ export class ServiceProcess<Ready> {
     return this.child !== undefined;
   }
 
-  get pid(): number | undefined {
-    return this.child?.pid;
+  get where(): string {
+    return `pid ${String(this.child?.pid)}`;
   }
 
   /** Called when the process goes down without being asked to. */
@@ -51,17 +52,13 @@ export class ServiceProcess<Ready> {
   }
 
   /** Starts the process and resolves with its ready line. */
-  async start(
-    args: readonly string[],
-    env: NodeJS.ProcessEnv = process.env,
-    banner = 'start',
-  ): Promise<Ready> {
+  async start(banner = 'start'): Promise<Ready> {
     const logFd = openSync(this.options.logPath, 'a');
     writeSync(logFd, logMarker(banner));
-    const child = spawn(process.execPath, ['--enable-source-maps', ...args], {
+    const child = spawn(process.execPath, ['--enable-source-maps', ...this.options.command(this.previous)], {
       detached: true,
       stdio: ['pipe', logFd, logFd, 'pipe'],
-      env,
+      env: this.options.env ?? process.env,
     });
     closeSync(logFd);
     this.child = child;
@@ -74,7 +71,8 @@ export class ServiceProcess<Ready> {
         resolve({ code, signal });
       });
     });
-    return this.readReadyLine(child);
+    this.previous = await this.readReadyLine(child);
+    return this.previous;
   }
 
   /** SIGKILL of the whole group, no cleanup: a power cut or a crash. */
@@ -98,6 +96,24 @@ export class ServiceProcess<Ready> {
     clearTimeout(timer);
     killGroup(child.pid, 'SIGKILL');
     this.note(note);
+  }
+
+  /** SIGSTOP of the whole group: every process stops where it is. */
+  freeze(): Promise<void> {
+    killGroup(this.child?.pid, 'SIGSTOP');
+    this.note('frozen');
+    return Promise.resolve();
+  }
+
+  thaw(): Promise<void> {
+    killGroup(this.child?.pid, 'SIGCONT');
+    this.note('thawed');
+    return Promise.resolve();
+  }
+
+  /** Nothing outlives the process: its exit hook and lifeline go with it. */
+  remove(): Promise<void> {
+    return Promise.resolve();
   }
 
   /** The last lines of the console log. */
@@ -166,9 +182,4 @@ export function killGroup(pid: number | undefined, signal: NodeJS.Signals): void
   } catch {
     /* ESRCH: nothing left to kill */
   }
-}
-
-/** `message` followed by the log tail under a heading, for start errors. */
-export function withLogTail(message: string, who: string, tail: readonly string[]): string {
-  return tail.length ? `${message}\n--- last log lines of ${who} ---\n${tail.join('\n')}` : message;
 }

@@ -1,0 +1,131 @@
+import { basename, dirname } from 'node:path';
+import type Dockerode from 'dockerode';
+import type { NetworkCable, RobotEndpoints, RobotSpec } from '../backend.ts';
+import {
+  robotHostArgs,
+  robotHostBoot,
+  robotHostEnv,
+  type PowerSupply,
+  type RobotFiles,
+  type RobotReadyLine,
+} from '../host/index.ts';
+import { FleetContainer, ServiceContainer } from './service-container.ts';
+
+/** rosbridge inside every robot container. */
+export const ROSBRIDGE_PORT = 9090;
+
+/** Where the robot's files are inside its container (the robot image contract, docs/docker-backend.md). */
+const IN_CONTAINER = {
+  disk: '/fleetdrill/disk',
+  state: '/fleetdrill/state',
+  world: '/fleetdrill/world',
+  factory: '/fleetdrill/factory',
+  agent: '/app/edge-agent.mjs',
+};
+
+/** What every robot container of a run shares. */
+export interface RobotContainerContext {
+  docker: Dockerode;
+  /** The image to run: the reference robot's, or the user's (--robot-image). */
+  image: string;
+  /** The run's Docker network; the robot's id is its name there. */
+  network: string;
+  /** Labels for the container (run, owner, role). */
+  labels: Record<string, string>;
+  /** Host port (loopback) that the container's rosbridge is published on. */
+  hostPort: number;
+  bootTimeoutMs: number;
+  /** Environment for the robot host (DEBUG, FLEETDRILL_*), as the embedded one inherits it. */
+  env: Record<string, string>;
+}
+
+/**
+ * A robot's power as a container's: a power cut is SIGKILL of the container (docker kill),
+ * power-on starts the same container again, so its disk, a bind mount of the run dir, survives
+ * as a robot's flash does; a freeze is docker pause. The container sits on the run's network,
+ * so its cable can be pulled for real.
+ */
+export class ContainerSupply implements PowerSupply, NetworkCable {
+  readonly runtime: ServiceContainer<RobotReadyLine>;
+  // Its disk is a bind-mounted folder, not loop devices: fleetdrill's own OTA client runs there.
+  readonly realDisk = false;
+  private connected = true;
+
+  constructor(
+    private readonly spec: RobotSpec,
+    files: RobotFiles,
+    private readonly context: RobotContainerContext,
+  ) {
+    this.runtime = new ServiceContainer<RobotReadyLine>({
+      ...robotHostBoot(spec, {
+        logPath: files.logPath,
+        bootTimeoutMs: context.bootTimeoutMs,
+        what: `robot container (${context.image})`,
+      }),
+      docker: context.docker,
+      container: this.definition(files),
+    });
+  }
+
+  endpoints(): RobotEndpoints {
+    return {
+      rosbridge: `ws://127.0.0.1:${this.context.hostPort}`,
+      upstream: `${this.spec.id}:${ROSBRIDGE_PORT}`,
+    };
+  }
+
+  /** Takes the container off the run's network: no route to anything, as with a pulled cable. */
+  async disconnect(): Promise<void> {
+    const id = this.runtime.id;
+    if (!this.connected || !id) return;
+    await this.context.docker.getNetwork(this.context.network).disconnect({ Container: id, Force: true });
+    this.connected = false;
+    this.runtime.note('network disconnected');
+  }
+
+  async reconnect(): Promise<void> {
+    const id = this.runtime.id;
+    if (this.connected || !id) return;
+    await this.context.docker.getNetwork(this.context.network).connect({
+      Container: id,
+      EndpointConfig: { Aliases: [this.spec.id] },
+    });
+    this.connected = true;
+    this.runtime.note('network reconnected');
+  }
+
+  /** The container as testcontainers creates it: the robot host's flags, mounts and ports. */
+  private definition(files: RobotFiles): FleetContainer {
+    const { spec, context } = this;
+    const command = robotHostArgs(spec, {
+      world: `${IN_CONTAINER.world}/${basename(spec.worldPath)}`,
+      factory: `${IN_CONTAINER.factory}/${basename(spec.software.factoryArtifact)}`,
+      disk: IN_CONTAINER.disk,
+      stateDir: IN_CONTAINER.state,
+      host: '0.0.0.0',
+      port: ROSBRIDGE_PORT,
+      agentEntry: IN_CONTAINER.agent,
+      realDisk: this.realDisk,
+    });
+    return (
+      new FleetContainer(context.image)
+        .withName(`${context.network}-${spec.id}`)
+        .withNetworkMode(context.network)
+        .withNetworkAliases(spec.id)
+        .withHostname(spec.id)
+        .withLabels(context.labels)
+        .withCommand(command)
+        .withEnvironment({ ...context.env, ...robotHostEnv(spec) })
+        // As the harness's own user, so that the disk it reads and removes stays its own.
+        .withUser(`${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`)
+        .withTmpFs({ '/tmp': 'rw,exec' })
+        .withBindMounts([
+          { source: files.diskPath, target: IN_CONTAINER.disk, mode: 'rw' },
+          { source: files.stateDir, target: IN_CONTAINER.state, mode: 'rw' },
+          { source: dirname(spec.worldPath), target: IN_CONTAINER.world, mode: 'ro' },
+          { source: dirname(spec.software.factoryArtifact), target: IN_CONTAINER.factory, mode: 'ro' },
+        ])
+        .publishOnLoopback(ROSBRIDGE_PORT, context.hostPort)
+    );
+  }
+}

@@ -1,0 +1,60 @@
+import type { RobotSpec } from '../backend.ts';
+import {
+  robotHostArgs,
+  robotHostBoot,
+  robotHostEnv,
+  type PowerSupply,
+  type RobotFiles,
+  type RobotReadyLine,
+} from '../host/index.ts';
+import { ServiceProcess } from './service-process.ts';
+
+/** What every embedded robot host shares. */
+export interface EmbeddedHostContext {
+  /** The bundled robot host entry (reference/robot-host). */
+  entry: string;
+  /** The bundled edge agent entry, when robots run one. */
+  agentEntry?: string;
+  /** Address the robot's servers bind to. */
+  host: string;
+  /** How long a boot may take until the robot host reports ready. */
+  bootTimeoutMs: number;
+}
+
+/**
+ * An embedded robot's power: the robot host is a {@link ServiceProcess}, so a power cut is SIGKILL
+ * of its whole process group (the robot's software and its edge agent alike), a freeze is SIGSTOP
+ * of it, and the lifeline powers the robot off if the harness goes away.
+ */
+export function processSupply(spec: RobotSpec, files: RobotFiles, context: EmbeddedHostContext): PowerSupply {
+  const runtime = new ServiceProcess<RobotReadyLine>({
+    ...robotHostBoot(spec, {
+      logPath: files.logPath,
+      bootTimeoutMs: context.bootTimeoutMs,
+      what: 'robot host',
+    }),
+    command: (previous) => [
+      context.entry,
+      ...robotHostArgs(spec, {
+        world: spec.worldPath,
+        factory: spec.software.factoryArtifact,
+        disk: files.diskPath,
+        stateDir: files.stateDir,
+        host: context.host,
+        // The same port after every power-on, as a real robot keeps its address.
+        port: previous?.rosbridgePort ?? 0,
+        agentEntry: context.agentEntry,
+        realDisk: true,
+      }),
+    ],
+    env: { ...process.env, ...robotHostEnv(spec), FLEETDRILL_HARNESS_PID: String(process.pid) },
+  });
+  return {
+    runtime,
+    realDisk: true,
+    endpoints: (ready) => ({
+      rosbridge: `ws://${context.host}:${ready.rosbridgePort}`,
+      upstream: `${context.host}:${ready.rosbridgePort}`,
+    }),
+  };
+}
