@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RobotTelemetrySummary } from '../protocol/telemetry.ts';
 import { Fleet } from '../harness/fleet/index.ts';
+import { provisionRobots } from '../harness/ota/index.ts';
 import { processesWithEnv } from '../harness/testing/leftovers.ts';
 
 /** One edge agent process as the bench saw it. */
@@ -26,7 +27,12 @@ const WINDOW_MS = 20_000;
  * uploaded less than half its samples in the window: an idle agent's figures would say nothing.
  */
 export async function measureAgentUsage(seed: number): Promise<AgentUsage[]> {
-  const fleet = await new Fleet({ robots: ROBOTS, seed, world: 'empty' }).start();
+  const fleet = await new Fleet({
+    robots: ROBOTS,
+    seed,
+    world: 'empty',
+    provision: provisionRobots(),
+  }).start();
   try {
     await Promise.all(fleet.roster.map((robot) => robot.agent.waitUntilReady()));
     await sleep(WARMUP_MS);

@@ -1,4 +1,5 @@
 import { Fleet } from '../harness/fleet/index.ts';
+import { provisionRobots } from '../harness/ota/index.ts';
 
 /**
  * One robot drives from its spawn cell to the warehouse dock, across the dead band behind the
@@ -8,7 +9,13 @@ import { Fleet } from '../harness/fleet/index.ts';
  */
 export async function deadZoneApplyLagMs(seed: number): Promise<number> {
   // This measures the fault layer's reaction: the agent's uploads would share its CPU and proxy.
-  const fleet = await new Fleet({ robots: 1, seed, world: 'warehouse', telemetry: false }).start();
+  const fleet = await new Fleet({
+    robots: 1,
+    seed,
+    world: 'warehouse',
+    telemetry: false,
+    provision: provisionRobots(),
+  }).start();
   try {
     const robot = fleet.roster[0]!;
     const coverage = fleet.followWifi([robot.id], { minIntervalMs: 0 });

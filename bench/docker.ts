@@ -1,4 +1,5 @@
 import { Fleet } from '../harness/fleet/index.ts';
+import { provisionRobots } from '../harness/ota/index.ts';
 import { dockerClient } from '../harness/fleet/docker/engine.ts';
 import { ensureImages } from '../harness/fleet/docker/images.ts';
 
@@ -16,7 +17,13 @@ export async function dockerFleetUp(
   seed: number,
 ): Promise<{ readyMs: number; agentsMs: number }> {
   const startedAt = performance.now();
-  const fleet = await new Fleet({ robots, seed, world: 'empty', backend: 'docker' }).start();
+  const fleet = await new Fleet({
+    robots,
+    seed,
+    world: 'empty',
+    backend: 'docker',
+    provision: provisionRobots(),
+  }).start();
   try {
     await Promise.all(fleet.roster.map((robot) => robot.agent.waitUntilReady(60_000)));
     return { readyMs: fleet.info.readyMs, agentsMs: Math.round(performance.now() - startedAt) };
@@ -31,7 +38,13 @@ export async function dockerFleetUp(
  * `cycles` cycles on one fleet.
  */
 export async function dockerPowerCycleMs(seed: number, cycles = 3): Promise<number[]> {
-  const fleet = await new Fleet({ robots: 1, seed, world: 'empty', backend: 'docker' }).start();
+  const fleet = await new Fleet({
+    robots: 1,
+    seed,
+    world: 'empty',
+    backend: 'docker',
+    provision: provisionRobots(),
+  }).start();
   try {
     const robot = fleet.robot('r01');
     const times: number[] = [];

@@ -1,4 +1,5 @@
 import { Fleet, type StartedFleet } from '../harness/fleet/index.ts';
+import { provisionRobots } from '../harness/ota/index.ts';
 import { ROBOT_TOPICS } from '../harness/ros/index.ts';
 import type { TopicProbe } from '../harness/ros/index.ts';
 import { median } from './stats.ts';
@@ -22,7 +23,13 @@ export interface FleetUp {
 /** Starts a fleet (by default with its cloud and agents, as drills get it), times it, stops it. */
 export async function fleetUp(robots: number, seed: number, telemetry = true): Promise<FleetUp> {
   const startedAt = performance.now();
-  const fleet = await new Fleet({ robots, seed, world: 'empty', telemetry }).start();
+  const fleet = await new Fleet({
+    robots,
+    seed,
+    world: 'empty',
+    telemetry,
+    provision: provisionRobots(),
+  }).start();
   try {
     if (!telemetry) return { readyMs: fleet.info.readyMs };
     await Promise.all(fleet.roster.map((robot) => robot.agent.waitUntilReady(60_000)));
@@ -66,6 +73,7 @@ export async function measureLoad(
     readyTimeoutMs: 60_000,
     // This measures the robot simulator: agents and the cloud would share its CPU.
     telemetry: false,
+    provision: provisionRobots(),
   }).start();
   try {
     const probes: Array<{ robot: string; nominalHz: number; probe: TopicProbe; arrivals: Arrivals }> = [];

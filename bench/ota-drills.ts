@@ -3,6 +3,7 @@
  * many power cuts a minute the fuzzer gets through.
  */
 import { Fleet } from '../harness/fleet/index.ts';
+import { provisionRobots } from '../harness/ota/index.ts';
 import { runOtaFuzz } from '../harness/ota/fuzz.ts';
 import type { OtaClientName } from '../protocol/disk-layout.ts';
 import { buildRobotVariant, inspectDisk, nextPatch, type RobotVariant } from '../harness/ota/index.ts';
@@ -12,7 +13,7 @@ import { buildRobotVariant, inspectDisk, nextPatch, type RobotVariant } from '..
  * which the agent sends once the old slot's software runs again; for one robot of its own fleet.
  */
 export async function otaRollbackSeconds(seed: number, variant: RobotVariant): Promise<number> {
-  const fleet = await new Fleet({ robots: 1, seed, world: 'empty' }).start();
+  const fleet = await new Fleet({ robots: 1, seed, world: 'empty', provision: provisionRobots() }).start();
   try {
     const robot = fleet.robot('r01');
     const from = (await inspectDisk(robot.diskPath)).activeVersion;

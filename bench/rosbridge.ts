@@ -1,5 +1,6 @@
 import WebSocket from 'ws';
 import { Fleet } from '../harness/fleet/index.ts';
+import { provisionRobots } from '../harness/ota/index.ts';
 
 /**
  * Messages per second one robot's rosbridge server relays to one subscriber: a raw client
@@ -8,7 +9,13 @@ import { Fleet } from '../harness/fleet/index.ts';
  */
 export async function rosbridgeMessagesPerSecond(seed: number, count = 50_000): Promise<number> {
   // This measures rosbridge: an agent would be a second client on the robot's rosbridge.
-  const fleet = await new Fleet({ robots: 1, seed, world: 'empty', telemetry: false }).start();
+  const fleet = await new Fleet({
+    robots: 1,
+    seed,
+    world: 'empty',
+    telemetry: false,
+    provision: provisionRobots(),
+  }).start();
   try {
     const url = fleet.roster[0]!.rosbridgeUrl;
     const subscriber = new WebSocket(url);

@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { expect, test } from '@playwright/test';
 import { REPO_ROOT } from '../harness/core/paths.ts';
 import { Fleet } from '../harness/fleet/index.ts';
+import { provisionRobots } from '../harness/ota/index.ts';
 import { listeningPorts, processesWithEnv, settle } from '../harness/testing/leftovers.ts';
 import {
   exitCode,
@@ -108,6 +109,7 @@ test.describe('bench loop', () => {
               world: 'empty',
               telemetry: false,
               readyTimeoutMs: 200,
+              provision: provisionRobots(),
             }).start();
             await fleet.stop();
             return fleet.info.readyMs;

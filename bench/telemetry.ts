@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { benchIngest } from '../reference/fleet-cloud/bench.ts';
 import { TimeoutError } from '../harness/core/errors.ts';
 import { Fleet, type Robot } from '../harness/fleet/index.ts';
-import type { CloudClient, StoredRecord } from '../harness/telemetry/index.ts';
+import { provisionRobots } from '../harness/ota/index.ts';
+import type { CloudClient, StoredRecord } from '../harness/fleet/index.ts';
 import { percentile } from './stats.ts';
 
 /**
@@ -44,7 +45,7 @@ export async function telemetryE2eP99Ms(seed: number): Promise<TelemetryE2eResul
     robots: E2E_ROBOTS,
     seed,
     world: 'empty',
-    agent: { metricsHz: E2E_METRICS_HZ },
+    provision: provisionRobots({ agent: { metricsHz: E2E_METRICS_HZ } }),
   }).start();
   try {
     await Promise.all(fleet.roster.map((robot) => robot.agent.waitUntilReady()));

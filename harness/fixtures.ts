@@ -7,6 +7,7 @@ import { FleetdrillError } from './core/errors.ts';
 import { EventBus } from './core/events.ts';
 import { runSeed } from './core/seed.ts';
 import { Fleet, type StartedFleet } from './fleet/fleet.ts';
+import { provisionRobots } from './ota/provision.ts';
 import { assertNoProcessWarnings, logSize } from './fleet/process-warnings.ts';
 import { attachEvidence, labelTest, markEvidence, recordDrillSetup } from './report/evidence.ts';
 
@@ -86,8 +87,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
         events,
         profiles,
         telemetry,
-        agent,
-        software: { otaClient },
+        provision: provisionRobots({ software: { otaClient }, agent }),
       }).start();
       workerFleet = fleet;
       try {

@@ -19,7 +19,18 @@ export {
   type FleetdrillConfig,
   type BackendName,
 } from './core/index.ts';
-export { Fleet, StartedFleet, Robot, type FleetOptions, type Pose2D } from './fleet/index.ts';
+export {
+  Fleet,
+  StartedFleet,
+  Robot,
+  CloudClient,
+  StartedFleetCloud,
+  EdgeAgentHandle,
+  FleetOta,
+  type FleetOptions,
+  type Pose2D,
+  type StoredRecord,
+} from './fleet/index.ts';
 export {
   RosClient,
   CallbackError,
@@ -60,9 +71,6 @@ export {
   type TierProfile,
 } from './net/index.ts';
 export {
-  CloudClient,
-  StartedFleetCloud,
-  EdgeAgentHandle,
   judgeTelemetry,
   assertTelemetry,
   checkTelemetry,
@@ -71,7 +79,6 @@ export {
   coversWindow,
   McapInvalidError,
   BLACKBOX_TRIGGERS,
-  type StoredRecord,
   type TelemetryJudgeOptions,
   type TelemetryVerdict,
   type OracleVerdict,
@@ -79,13 +86,13 @@ export {
   type BlackboxContents,
 } from './telemetry/index.ts';
 export {
-  FleetOta,
   runOtaDrill,
   askVersion,
   describeVersionAnswer,
   inspectDisk,
   describeDisk,
   buildRobotVariant,
+  provisionRobots,
   nextPatch,
   type OtaDrill,
   type OtaDrillResult,

@@ -5,6 +5,7 @@ import { EventBus } from '../core/events.ts';
 import { parseSeed, runSeed } from '../core/seed.ts';
 import { Fleet } from '../fleet/fleet.ts';
 import { resolveWorld } from '../fleet/world.ts';
+import { provisionRobots } from '../ota/provision.ts';
 import { parseOtaClientFlag } from './ota-client-flag.ts';
 
 /** `fleetdrill up` options as commander hands them over (strings, unvalidated). */
@@ -71,7 +72,11 @@ export async function up(flags: UpFlags): Promise<number> {
     }
   });
 
-  const starting = new Fleet({ ...options, events, software: { otaClient: options.otaClient } }).start();
+  const starting = new Fleet({
+    ...options,
+    events,
+    provision: provisionRobots({ software: { otaClient: options.otaClient } }),
+  }).start();
   // A Ctrl-C during start-up must still tear down what has started.
   const first = await Promise.race([starting.then(() => 'started' as const), stopSignal]);
   const fleet = await starting;

@@ -5,12 +5,17 @@ import { EventBus } from '../core/events.ts';
 import { deriveSeed } from '../core/seed.ts';
 import { placePose, type Pose2D, type World } from '../../protocol/world.ts';
 import { resolveWorld, type ResolvedWorld } from './world.ts';
-import type { RobotSpec, StartedCloudHost, StartedRobotBackend, StartedRobotHost } from './backend.ts';
+import type {
+  RobotSoftwareSpec,
+  RobotSpec,
+  StartedCloudHost,
+  StartedRobotBackend,
+  StartedRobotHost,
+} from './backend.ts';
 import { describeExit } from './backend.ts';
+import { backendFactory } from './backends.ts';
 import type { AgentSettings } from '../../reference/edge-agent/index.ts';
-import { StartedFleetCloud } from '../telemetry/cloud.ts';
-import { EmbeddedBackend } from './embedded/backend.ts';
-import { DockerBackend } from './docker/backend.ts';
+import { StartedFleetCloud } from './clients/cloud.ts';
 import { FleetNetwork, TOXIPROXY_URL_ENV, type StartedFleetNetwork } from '../net/network.ts';
 import type { CustomProfileConfig } from '../net/profiles.ts';
 import {
@@ -21,18 +26,8 @@ import {
   type RunningSchedule,
 } from '../net/schedule.ts';
 import { WifiCoverage, type WifiCoverageOptions } from '../net/wifi-coverage.ts';
-import { buildRobotVariant, DRILL_SLOT_CAPACITY, FleetOta, loadTestKeyPair } from '../ota/index.ts';
-import {
-  buildRootfsImage,
-  provisionRealDisk,
-  realClientsAvailability,
-  REFERENCE_DEVICE_TYPE,
-  sweepStaleLoopDevices,
-  writeClientEtc,
-} from '../ota/real/index.ts';
-import { readFile } from 'node:fs/promises';
-import { isOtaClientName, OTA_CLIENTS, type OtaClientName } from '../../protocol/disk-layout.ts';
-import { ensureBundle } from './embedded/bundle.ts';
+import { FleetOta } from './clients/fleet-ota.ts';
+import type { OtaClientName } from '../../protocol/disk-layout.ts';
 import { Robot } from './robot.ts';
 import type { CallbackError } from '../ros/client.ts';
 import { createRunDir, type RunDir } from './run-dir.ts';
@@ -60,126 +55,27 @@ export interface FleetOptions {
   profiles?: Readonly<Record<string, CustomProfileConfig>>;
   /** Run an edge agent on every robot and a fleet cloud (default true). */
   telemetry?: boolean;
-  /** Settings of every robot's edge agent (buffer budgets, blackbox window, rates, OTA client). */
-  agent?: AgentSettings;
-  /** What the robots boot, and how their bootloader and watchdog behave. */
-  software?: FleetSoftwareOptions;
+  /**
+   * What the robots boot and how their agents are set: the reference stack's is
+   * `provisionRobots(...)` of harness/ota. The fleet only boots what it is given.
+   */
+  provision: ProvisionRobots;
   /** Docker backend: a robot image of the user's (the Gazebo robot) instead of the reference one. */
   robotImage?: string;
 }
 
-/** The robots' software and boot settings; every field has a default. */
-export interface FleetSoftwareOptions {
-  /** Version of the factory image (the good reference software) on a fresh disk. Default 1.0.0. */
-  factoryVersion?: string;
-  /** Boots a trial may take before the bootloader rolls back. Default 1, as U-Boot's. */
-  bootlimit?: number;
-  /** Software not up within this many ms of its boot is reset by the watchdog. Default 10 s. */
-  bootDeadlineMs?: number;
-  /**
-   * Who updates the robots: `fleetdrill` (default, its own client over slot files) or a real
-   * client, `mender`, `rauc` or `swupdate`, on a real disk (embedded backend, root).
-   */
-  otaClient?: OtaClientName;
-  /** A real disk's partition size in bytes. Default 32 MiB (the drills' images are a few MB). */
-  partitionBytes?: number;
+/** What every robot of a fleet boots, and how its edge agent is set. */
+export interface ProvisionedRobots {
+  software: RobotSoftwareSpec;
+  /** Settings of every robot's edge agent, as the robots get them (OTA keys and client included). */
+  agent: AgentSettings;
 }
-
-/** A real disk's partitions, unless a fleet says otherwise. */
-export const DEFAULT_PARTITION_BYTES = 32 * 1024 * 1024;
-
-/** The robot software every fresh disk is provisioned with, unless a fleet says otherwise. */
-export const FACTORY_VERSION = '1.0.0';
 
 /**
- * The agent settings as robots get them: OTA trusts the test-only key unless told otherwise, and
- * runs the fleet's OTA client, whose state scripts call the bundled state hook.
+ * Makes what the robots boot. The fleet calls it once, inside `start()`, so that building the
+ * factory image counts in the start time and a failure cleans up as any other start failure does.
  */
-async function agentSettingsFor(
-  settings: AgentSettings | undefined,
-  client: OtaClientName,
-): Promise<AgentSettings> {
-  const ota = settings?.ota ?? {};
-  return {
-    ...settings,
-    ota: {
-      ...ota,
-      client,
-      ...(client === 'fleetdrill'
-        ? {}
-        : {
-            stateHookEntry: await ensureBundle(
-              'reference/edge-agent/ota/adapters/state-hook-main.ts',
-              'state-hook',
-            ),
-          }),
-      publicKeys: ota.publicKeys ?? [loadTestKeyPair('test-ota').publicKeyPem],
-      slotCapacity: ota.slotCapacity ?? DRILL_SLOT_CAPACITY,
-    },
-  };
-}
-
-/** Builds (or finds cached) the factory image and checks the boot settings. */
-async function resolveSoftware(options: FleetSoftwareOptions = {}): Promise<RobotSpec['software']> {
-  const bootlimit = options.bootlimit ?? 1;
-  if (!Number.isInteger(bootlimit) || bootlimit < 1) {
-    throw new ConfigError('software.bootlimit', `must be a whole number >= 1, got ${bootlimit}`);
-  }
-  const bootDeadlineMs = options.bootDeadlineMs ?? 10_000;
-  if (!Number.isInteger(bootDeadlineMs) || bootDeadlineMs < 1) {
-    throw new ConfigError(
-      'software.bootDeadlineMs',
-      `must be a whole number of ms >= 1, got ${bootDeadlineMs}`,
-    );
-  }
-  const factoryVersion = options.factoryVersion ?? FACTORY_VERSION;
-  const factory = await buildRobotVariant({ variant: 'good', version: factoryVersion });
-  const otaClient = options.otaClient ?? 'fleetdrill';
-  if (!isOtaClientName(otaClient)) {
-    throw new ConfigError(
-      'software.otaClient',
-      `must be one of ${OTA_CLIENTS.join(', ')}, got ${JSON.stringify(otaClient)}`,
-    );
-  }
-  const software = { factoryArtifact: factory.path, bootlimit, bootDeadlineMs, otaClient };
-  if (otaClient === 'fleetdrill') return software;
-  const available = realClientsAvailability();
-  if (!available.ok)
-    throw new ConfigError('software.otaClient', `${otaClient} cannot run here: ${available.reason}`);
-  const partitionBytes = options.partitionBytes ?? DEFAULT_PARTITION_BYTES;
-  const factoryImage = await readFile((await buildRootfsImage('good', factoryVersion)).path);
-  return {
-    ...software,
-    prepareDisk: (disk: string) =>
-      provisionRealDisk({
-        disk,
-        client: otaClient,
-        partitionBytes,
-        factoryImage,
-        bootlimit,
-        writeClientEtc: writeClientEtc(otaClient, REFERENCE_DEVICE_TYPE),
-      }),
-  };
-}
-
-/** What it takes to start a fleet's backend. */
-interface BackendStart {
-  runDir: string;
-  robots: number;
-  seed: number;
-  bootTimeoutMs: number;
-  telemetry: boolean;
-  robotImage: string | undefined;
-}
-
-/** Starts the named backend: embedded processes, or containers. */
-async function startBackend(name: BackendName, options: BackendStart): Promise<StartedRobotBackend> {
-  if (name === 'docker') return new DockerBackend(options).start();
-  if (options.robotImage) {
-    throw new ConfigError('robotImage', `needs the docker backend (this fleet runs on ${name})`);
-  }
-  return new EmbeddedBackend(options).start();
-}
+export type ProvisionRobots = () => Promise<ProvisionedRobots>;
 
 /** Robot ids are zero-padded to the fleet's width: r01..r50, r001..r100. */
 export function robotId(index: number, count: number): string {
@@ -209,12 +105,6 @@ export class Fleet {
       rtf,
     });
     const startedAt = performance.now();
-    // A runner killed with SIGKILL left its robots' loop devices attached: this run detaches them.
-    if (process.getuid?.() === 0) {
-      await sweepStaleLoopDevices().catch((error: unknown) =>
-        log('sweeping stale loop devices failed: %O', error),
-      );
-    }
     const runDir = await createRunDir();
     const hosts: StartedRobotHost[] = [];
     const robots: Robot[] = [];
@@ -223,21 +113,16 @@ export class Fleet {
     let network: StartedFleetNetwork | undefined;
     let cloudHost: StartedCloudHost | undefined;
     try {
-      const software = await resolveSoftware(options.software);
-      if (software.otaClient !== 'fleetdrill' && backendName !== 'embedded') {
-        throw new ConfigError(
-          'software.otaClient',
-          `${software.otaClient} runs on the embedded backend only: its loop devices and mount namespaces are the host's (this fleet runs on ${backendName})`,
-        );
-      }
-      const agentSettings = await agentSettingsFor(options.agent, software.otaClient);
-      backend = await startBackend(backendName, {
+      const startBackend = backendFactory(backendName);
+      const { software, agent: agentSettings } = await options.provision();
+      backend = await startBackend({
         runDir: runDir.path,
         robots: options.robots,
         seed: deriveSeed(options.seed, 'toxiproxy'),
         bootTimeoutMs: readyTimeoutMs,
         telemetry,
         robotImage: options.robotImage,
+        otaClient: software.otaClient,
       });
       // A backend with its own fault layer (docker: a container on the run's network) says
       // where each link's proxy listens and how each side reaches it.

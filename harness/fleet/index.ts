@@ -1,9 +1,21 @@
-export { Fleet, StartedFleet, robotId, type FleetOptions } from './fleet.ts';
+export {
+  Fleet,
+  StartedFleet,
+  robotId,
+  type FleetOptions,
+  type ProvisionRobots,
+  type ProvisionedRobots,
+} from './fleet.ts';
 export { Robot, odomReadiness, type Pose2D } from './robot.ts';
+export { StartedFleetCloud } from './clients/cloud.ts';
+export { CloudClient, CloudQueryError, type StoredRecord } from './clients/cloud-client.ts';
+export { EdgeAgentHandle } from './clients/agent.ts';
+export { FleetOta, OtaApiError, reportedStates, type DeploymentRequest } from './clients/fleet-ota.ts';
 export { resolveWorld, type ResolvedWorld } from './world.ts';
 export { createRunDir, sweepStaleRunDirs, type RunDir } from './run-dir.ts';
 export type {
   RobotSpec,
+  RobotSoftwareSpec,
   RobotEndpoints,
   RobotExit,
   StartedRobotHost,

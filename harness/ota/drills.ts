@@ -13,7 +13,7 @@ import type { StartedFleet } from '../fleet/fleet.ts';
 import { askVersion, askWhileUp, describeVersionAnswer, type Unanswered, type VersionAnswer } from './ask.ts';
 import { buildArtifact } from './build.ts';
 import { describeDisk, inspectDisk, type DiskState } from './disk.ts';
-import { reportedStates } from './fleet-ota.ts';
+import { reportedStates } from '../fleet/index.ts';
 import { loadTestKeyPair } from './keys.ts';
 import { buildRobotVariant, DRILL_SLOT_CAPACITY, type RobotVariant } from './variants.ts';
 import { buildClientArtifact } from './real/artifacts.ts';

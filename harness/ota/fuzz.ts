@@ -26,7 +26,8 @@
  */
 import { RobotDiedError } from '../core/errors.ts';
 import { EventBus } from '../core/events.ts';
-import { FACTORY_VERSION, Fleet, type StartedFleet } from '../fleet/fleet.ts';
+import { Fleet, type StartedFleet } from '../fleet/fleet.ts';
+import { FACTORY_VERSION, provisionRobots } from './provision.ts';
 import type { Robot } from '../fleet/robot.ts';
 import { askVersion } from './ask.ts';
 import { inspectDisk, inspectDiskOrUnbootable } from './disk.ts';
@@ -139,9 +140,11 @@ export async function runOtaFuzz(options: OtaFuzzOptions): Promise<OtaFuzzResult
     seed: options.seed,
     world: 'empty',
     events: new EventBus(),
-    software: { otaClient: options.otaClient ?? 'fleetdrill' },
-    // Quick polls and a short health window: more updates, so more cuts land in them.
-    agent: { metricsHz: 1, ota: { pollIntervalMs: 250, healthWindowMs: 1_500 } },
+    provision: provisionRobots({
+      software: { otaClient: options.otaClient ?? 'fleetdrill' },
+      // Quick polls and a short health window: more updates, so more cuts land in them.
+      agent: { metricsHz: 1, ota: { pollIntervalMs: 250, healthWindowMs: 1_500 } },
+    }),
   }).start();
   const ids = fleet.roster.map((robot) => robot.id);
   const plan = planOtaFuzz(options.seed, ids, options.cuts);

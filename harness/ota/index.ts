@@ -5,8 +5,14 @@
  * verifier with its error classes, so drills can check what a robot would accept.
  */
 export { buildArtifact, type BuildArtifactOptions, type BuiltArtifact } from './build.ts';
-export { FleetOta, OtaApiError, reportedStates, type DeploymentRequest } from './fleet-ota.ts';
 export { inspectDisk, describeDisk, type DiskState } from './disk.ts';
+export {
+  provisionRobots,
+  FACTORY_VERSION,
+  DEFAULT_PARTITION_BYTES,
+  type ProvisionOptions,
+  type FleetSoftwareOptions,
+} from './provision.ts';
 export { runOtaDrill, nextPatch, type OtaDrill, type OtaDrillResult, type DrillArtifact } from './drills.ts';
 export { askVersion, describeVersionAnswer, type VersionAnswer } from './ask.ts';
 export { loadTestKeyPair, TEST_KEYS_DIR, TEST_KEY_NAMES, type OtaKeyPair, type TestKeyName } from './keys.ts';

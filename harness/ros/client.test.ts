@@ -2,6 +2,7 @@ import { createServer } from 'node:net';
 import { expect, test } from '@playwright/test';
 import { RobotUnreachableError, TimeoutError } from '../core/errors.ts';
 import { Fleet, type StartedFleet } from '../fleet/fleet.ts';
+import { provisionRobots } from '../ota/provision.ts';
 import { CallbackError, RosClient } from './client.ts';
 import { ROBOT_TOPICS } from './messages.ts';
 
@@ -9,7 +10,7 @@ test.describe('RosClient against a real robot', () => {
   test.describe.configure({ mode: 'serial', timeout: 30_000 });
   let fleet: StartedFleet;
   test.beforeAll(async () => {
-    fleet = await new Fleet({ robots: 1, seed: 10 }).start();
+    fleet = await new Fleet({ robots: 1, seed: 10, provision: provisionRobots() }).start();
   });
   test.afterAll(async () => {
     await fleet.stop();

@@ -1,6 +1,3 @@
-export { CloudClient, CloudQueryError, type StoredRecord } from './cloud-client.ts';
-export { StartedFleetCloud } from './cloud.ts';
-export { EdgeAgentHandle } from './agent.ts';
 export {
   assertTelemetry,
   checkTelemetry,

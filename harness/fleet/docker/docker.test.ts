@@ -3,6 +3,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { Fleet } from '../fleet.ts';
+import { provisionRobots } from '../../ota/provision.ts';
 import { nestedRun, type NestedRun } from '../../testing/nested-run.ts';
 import { checkEngine, dockerClient, LABELS, ownerLabel, removeLeftovers } from './engine.ts';
 import { ensureImage } from './images.ts';
@@ -74,7 +75,13 @@ test.describe('docker backend', () => {
     // The cloud's image as a robot: a real wrong image, whose program refuses the robot's flags.
     const cloud = await ensureImage(docker, 'cloud');
     const volumes = await volumeCount();
-    const error = await new Fleet({ robots: 2, seed: 7, backend: 'docker', robotImage: cloud.tag })
+    const error = await new Fleet({
+      robots: 2,
+      seed: 7,
+      backend: 'docker',
+      robotImage: cloud.tag,
+      provision: provisionRobots(),
+    })
       .start()
       .then(
         () => undefined,

@@ -85,7 +85,7 @@ export async function findSutFiles(
     await Promise.all([
       import('../../fleet/embedded/bundle.ts'),
       import('../../fleet/embedded/backend.ts'),
-      import('../../fleet/fleet.ts'),
+      import('../../ota/provision.ts'),
       import('../../ota/variants.ts'),
     ]);
   const [factory, agentBundle, cloudBundle] = await Promise.all([

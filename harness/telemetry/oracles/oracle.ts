@@ -1,6 +1,6 @@
 import type { AgentStatus } from '../../../protocol/agent-status.ts';
 import type { BlackboxInfo, RobotTelemetrySummary } from '../../../protocol/telemetry.ts';
-import type { StoredRecord } from '../cloud-client.ts';
+import type { StoredRecord } from '../../fleet/index.ts';
 import type { BlackboxContents } from '../mcap.ts';
 
 /** A blackbox file as the cloud holds it, read back and checked. */

@@ -16,7 +16,7 @@ import {
   type Tier,
   type TierSummary,
 } from '../../../protocol/telemetry.ts';
-import type { StoredRecord } from '../cloud-client.ts';
+import type { StoredRecord } from '../../fleet/index.ts';
 import { inspectBlackbox, type BlackboxContents } from '../mcap.ts';
 import {
   bandwidth,

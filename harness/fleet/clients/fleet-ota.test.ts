@@ -6,8 +6,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect, test } from '@playwright/test';
-import type { DeploymentDetail } from '../../protocol/ota-cloud.ts';
-import { TimeoutError } from '../core/errors.ts';
+import type { DeploymentDetail } from '../../../protocol/ota-cloud.ts';
+import { TimeoutError } from '../../core/errors.ts';
 import { FleetOta, OtaApiError } from './fleet-ota.ts';
 
 /** A deployment of one robot, r04, finished with `status`. */

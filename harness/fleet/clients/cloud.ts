@@ -1,5 +1,5 @@
-import type { EventBus } from '../core/events.ts';
-import type { StartedCloudHost } from '../fleet/backend.ts';
+import type { EventBus } from '../../core/events.ts';
+import type { StartedCloudHost } from '../backend.ts';
 import { CloudClient } from './cloud-client.ts';
 
 /**

@@ -1,7 +1,7 @@
-import { AGENT_SERVICES } from '../../reference/edge-agent/index.ts';
-import { type AgentStatus } from '../../protocol/agent-status.ts';
-import { TimeoutError } from '../core/errors.ts';
-import type { RosClient } from '../ros/client.ts';
+import { AGENT_SERVICES } from '../../../reference/edge-agent/index.ts';
+import { type AgentStatus } from '../../../protocol/agent-status.ts';
+import { TimeoutError } from '../../core/errors.ts';
+import type { RosClient } from '../../ros/client.ts';
 import { AgentStatusFormatError, parseAgentStatus } from './agent-status.ts';
 
 /**

@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
-import { toStatusResponse, type AgentStatus } from '../../protocol/agent-status.ts';
-import { AgentStore } from '../../reference/edge-agent/store/agent-store.ts';
+import { toStatusResponse, type AgentStatus } from '../../../protocol/agent-status.ts';
+import { AgentStore } from '../../../reference/edge-agent/store/agent-store.ts';
 import { AgentStatusFormatError, parseAgentStatus } from './agent-status.ts';
 
 const T0 = 1_700_000_000_000;

@@ -5,8 +5,8 @@
  * another shape is wrong, and the error names the robot and the field.
  */
 import { z } from 'zod';
-import type { AgentStatus } from '../../protocol/agent-status.ts';
-import { FleetdrillError } from '../core/errors.ts';
+import type { AgentStatus } from '../../../protocol/agent-status.ts';
+import { FleetdrillError } from '../../core/errors.ts';
 
 /** An agent answered `/edge_agent/status` with something AgentStatus.srv does not allow. */
 export class AgentStatusFormatError extends FleetdrillError {}

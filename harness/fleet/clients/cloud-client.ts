@@ -4,8 +4,8 @@ import type {
   RobotTelemetrySummary,
   TelemetryRecord,
   Tier,
-} from '../../protocol/telemetry.ts';
-import { FleetdrillError } from '../core/errors.ts';
+} from '../../../protocol/telemetry.ts';
+import { FleetdrillError } from '../../core/errors.ts';
 
 /** A stored record with what the cloud added to it. */
 export type StoredRecord = TelemetryRecord & { robotId: string; receivedAt: number; arrival: number };

@@ -9,9 +9,9 @@ import type {
   CreateDeployment,
   DeploymentDetail,
   DeploymentRobot,
-} from '../../protocol/ota-cloud.ts';
-import { FleetdrillError, TimeoutError } from '../core/errors.ts';
-import type { EventBus } from '../core/events.ts';
+} from '../../../protocol/ota-cloud.ts';
+import { FleetdrillError, TimeoutError } from '../../core/errors.ts';
+import type { EventBus } from '../../core/events.ts';
 
 /** The cloud's OTA API refused a call, or did not answer (`answered` false: no verdict at all). */
 export class OtaApiError extends FleetdrillError {
