@@ -18,6 +18,7 @@ export {
   type RecordedEvent,
   type FleetdrillConfig,
   type BackendName,
+  type HilBudget,
 } from './core/index.ts';
 export {
   Fleet,
@@ -119,7 +120,6 @@ export {
   latencyHistogramSvg,
   runHil,
   summaryLine,
-  type HilBudget,
   type HilResult,
   type HilVerdict,
 } from './hil/index.ts';

@@ -5,7 +5,8 @@ import { z } from 'zod';
 import { ConfigError } from './errors.ts';
 import { SEED_ENV, parseSeed } from './seed.ts';
 import { firstIssue } from '../../protocol/zod-issues.ts';
-import { budgetSchema, type HilBudgets } from '../hil/budget.ts';
+import { budgetSchema, type HilBudgets } from './hil-budget.ts';
+import { TOXIC_NAMES, type ToxicName } from './toxic-names.ts';
 
 /** Backends a fleet can run on. */
 export const BACKENDS = ['embedded', 'docker'] as const;
@@ -58,7 +59,7 @@ export interface FleetdrillConfig {
 
 /** A toxic in a custom profile, as the Toxiproxy API takes it. */
 export interface ToxicConfig {
-  type: 'latency' | 'bandwidth' | 'slow_close' | 'timeout' | 'reset_peer' | 'slicer' | 'limit_data';
+  type: ToxicName;
   stream: 'upstream' | 'downstream';
   toxicity?: number;
   attributes: Record<string, number>;
@@ -90,7 +91,7 @@ export const DEFAULT_CONFIG: FleetdrillConfig = {
 
 const toxicSchema = z
   .object({
-    type: z.enum(['latency', 'bandwidth', 'slow_close', 'timeout', 'reset_peer', 'slicer', 'limit_data']),
+    type: z.enum(TOXIC_NAMES),
     stream: z.enum(['upstream', 'downstream']),
     toxicity: z.number().min(0).max(1).optional(),
     attributes: z.record(z.string(), z.number()),

@@ -23,3 +23,5 @@ export {
   type BackendName,
   type FleetdrillConfig,
 } from './config.ts';
+export { TOXIC_NAMES, type ToxicName } from './toxic-names.ts';
+export type { HilBudget, HilBudgets, StageKind } from './hil-budget.ts';

@@ -1,41 +1,10 @@
 /**
- * The latency budget of a model on a stage, and the gate that judges a HIL result against it:
- * every limit becomes a check with its measured value, and an invalid run fails whatever it
+ * The gate that judges a HIL result against its model's latency budget (core/hil-budget.ts): every limit becomes a check with its measured value, and an invalid run fails whatever it
  * measured, because a number taken against the discipline proves nothing.
  */
-import { z } from 'zod';
 import { ConfigError } from '../core/errors.ts';
+import type { HilBudget, HilBudgets, StageKind } from '../core/hil-budget.ts';
 import type { DeviceSample, HilResult } from './types.ts';
-
-/** The limits one model must meet on one kind of stage. Every field is optional. */
-export interface HilBudget {
-  /** p99 latency, ms, at most. */
-  p99Ms?: number;
-  /** p90 latency (MLPerf SingleStream's metric), ms, at most. */
-  p90Ms?: number;
-  /** Throughput, queries per second, at least. */
-  minThroughputQps?: number;
-  /** The hottest sensor during the run, °C, at most (needs device telemetry). */
-  maxTemperatureC?: number;
-  /** No thermal throttling during the run (needs device telemetry). */
-  noThrottling?: boolean;
-}
-
-/** Budgets by model name (the file name without `.onnx`), then by stage kind. */
-export type HilBudgets = Record<string, Partial<Record<StageKind, HilBudget>>>;
-
-/** `local` (ONNX Runtime on this machine) or `ssh` (a Jetson over SSH). */
-export type StageKind = 'local' | 'ssh';
-
-export const budgetSchema = z
-  .object({
-    p99Ms: z.number().positive().optional(),
-    p90Ms: z.number().positive().optional(),
-    minThroughputQps: z.number().positive().optional(),
-    maxTemperatureC: z.number().optional(),
-    noThrottling: z.boolean().optional(),
-  })
-  .strict();
 
 /** The stage kind of a stage name: `ssh://...` is `ssh`, everything else `local`. */
 export function stageKind(stage: string): StageKind {

@@ -16,10 +16,7 @@ export {
   stageKind,
   throttled,
   type BudgetCheck,
-  type HilBudget,
-  type HilBudgets,
   type HilVerdict,
-  type StageKind,
 } from './budget.ts';
 export { latencyHistogramSvg } from './histogram.ts';
 export {
