@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { BACKENDS, DEFAULT_CONFIG, OTA_CLIENT_ENV, parseBackend } from '../core/config.ts';
 import { OTA_CLIENTS } from '../../protocol/disk-layout.ts';
 import { FleetdrillError } from '../core/errors.ts';
+import { TOXIC_NAMES } from '../core/toxic-names.ts';
 import { generateReport, RESULTS_DIR } from './report.ts';
 import { listScenarios, runPlaywright, selectionArgs } from './scenarios.ts';
 import { parseCount, parsePositive } from '../core/config.ts';
@@ -82,7 +83,9 @@ export function buildProgram(): Command {
 
   program
     .command('toxiproxy')
-    .description('run the embedded Toxiproxy-compatible server until Ctrl-C')
+    .description(
+      `run the embedded Toxiproxy-compatible server until Ctrl-C (toxics: ${TOXIC_NAMES.join(', ')})`,
+    )
     .option('--host <host>', 'interface the API listens on', '127.0.0.1')
     .option('--port <port>', 'API port (0: any free port)', '8474')
     .option('--config <file>', 'JSON array of proxies to create at start, as POST /populate takes')

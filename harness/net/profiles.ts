@@ -1,12 +1,13 @@
 import { ConfigError } from '../core/errors.ts';
 import type { SeededRandom } from '../core/seed.ts';
+import type { ToxicName } from '../core/toxic-names.ts';
 
 /** Which way a toxic acts: `upstream` is harness→robot, `downstream` is robot→harness. */
 export type Stream = 'upstream' | 'downstream';
 
 /** One Toxiproxy toxic, as the HTTP API takes it (name is added when applied). */
 export interface ToxicSpec {
-  type: 'latency' | 'bandwidth' | 'slow_close' | 'timeout' | 'reset_peer' | 'slicer' | 'limit_data';
+  type: ToxicName;
   stream: Stream;
   toxicity?: number;
   attributes: Record<string, number>;

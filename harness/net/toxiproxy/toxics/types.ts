@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ToxicName } from '../../../core/toxic-names.ts';
 
 /** What a toxic gets when it reads its input. */
 export type ToxicInput =
@@ -44,7 +45,8 @@ export interface ToxicStub {
  * direction of one connection. One file per type, registered in `registry.ts`.
  */
 export interface ToxicType<A extends object = object> {
-  readonly type: string;
+  /** Its name in the API; one of core's TOXIC_NAMES, which the config and profiles accept. */
+  readonly type: ToxicName;
   readonly attributes: z.ZodType<A>;
   /** Runs until the stream ends, the connection closes or the stub interrupts. */
   pipe(stub: ToxicStub, attributes: A): Promise<void>;
