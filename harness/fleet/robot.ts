@@ -17,7 +17,7 @@ import {
 } from '../ros/messages.ts';
 import { TopicProbe, type TopicProbeOptions } from '../ros/probe.ts';
 import { forTopic } from '../ros/wait.ts';
-import type { RobotExit, RobotSpec, StartedRobotHost } from './backend.ts';
+import type { NetworkCable, RobotExit, RobotSpec, StartedRobotHost } from './backend.ts';
 import { describeExit } from './backend.ts';
 
 /** A robot's pose in the world frame. */
@@ -26,6 +26,15 @@ export interface Pose2D {
   y: number;
   yaw: number;
 }
+
+/** What a robot's hardware lets a drill do to it beyond driving it. */
+export const ROBOT_CAPABILITIES = ['power-cut', 'freeze', 'disconnect'] as const;
+
+/**
+ * One thing a robot's hardware lets a drill do: cut its power, freeze it, take it off the
+ * network (`disconnect`: its supply's own cable, or the fault layer's proxies for every link).
+ */
+export type RobotCapability = (typeof ROBOT_CAPABILITIES)[number];
 
 /** Why a robot counts as ready: rosbridge answers and /odom arrives at its nominal rate. */
 export function odomReadiness(rtf: number) {
@@ -44,13 +53,25 @@ export class Robot {
   private truth: RosClient | undefined;
   private readonly agentHandle: EdgeAgentHandle | undefined;
   private readonly powerCutWaiters = new Set<(where: string) => void>();
+  private readonly cable: NetworkCable | undefined;
+  /** What this robot's hardware lets a drill do to it. */
+  readonly capabilities: ReadonlySet<RobotCapability>;
 
   private constructor(
     readonly spec: RobotSpec,
     private readonly host: StartedRobotHost,
     readonly ros: RosClient,
     private readonly events: EventBus | undefined,
+    faultLayerCable: NetworkCable | undefined,
   ) {
+    // The supply's own cable is the real thing; the fault layer's stands in where there is none.
+    this.cable = host.cable ?? faultLayerCable;
+    // Every supply cuts power and freezes (ServiceRuntime); a cable is opt-in.
+    this.capabilities = new Set<RobotCapability>([
+      'power-cut',
+      'freeze',
+      ...(this.cable ? ['disconnect' as const] : []),
+    ]);
     host.onUnexpectedExit((exit) => this.handleDeath(exit));
     host.onInjectedPowerCut((where) => {
       this.events?.emit({ kind: 'power-cut', robot: this.id, injectedAt: where });
@@ -77,6 +98,8 @@ export class Robot {
       readyTimeoutMs: number;
       /** Where the harness reaches rosbridge (the robot's proxy); default the robot itself. */
       rosbridge?: string;
+      /** Pulls the robot's cable in the fault layer, when its power supply has no cable of its own. */
+      cable?: NetworkCable;
     },
   ): Promise<Robot> {
     // The client needs the robot's abort signal, and the robot needs the client: break the cycle.
@@ -87,7 +110,7 @@ export class Robot {
       events: options.events,
       signal: () => holder.robot?.aborter.signal,
     });
-    const robot = new Robot(spec, host, ros, options.events);
+    const robot = new Robot(spec, host, ros, options.events, options.cable);
     holder.robot = robot;
     try {
       await robot.waitUntilReady(options.readyTimeoutMs);
@@ -155,12 +178,19 @@ export class Robot {
     const request: ArmedFault = { at: fault.at, after_bytes: fault.afterBytes ?? 0 };
     const answer = await this.ros.callService<TriggerResponse>(name, type, request, { timeoutMs: 5_000 });
     if (!answer.success) throw new ConfigError('fault', `robot ${this.id}: ${answer.message}`);
+    this.events?.emit({
+      kind: 'power-cut-armed',
+      robot: this.id,
+      at: fault.at,
+      afterBytes: request.after_bytes,
+    });
   }
 
   /** Takes back every power cut armed on the robot that has not fired. */
   async disarmPowerCuts(): Promise<void> {
     const { name, type } = OTA_SERVICES.disarmPowerCuts;
     await this.ros.callService<TriggerResponse>(name, type, {}, { timeoutMs: 5_000 });
+    this.events?.emit({ kind: 'power-cuts-disarmed', robot: this.id });
   }
 
   /** Resolves with where the next injected power cut hit, once the robot is down. */
@@ -235,23 +265,28 @@ export class Robot {
   }
 
   /**
-   * Takes the robot off the network entirely (a pulled cable, not a fault the proxies play):
-   * docker backend only, where the robot is a container on the run's network.
+   * Takes the robot off the network entirely, as a pulled cable: every connection it has ends
+   * and none gets through until {@link reconnectNetwork}. Needs the `disconnect` capability.
    */
   async disconnectNetwork(): Promise<void> {
-    if (!this.host.disconnect) {
-      throw new ConfigError('backend', `robot ${this.id}: a network disconnect needs the docker backend`);
-    }
+    const cable = this.cableOrThrow();
     this.events?.emit({ kind: 'network-disconnected', robot: this.id });
-    await this.host.disconnect();
+    await cable.disconnect();
   }
 
   async reconnectNetwork(): Promise<void> {
-    if (!this.host.reconnect) {
-      throw new ConfigError('backend', `robot ${this.id}: a network disconnect needs the docker backend`);
-    }
-    await this.host.reconnect();
+    await this.cableOrThrow().reconnect();
     this.events?.emit({ kind: 'network-reconnected', robot: this.id });
+  }
+
+  private cableOrThrow(): NetworkCable {
+    if (!this.cable) {
+      throw new ConfigError(
+        'capability',
+        `'disconnect': robot ${this.id} has no network cable to pull (its power supply has none and no fault layer carries its links)`,
+      );
+    }
+    return this.cable;
   }
 
   /** An orderly shutdown followed by power-on. */
