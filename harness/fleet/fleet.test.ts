@@ -6,7 +6,7 @@ import { EventBus } from '../core/events.ts';
 import { ROBOT_TOPICS } from '../ros/messages.ts';
 import { processesWithEnv } from '../testing/leftovers.ts';
 import { Fleet, robotId, type StartedFleet } from './fleet.ts';
-import { provisionRobots } from '../ota/provision.ts';
+import { referenceFleet } from '../testing/reference-fleet.ts';
 
 /** Pids of a robot's processes of one role, found the way an operator would: by their environment. */
 function robotPids(robot: string, role: 'robot-host' | 'edge-agent'): number[] {
@@ -40,7 +40,7 @@ test.describe('fleet on the embedded backend', () => {
 
   test('starts N robots on their own ports, each streaming /odom, and stops them all', async () => {
     const events = new EventBus();
-    fleet = await new Fleet({ robots: 3, seed: 1, events, provision: provisionRobots() }).start();
+    fleet = await referenceFleet({ robots: 3, seed: 1, events }).start();
     expect(fleet.roster.map((robot) => robot.id)).toEqual(['r01', 'r02', 'r03']);
     const urls = new Set(fleet.roster.map((robot) => robot.rosbridgeUrl));
     expect(urls.size).toBe(3);
@@ -58,7 +58,7 @@ test.describe('fleet on the embedded backend', () => {
   });
 
   test('a power cut kills the robot at once; power-on brings it back on the same URL and the link recovers', async () => {
-    fleet = await new Fleet({ robots: 1, seed: 2, provision: provisionRobots() }).start();
+    fleet = await referenceFleet({ robots: 1, seed: 2 }).start();
     const robot = fleet.robot('r01');
     const url = robot.rosbridgeUrl;
     const pid = hostPid('r01');
@@ -93,7 +93,7 @@ test.describe('fleet on the embedded backend', () => {
   });
 
   test('the robot is where it was after a power cut (physics outlives the process)', async () => {
-    fleet = await new Fleet({ robots: 1, seed: 3, rtf: 4, provision: provisionRobots() }).start();
+    fleet = await referenceFleet({ robots: 1, seed: 3, rtf: 4 }).start();
     const robot = fleet.robot('r01');
     const drive = setInterval(() => robot.drive(0.8, 0.3), 50);
     await new Promise((resolve) => setTimeout(resolve, 2_500));
@@ -107,7 +107,7 @@ test.describe('fleet on the embedded backend', () => {
   });
 
   test('a robot that dies unexpectedly is reported with its last log lines, and waits on it fail at once', async () => {
-    fleet = await new Fleet({ robots: 2, seed: 4, provision: provisionRobots() }).start();
+    fleet = await referenceFleet({ robots: 2, seed: 4 }).start();
     const robot = fleet.robot('r02');
     const waiting = robot.ros.waitForMessage(ROBOT_TOPICS.bumper.name, ROBOT_TOPICS.bumper.type, {
       timeoutMs: 30_000,
@@ -128,12 +128,11 @@ test.describe('fleet on the embedded backend', () => {
   });
 
   test('a robot that cannot boot fails the start with its log, and nothing is left running', async () => {
-    const attempt = new Fleet({
+    const attempt = referenceFleet({
       robots: 2,
       seed: 5,
       rtf: -1,
       readyTimeoutMs: 10_000,
-      provision: provisionRobots(),
     }).start();
     const error = await attempt.then(
       () => undefined,
@@ -152,7 +151,7 @@ test.describe('fleet on the embedded backend', () => {
       backend: 'vm' as BackendName,
       provision: () => {
         provisioned = true;
-        return provisionRobots()();
+        return Promise.reject(new Error('provisioned a fleet whose backend does not exist'));
       },
     })
       .start()
@@ -163,7 +162,7 @@ test.describe('fleet on the embedded backend', () => {
   });
 
   test('an unknown robot id names the robots there are', async () => {
-    fleet = await new Fleet({ robots: 2, seed: 6, provision: provisionRobots() }).start();
+    fleet = await referenceFleet({ robots: 2, seed: 6 }).start();
     expect(() => fleet!.robot('r09')).toThrow("robot 'r09' is not in this fleet (robots: r01, r02)");
   });
 });

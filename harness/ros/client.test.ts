@@ -1,8 +1,8 @@
 import { createServer } from 'node:net';
 import { expect, test } from '@playwright/test';
 import { RobotUnreachableError, TimeoutError } from '../core/errors.ts';
-import { Fleet, type StartedFleet } from '../fleet/fleet.ts';
-import { provisionRobots } from '../ota/provision.ts';
+import type { StartedFleet } from '../fleet/fleet.ts';
+import { referenceFleet } from '../testing/reference-fleet.ts';
 import { CallbackError, RosClient } from './client.ts';
 import { ROBOT_TOPICS } from './messages.ts';
 
@@ -10,7 +10,7 @@ test.describe('RosClient against a real robot', () => {
   test.describe.configure({ mode: 'serial', timeout: 30_000 });
   let fleet: StartedFleet;
   test.beforeAll(async () => {
-    fleet = await new Fleet({ robots: 1, seed: 10, provision: provisionRobots() }).start();
+    fleet = await referenceFleet({ robots: 1, seed: 10 }).start();
   });
   test.afterAll(async () => {
     await fleet.stop();

@@ -2,14 +2,13 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { expect, test } from '@playwright/test';
-import { Fleet } from '../fleet/fleet.ts';
-import { provisionRobots } from '../ota/provision.ts';
+import { referenceFleet } from '../testing/reference-fleet.ts';
 
 const run = promisify(execFile);
 
 test("Debian's mosquitto_sub sees r02's live metrics, sent by its edge agent, in order", async () => {
   test.setTimeout(60_000);
-  const fleet = await new Fleet({ robots: 2, seed: 7, provision: provisionRobots() }).start();
+  const fleet = await referenceFleet({ robots: 2, seed: 7 }).start();
   try {
     const broker = new URL(fleet.cloud.mqttUrl);
     const { stdout } = await run(

@@ -2,8 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
-import { Fleet } from '../fleet.ts';
-import { provisionRobots } from '../../ota/provision.ts';
+import { referenceFleet } from '../../testing/reference-fleet.ts';
 import { nestedRun, type NestedRun } from '../../testing/nested-run.ts';
 import { checkEngine, dockerClient, LABELS, ownerLabel, removeLeftovers } from './engine.ts';
 import { ensureImage } from './images.ts';
@@ -75,12 +74,11 @@ test.describe('docker backend', () => {
     // The cloud's image as a robot: a real wrong image, whose program refuses the robot's flags.
     const cloud = await ensureImage(docker, 'cloud');
     const volumes = await volumeCount();
-    const error = await new Fleet({
+    const error = await referenceFleet({
       robots: 2,
       seed: 7,
       backend: 'docker',
       robotImage: cloud.tag,
-      provision: provisionRobots(),
     })
       .start()
       .then(
