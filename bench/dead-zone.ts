@@ -18,7 +18,8 @@ export async function deadZoneApplyLagMs(seed: number): Promise<number> {
   }).start();
   try {
     const robot = fleet.roster[0]!;
-    const coverage = fleet.followWifi([robot.id], { minIntervalMs: 0 });
+    await using faults = fleet.openFaultSession();
+    const coverage = faults.followWifi([robot], { minIntervalMs: 0 });
     const status = await robot.goTo(fleet.place('dock'), { timeoutMs: 120_000 });
     coverage.stop();
     const lag = coverage.deadZoneApplyLagsMs[0];

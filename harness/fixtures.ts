@@ -6,6 +6,8 @@ import { DEFAULT_CONFIG, loadConfig } from './core/config.ts';
 import { FleetdrillError } from './core/errors.ts';
 import { EventBus } from './core/events.ts';
 import { runSeed } from './core/seed.ts';
+import { RobotClaims } from './fleet/claims.ts';
+import type { FaultSession } from './fleet/fault-session.ts';
 import { Fleet, type StartedFleet } from './fleet/fleet.ts';
 import { provisionRobots } from './ota/provision.ts';
 import { assertNoProcessWarnings, logSize } from './fleet/process-warnings.ts';
@@ -41,6 +43,13 @@ interface WorkerFixtures extends FleetWorkerOptions {
 
 interface TestFixtures {
   /**
+   * The drill's robots: `await claim.one()`, `claim.some(2, { needs: ['freeze'] })`, `claim.all()`.
+   * Each claim gets robots no other claim of the drill holds, brought to a known state.
+   */
+  claim: RobotClaims;
+  /** The drill's Wi-Fi following, fault schedules and chaos, ended when the drill ends, pass or fail. */
+  faults: FaultSession;
+  /**
    * Labels, seed, robot logs and events for the report; fails the test if a robot died or a
    * callback on a robot's link threw without being reported.
    */
@@ -49,6 +58,8 @@ interface TestFixtures {
 
 // The fleet of this worker, if a test has asked for it; the evidence fixture must not start one.
 let workerFleet: StartedFleet | undefined;
+// Each running drill's claims, by test id: the report attaches the robots they handed out.
+const drillClaims = new Map<string, RobotClaims>();
 
 /**
  * The fleetdrill `test`: Playwright's, with a worker-scoped simulated fleet. Scenarios import it
@@ -100,12 +111,29 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     { scope: 'worker', timeout: 120_000 },
   ],
 
+  claim: async ({ fleet }, use, testInfo) => {
+    const claims = new RobotClaims(fleet);
+    drillClaims.set(testInfo.testId, claims);
+    await use(claims);
+  },
+
+  faults: async ({ fleet }, use) => {
+    const session = fleet.openFaultSession();
+    try {
+      await use(session);
+    } finally {
+      await session.close();
+    }
+  },
+
   fleetEvidence: [
     async ({ seed, robotImage }, use, testInfo) => {
       await labelTest(testInfo, seed);
       const mark = markEvidence(workerFleet);
       const cloudLogFrom = workerFleet?.telemetry ? logSize(workerFleet.cloud.logPath) : 0;
       await use();
+      const claims = drillClaims.get(testInfo.testId);
+      drillClaims.delete(testInfo.testId);
       const fleet = workerFleet;
       if (!fleet) return;
       // Read from the started fleet, not the config: a drill may run with other robots or backend.
@@ -119,12 +147,12 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
         robotImage: robotImage || undefined,
       });
       const deaths = fleet.deathsSince(mark.startedAt);
-      const touched = deaths.length ? fleet.roster.map((robot) => robot.id) : fleet.usedSince(mark.startedAt);
+      const touched = deaths.length ? fleet.roster.map((robot) => robot.id) : (claims?.ids ?? []);
       try {
         await attachEvidence(testInfo, fleet, mark, touched);
       } finally {
-        // The fleet outlives the drill: the next one must find every link clean.
-        await fleet.resetFaults();
+        // The fleet outlives the drill: links a drill faulted without a session are cleared too.
+        await fleet.network.clearAll();
       }
       // Taken now, whatever fails first below, so that none is left to fail the next drill.
       const swallowed = fleet.takeUnreportedCallbackErrors();

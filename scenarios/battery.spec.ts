@@ -7,8 +7,8 @@ async function battery(robot: Robot): Promise<BatteryState> {
 }
 
 test.describe('battery', { tag: ['@smoke', '@nightly'] }, () => {
-  test('the battery drains while driving, faster than at rest', async ({ fleet }) => {
-    const robot = fleet.robot('r02');
+  test('the battery drains while driving, faster than at rest', async ({ claim }) => {
+    const robot = await claim.one();
 
     const restStart = await battery(robot);
     await new Promise((resolve) => setTimeout(resolve, 4_000));

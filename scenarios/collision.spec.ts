@@ -1,8 +1,8 @@
 import { ROBOT_TOPICS, expect, test, type Odometry } from '../harness/index.ts';
 
 test.describe('collision', { tag: ['@smoke', '@nightly'] }, () => {
-  test('driving into a wall produces the collision event and a stop', async ({ fleet }) => {
-    const robot = fleet.robot('r03');
+  test('driving into a wall produces the collision event and a stop', async ({ fleet, claim }) => {
+    const robot = await claim.one();
     const approach = fleet.place('wall-approach');
     expect((await robot.goTo(approach, { timeoutMs: 60_000 })).status).toBe('succeeded');
 
@@ -16,7 +16,7 @@ test.describe('collision', { tag: ['@smoke', '@nightly'] }, () => {
     await robot.ros.waitForMessage<Odometry>(ROBOT_TOPICS.odom.name, ROBOT_TOPICS.odom.type, {
       timeoutMs: 2_000,
       predicate: (odom) => Math.abs(odom.twist.twist.linear.x) < 0.01,
-      description: 'r03 stopped at the wall',
+      description: `${robot.id} stopped at the wall`,
     });
     const at = await robot.pose();
     // The approach pose faces the wall from 2 m; the robot must stop at the wall, not pass it.
@@ -30,7 +30,7 @@ test.describe('collision', { tag: ['@smoke', '@nightly'] }, () => {
       await robot.ros.waitForMessage<Odometry>(ROBOT_TOPICS.odom.name, ROBOT_TOPICS.odom.type, {
         timeoutMs: 3_000,
         predicate: (odom) => odom.twist.twist.linear.x < -0.1,
-        description: 'r03 backing away',
+        description: `${robot.id} backing away`,
       });
     } finally {
       clearInterval(backing);

@@ -1,11 +1,15 @@
 import { ROBOT_TOPICS, expect, test, withDetail, type RecordedEvent } from '../harness/index.ts';
 
 test.describe('Wi-Fi dead zone', { tag: ['@smoke', '@nightly', '@release', '@FAULT-001'] }, () => {
-  test('odom stalls inside a dead zone and resumes with fresh data after it', async ({ fleet, events }) => {
+  test('odom stalls inside a dead zone and resumes with fresh data after it', async ({
+    fleet,
+    events,
+    claim,
+    faults,
+  }) => {
     test.setTimeout(270_000);
-    // r03: the drills of other files use r01 and r02 on this worker's fleet.
-    const robot = fleet.robot('r03');
-    // A robot an earlier run left north of the mezzanine (--repeat-each) comes back to the hall
+    const robot = await claim.one();
+    // A robot an earlier drill left north of the mezzanine comes back to the hall
     // first, or its route to the dock would not cross the dead band; no Wi-Fi is followed yet.
     const band = fleet.world.attenuators.find((attenuator) => attenuator.name === 'steel-mezzanine')!;
     if ((await robot.pose()).y > band.min[1]) {
@@ -14,7 +18,7 @@ test.describe('Wi-Fi dead zone', { tag: ['@smoke', '@nightly', '@release', '@FAU
       );
     }
     const started = Date.now();
-    const coverage = fleet.followWifi([robot.id]);
+    const coverage = faults.followWifi([robot]);
     const odom = robot.probe(ROBOT_TOPICS.odom.name, ROBOT_TOPICS.odom.type, {
       nominalHz: ROBOT_TOPICS.odom.hz,
       stallMs: 1_000,

@@ -4,8 +4,8 @@ import { ROBOT_TOPICS, expect, test, type Odometry } from '../harness/index.ts';
 const STOP_WITHIN_MS = 1_000;
 
 test.describe('e-stop', { tag: ['@smoke', '@nightly', '@release', '@FLEET-002'] }, () => {
-  test('/estop stops a moving robot within a bounded time and holds it', async ({ fleet }) => {
-    const robot = fleet.robot('r02');
+  test('/estop stops a moving robot within a bounded time and holds it', async ({ fleet, claim }) => {
+    const robot = await claim.one();
     const lane = fleet.place('east-lane');
     expect((await robot.goTo(lane, { timeoutMs: 60_000 })).status).toBe('succeeded');
 
@@ -15,14 +15,14 @@ test.describe('e-stop', { tag: ['@smoke', '@nightly', '@release', '@FLEET-002'] 
       await robot.ros.waitForMessage<Odometry>(ROBOT_TOPICS.odom.name, ROBOT_TOPICS.odom.type, {
         timeoutMs: 5_000,
         predicate: (odom) => odom.twist.twist.linear.x > 0.9,
-        description: 'r02 at full speed',
+        description: `${robot.id} at full speed`,
       });
       const pressedAt = Date.now();
       expect((await robot.trigger('estop')).success).toBe(true);
       await robot.ros.waitForMessage<Odometry>(ROBOT_TOPICS.odom.name, ROBOT_TOPICS.odom.type, {
         timeoutMs: STOP_WITHIN_MS,
         predicate: (odom) => Math.abs(odom.twist.twist.linear.x) < 0.01,
-        description: 'r02 stopped',
+        description: `${robot.id} stopped`,
       });
       const stoppedMs = Date.now() - pressedAt;
       test.info().annotations.push({ type: 'kpi', description: `estop_stop_ms=${stoppedMs}` });

@@ -1,9 +1,9 @@
 import { ROBOT_TOPICS, expect, test } from '../harness/index.ts';
 
 test.describe('fleet streams', { tag: ['@smoke', '@nightly', '@release', '@FLEET-001'] }, () => {
-  test('every robot streams /odom and /scan at their nominal rates', async ({ fleet, rtf }) => {
+  test('every robot streams /odom and /scan at their nominal rates', async ({ claim, rtf }) => {
     const windowMs = 3_000;
-    const probes = fleet.robots.flatMap((robot) => [
+    const probes = (await claim.all()).flatMap((robot) => [
       {
         robot: robot.id,
         probe: robot.probe(ROBOT_TOPICS.odom.name, ROBOT_TOPICS.odom.type, {

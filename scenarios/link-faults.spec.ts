@@ -19,8 +19,8 @@ async function serviceRoundTripMs(robot: Robot, count = 11): Promise<number> {
 }
 
 test.describe('link faults', { tag: ['@smoke', '@nightly', '@release', '@FAULT-002'] }, () => {
-  test('a latency profile raises a service round trip by the configured amount', async ({ fleet }) => {
-    const robot = fleet.robot('r02');
+  test('a latency profile raises a service round trip by the configured amount', async ({ fleet, claim }) => {
+    const robot = await claim.one();
     const before = await serviceRoundTripMs(robot);
     // 100 ms each way, no jitter: the round trip should grow by 200 ms.
     await fleet.network.apply(robot.id, {
@@ -43,8 +43,8 @@ test.describe('link faults', { tag: ['@smoke', '@nightly', '@release', '@FAULT-0
     expect(after, 'back to normal once cleared').toBeLessThan(before + 50);
   });
 
-  test('a bandwidth cap caps /scan throughput', async ({ fleet }) => {
-    const robot = fleet.robot('r02');
+  test('a bandwidth cap caps /scan throughput', async ({ fleet, claim }) => {
+    const robot = await claim.one();
     const bytesPerSecond = async (): Promise<number> => {
       let bytes = 0;
       const sub = robot.ros.subscribe(ROBOT_TOPICS.scan.name, ROBOT_TOPICS.scan.type, (message) => {
@@ -74,8 +74,12 @@ test.describe('link faults', { tag: ['@smoke', '@nightly', '@release', '@FAULT-0
   });
 
   for (const fault of ['reset_peer', 'down'] as const) {
-    test(`after ${fault} the harness reconnects and re-subscribes by itself`, async ({ fleet, events }) => {
-      const robot = fleet.robot('r01');
+    test(`after ${fault} the harness reconnects and re-subscribes by itself`, async ({
+      fleet,
+      events,
+      claim,
+    }) => {
+      const robot = await claim.one();
       const odom = robot.probe(ROBOT_TOPICS.odom.name, ROBOT_TOPICS.odom.type, {
         nominalHz: ROBOT_TOPICS.odom.hz,
       });
@@ -109,12 +113,13 @@ test.describe('link faults', { tag: ['@smoke', '@nightly', '@release', '@FAULT-0
     });
   }
 
-  test('a seeded chaos schedule produces the same fault timeline twice', async ({ fleet }) => {
+  test('a seeded chaos schedule produces the same fault timeline twice', async ({ claim, faults }) => {
     test.setTimeout(60_000);
-    const plan = fleet.chaos({ durationMs: 4_000, gapMs: [200, 800], faultMs: [200, 800] });
-    expect(fleet.chaos({ durationMs: 4_000, gapMs: [200, 800], faultMs: [200, 800] })).toEqual(plan);
+    const robots = await claim.all();
+    const plan = faults.chaos(robots, { durationMs: 4_000, gapMs: [200, 800], faultMs: [200, 800] });
+    expect(faults.chaos(robots, { durationMs: 4_000, gapMs: [200, 800], faultMs: [200, 800] })).toEqual(plan);
     const runOnce = async () => {
-      const running = fleet.schedule(plan);
+      const running = faults.schedule(plan);
       await running.done;
       await running.stop();
       return running.timeline;

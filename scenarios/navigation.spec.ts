@@ -6,9 +6,9 @@ import type { GoalStatus } from '../harness/index.ts';
 test.use({ robots: 1, rtf: 4 });
 
 test.describe('navigation', { tag: ['@smoke', '@nightly', '@release', '@FLEET-003'] }, () => {
-  test('a robot sent to a goal across the warehouse arrives', async ({ fleet }) => {
+  test('a robot sent to a goal across the warehouse arrives', async ({ fleet, claim }) => {
     test.setTimeout(120_000);
-    const robot = fleet.robot('r01');
+    const robot = await claim.one();
     const goal = fleet.place('far-corner');
     const start = await robot.pose();
     const distance = Math.hypot(goal.x - start.x, goal.y - start.y);
@@ -20,13 +20,13 @@ test.describe('navigation', { tag: ['@smoke', '@nightly', '@release', '@FLEET-00
     const end = await robot.pose();
     expect(
       Math.hypot(end.x - goal.x, end.y - goal.y),
-      `r01 ended at (${end.x.toFixed(2)}, ${end.y.toFixed(2)})`,
+      `${robot.id} ended at (${end.x.toFixed(2)}, ${end.y.toFixed(2)})`,
     ).toBeLessThan(0.3);
     const odom = await robot.ros.waitForMessage<{ twist: { twist: { linear: { x: number } } } }>(
       ROBOT_TOPICS.odom.name,
       ROBOT_TOPICS.odom.type,
       { timeoutMs: 2_000 },
     );
-    expect(Math.abs(odom.twist.twist.linear.x), 'r01 is at rest on arrival').toBeLessThan(0.05);
+    expect(Math.abs(odom.twist.twist.linear.x), `${robot.id} is at rest on arrival`).toBeLessThan(0.05);
   });
 });

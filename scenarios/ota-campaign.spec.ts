@@ -5,9 +5,10 @@ test.use({ robots: 20 });
 test.describe('OTA: a phased campaign', { tag: ['@ota', '@nightly'] }, () => {
   test('a bad image halts the rollout at the 10 % canary; the other robots never download it', async ({
     fleet,
+    claim,
   }) => {
     test.setTimeout(240_000);
-    const robots = fleet.robots;
+    const robots = await claim.all();
     const from = (await inspectDisk(robots[0]!.diskPath)).activeVersion;
     const bad = await buildRobotVariant({ variant: 'fails-self-test', version: nextPatch(from) });
     const artifact = await fleet.ota.upload(bad.path);

@@ -12,9 +12,9 @@ import {
 test.use({ robots: 5 });
 
 test.describe('OTA: a fleet update', { tag: ['@ota', '@nightly'] }, () => {
-  test('every robot of a fleet of five ends on the new version, committed', async ({ fleet }) => {
+  test('every robot of a fleet of five ends on the new version, committed', async ({ fleet, claim }) => {
     test.setTimeout(180_000);
-    const robots = fleet.robots;
+    const robots = await claim.all();
     const from = (await inspectDisk(robots[0]!.diskPath)).activeVersion;
     const version = nextPatch(from);
     const artifact = await fleet.ota.upload((await buildRobotVariant({ variant: 'good', version })).path);

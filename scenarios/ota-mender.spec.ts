@@ -18,8 +18,10 @@ test.describe('Mender, as it behaves', { tag: ['@ota', '@nightly', '@ota-real'] 
 
   test('a tampered payload: Mender has overwritten the standby partition when it refuses, and the old slot still boots', async ({
     fleet,
+    claim,
   }) => {
-    const result = await runOtaDrill(fleet, 'r01', {
+    const robot = await claim.one();
+    const result = await runOtaDrill(fleet, robot.id, {
       name: 'tampered, looked at closely',
       artifact: { broken: 'tampered' },
       expect: { status: 'failure', ends: 'old', states: ['Download', 'ArtifactInstall', 'ArtifactFailure'] },
@@ -38,9 +40,10 @@ test.describe('Mender, as it behaves', { tag: ['@ota', '@nightly', '@ota-real'] 
 
   test('after the bootloader rolled a trial back, mender commit returns 1 and runs its rollback and failure scripts', async ({
     fleet,
+    claim,
   }) => {
-    const robot = fleet.robot('r01');
-    const result = await runOtaDrill(fleet, 'r01', {
+    const robot = await claim.one();
+    const result = await runOtaDrill(fleet, robot.id, {
       name: 'crashes on boot, looked at closely',
       artifact: { variant: 'crashes-on-boot' },
       expect: {

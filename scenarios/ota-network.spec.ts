@@ -8,7 +8,7 @@ import {
   test,
   withDetail,
 } from '../harness/index.ts';
-import type { InlineProfile, StartedFleet } from '../harness/index.ts';
+import type { InlineProfile, Robot, StartedFleet } from '../harness/index.ts';
 
 test.use({ robots: 1 });
 
@@ -18,8 +18,8 @@ const SLOW: InlineProfile = {
   toxics: [{ type: 'bandwidth', stream: 'downstream', attributes: { rate: 100 } }],
 };
 
-async function nextGoodImage(fleet: StartedFleet, robotId: string) {
-  const from = (await inspectDisk(fleet.robot(robotId).diskPath)).activeVersion;
+async function nextGoodImage(fleet: StartedFleet, robot: Robot) {
+  const from = (await inspectDisk(robot.diskPath)).activeVersion;
   const version = nextPatch(from);
   const built = await buildRobotVariant({ variant: 'good', version });
   return { from, version, artifact: await fleet.ota.upload(built.path) };
@@ -28,10 +28,11 @@ async function nextGoodImage(fleet: StartedFleet, robotId: string) {
 test.describe('OTA over a bad radio', { tag: ['@ota', '@nightly', '@release', '@OTA-003'] }, () => {
   test('a dead zone in the middle of a download: it resumes, and moves at most 1.1 x the image', async ({
     fleet,
+    claim,
   }) => {
     test.setTimeout(150_000);
-    const robot = fleet.robot('r01');
-    const { version, artifact } = await nextGoodImage(fleet, robot.id);
+    const robot = await claim.one();
+    const { version, artifact } = await nextGoodImage(fleet, robot);
     await fleet.network.apply(robot.id, SLOW, { link: 'cloud' });
     const before = await fleet.network.linkBytes(robot.id, 'cloud');
     const deployment = await fleet.ota.deploy({ artifactId: artifact.id, robots: [robot.id] });
@@ -70,10 +71,11 @@ test.describe('OTA over a bad radio', { tag: ['@ota', '@nightly', '@release', '@
 
   test('an outage longer than the retry budget: a failure is reported after reconnection, then it polls again', async ({
     fleet,
+    claim,
   }) => {
     test.setTimeout(150_000);
-    const robot = fleet.robot('r01');
-    const { from, artifact } = await nextGoodImage(fleet, robot.id);
+    const robot = await claim.one();
+    const { from, artifact } = await nextGoodImage(fleet, robot);
     await fleet.network.apply(robot.id, SLOW, { link: 'cloud' });
     const deployment = await fleet.ota.deploy({ artifactId: artifact.id, robots: [robot.id] });
     await fleet.ota.waitFor(deployment.id, (d) => d.robots[0]!.state === 'Download', { what: 'no Download' });
@@ -95,7 +97,7 @@ test.describe('OTA over a bad radio', { tag: ['@ota', '@nightly', '@release', '@
     expect((await inspectDisk(robot.diskPath)).activeVersion).toBe(from);
 
     // Back to polling, not hung: the next deployment is picked up and installed.
-    const retry = await nextGoodImage(fleet, robot.id);
+    const retry = await nextGoodImage(fleet, robot);
     const second = await fleet.ota.deploy({ artifactId: retry.artifact.id, robots: [robot.id] });
     const done = await fleet.ota.waitUntilFinished(second.id, { timeoutMs: 60_000 });
     expect(

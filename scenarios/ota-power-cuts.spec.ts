@@ -18,9 +18,10 @@ test.describe('OTA: a power cut at each state', { tag: ['@ota', '@nightly', '@re
   for (const drill of POWER_CUT_DRILLS) {
     // The first two run on containers as well: the cut that kills a robot container mid-update.
     const onDocker = drill.powerCut?.at === 'Download' || drill.powerCut?.at === 'ArtifactInstall';
-    test(drill.name, { tag: onDocker ? ['@docker'] : [] }, async ({ fleet }) => {
+    test(drill.name, { tag: onDocker ? ['@docker'] : [] }, async ({ fleet, claim }) => {
       test.setTimeout(120_000);
-      const result = await runOtaDrill(fleet, 'r01', drill);
+      const robot = await claim.one(drill.powerCut ? { needs: ['power-cut'] } : {});
+      const result = await runOtaDrill(fleet, robot.id, drill);
       await attachOtaDrill(test.info(), 'ota drill', drill, result);
       expect(result.powerCutAt, withDetail('the armed power cut hit', result.powerCutAt)).toBeDefined();
       expect(result.problems, withDetail(drill.name, result.message)).toEqual([]);
@@ -36,12 +37,13 @@ test.describe(
     // does. On the docker backend that is a kill of the robot's container, started again after.
     test('a power cut from outside in the middle of a download: resumed after power-on, committed', async ({
       fleet,
+      claim,
     }) => {
       test.setTimeout(120_000);
-      const robot = fleet.robot('r01');
+      const robot = await claim.one({ needs: ['power-cut'] });
       const from = (await inspectDisk(robot.diskPath)).activeVersion;
       const version = nextPatch(from);
-      // An artifact of its own name: an earlier drill on this worker's robot may have left the plain
+      // An artifact of its own name: an earlier drill on this robot may have left the plain
       // next version downloaded on the disk, and a download that is already there cannot be cut.
       const built = await buildRobotVariant({ variant: 'good', version, name: 'robot-sim-plug-pull' });
       const artifact = await fleet.ota.upload(built.path);

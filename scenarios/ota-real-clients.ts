@@ -22,9 +22,10 @@ export function realClientDrills(client: 'mender' | 'rauc' | 'swupdate', drills:
       "real OTA clients run on the embedded backend only: their loop devices and mount namespaces are the host's",
     );
     for (const drill of drills) {
-      test(drill.name, async ({ fleet }) => {
+      test(drill.name, async ({ fleet, claim }) => {
         test.setTimeout(120_000);
-        const result = await runOtaDrill(fleet, 'r01', drill);
+        const robot = await claim.one(drill.powerCut ? { needs: ['power-cut'] } : {});
+        const result = await runOtaDrill(fleet, robot.id, drill);
         await attachOtaDrill(test.info(), `${client} drill`, drill, result);
         expect(result.problems, withDetail(`${client}: ${drill.name}`, result.message)).toEqual([]);
       });

@@ -15,13 +15,14 @@ test.use({ robots: 1 });
 
 test.describe('OTA: each software variant', { tag: ['@ota', '@nightly', '@release', '@OTA-001'] }, () => {
   for (const drill of [...VARIANT_DRILLS, ...REFUSED_DRILLS]) {
-    test(drill.name, async ({ fleet }) => {
+    test(drill.name, async ({ fleet, claim }) => {
       test.setTimeout(120_000);
+      const robot = await claim.one();
       // The deployment is the fault; the drill runner observes the robot to its end state.
       const result = await phase(
         'fault',
-        { robot: 'r01', artifact: JSON.stringify(drill.artifact), expected: expectedOutcome(drill) },
-        () => runOtaDrill(fleet, 'r01', drill),
+        { robot: robot.id, artifact: JSON.stringify(drill.artifact), expected: expectedOutcome(drill) },
+        () => runOtaDrill(fleet, robot.id, drill),
       );
       await attachOtaDrill(test.info(), 'ota drill', drill, result);
       await phase(

@@ -43,9 +43,10 @@ async function attachReport(name: string, report: TopicMeterReport): Promise<voi
 test.describe('QoS over rosbridge', { tag: ['@qos', '@nightly', '@docker', '@release', '@QOS-001'] }, () => {
   test('a latched /goal_status published while the link is down is seen once it comes back', async ({
     fleet,
+    claim,
   }) => {
     test.setTimeout(30_000);
-    const robot = fleet.robot('r02');
+    const robot = await claim.one();
     const { name, type } = ROBOT_TOPICS.goalStatus;
     const seen: GoalStatus[] = [];
     const latched = robot.ros.subscribe<GoalStatus>(name, type, (s) => seen.push(s), {
@@ -88,7 +89,7 @@ test.describe('QoS over rosbridge', { tag: ['@qos', '@nightly', '@docker', '@rel
       await expect
         .poll(() => seen.find((s) => s.goal_id === during.goal_id)?.status, {
           timeout: 5_000,
-          message: `r02: /goal_status of goal ${during.goal_id} (${during.status}), published during the outage`,
+          message: `${robot.id}: /goal_status of goal ${during.goal_id} (${during.status}), published during the outage`,
         })
         .toBe(during.status);
     } finally {
@@ -102,9 +103,10 @@ test.describe('QoS over rosbridge', { tag: ['@qos', '@nightly', '@docker', '@rel
   for (const profile of ['clear', 'wifi-good'] as const) {
     test(`on ${profile}, each topic keeps the contract's delivery, freshness and stalls`, async ({
       fleet,
+      claim,
     }) => {
       test.setTimeout(30_000);
-      const robot = fleet.robot('r03');
+      const robot = await claim.one();
       const topics: Array<MeteredTopic & { limits: TopicMeterLimits }> = [];
       await phase('set-up', { robot: robot.id, model: 'fd-amr-1', profile }, () => {
         for (const key of ['odom', 'scan', 'imu', 'battery', 'diagnostics'] as const) {
@@ -157,9 +159,10 @@ test.describe('QoS over rosbridge', { tag: ['@qos', '@nightly', '@docker', '@rel
 
   test('under a bandwidth cap a throttled best-effort subscriber stays fresh; an unthrottled one falls behind', async ({
     fleet,
+    claim,
   }) => {
     test.setTimeout(45_000);
-    const robot = fleet.robot('r03');
+    const robot = await claim.one();
     const { name, type, hz } = ROBOT_TOPICS.scan;
     // /scan is about 2.3 KB at 10 Hz, 23 KB/s of JSON: a 10 KB/s cap is well under it, and one
     // scan in 400 ms (about 6 KB/s) fits.
@@ -199,8 +202,10 @@ test.describe('QoS over rosbridge', { tag: ['@qos', '@nightly', '@docker', '@rel
       const behind = checkTopicMeter(unthrottled, name, { ageP99MaxMs: 2_500, deliveryMin: 0.7 });
       expect(behind.couldNotTell).toEqual([]);
       expect(behind.problems, 'the unthrottled subscriber falls behind').toEqual([
-        expect.stringMatching(/^robot r03: \/scan delivered .* expected >= 70\.0 %/),
-        expect.stringMatching(/^robot r03: \/scan newest-sample age p99 \d+ ms, expected <= 2500 ms/),
+        expect.stringMatching(new RegExp(`^robot ${robot.id}: /scan delivered .* expected >= 70\\.0 %`)),
+        expect.stringMatching(
+          new RegExp(`^robot ${robot.id}: /scan newest-sample age p99 \\d+ ms, expected <= 2500 ms`),
+        ),
       ]);
     } finally {
       fresh.close();

@@ -6,9 +6,9 @@ test.describe(
   'robot faults beyond the radio',
   { tag: ['@faults', '@nightly', '@docker', '@release', '@FAULT-003'] },
   () => {
-    test('a frozen robot goes silent and carries on when thawed', async ({ fleet }) => {
+    test('a frozen robot goes silent and carries on when thawed', async ({ fleet, claim }) => {
       test.setTimeout(60_000);
-      const robot = fleet.robot('r01');
+      const robot = await claim.one({ needs: ['freeze'] });
       const odom = robot.probe(ROBOT_TOPICS.odom.name, ROBOT_TOPICS.odom.type, {
         nominalHz: ROBOT_TOPICS.odom.hz,
         stallMs: 1_000,
@@ -36,10 +36,10 @@ test.describe(
 
     test('a robot taken off the network buffers its telemetry and delivers all of it once back', async ({
       fleet,
+      claim,
     }) => {
-      test.skip(fleet.backendName !== 'docker', 'a network disconnect needs the docker backend');
       test.setTimeout(90_000);
-      const robot = fleet.robot('r01');
+      const robot = await claim.one({ needs: ['disconnect'] });
       await robot.agent.waitUntilReady();
       await robot.disconnectNetwork();
       await new Promise((resolve) => setTimeout(resolve, 8_000));

@@ -1,4 +1,4 @@
-import { checkTelemetry, expect, test, type StartedFleet } from '../harness/index.ts';
+import { checkTelemetry, expect, test, type Robot, type StartedFleet } from '../harness/index.ts';
 
 test.use({ robots: 1 });
 
@@ -7,18 +7,17 @@ test.use({ robots: 1 });
  * metrics carry the sim time of the /odom it has seen, so the boot's first metrics record in the
  * cloud bounds where its data starts, however late the agent came up after the robot did.
  */
-async function waitForAgentHistory(fleet: StartedFleet, robotId: string, seconds: number): Promise<void> {
-  const robot = fleet.robot(robotId);
+async function waitForAgentHistory(fleet: StartedFleet, robot: Robot, seconds: number): Promise<void> {
   const boot = (await robot.agent.status()).boot_id;
   let since: number | undefined;
   await expect
     .poll(
       async () => {
-        const metrics = await fleet.cloud.api.records(robotId, { tier: 'metrics', boot });
+        const metrics = await fleet.cloud.api.records(robot.id, { tier: 'metrics', boot });
         since = metrics.find((record) => record.simTime !== undefined)?.simTime;
         return since;
       },
-      { timeout: 30_000, message: `robot ${robotId}: a metrics record of boot ${boot} with a sim time` },
+      { timeout: 30_000, message: `robot ${robot.id}: a metrics record of boot ${boot} with a sim time` },
     )
     .toBeDefined();
   // Half a second more: the other sensor topics start a moment after /odom.
@@ -28,16 +27,17 @@ async function waitForAgentHistory(fleet: StartedFleet, robotId: string, seconds
 test.describe('blackbox on trigger', { tag: ['@telemetry', '@nightly', '@release', '@TEL-002'] }, () => {
   test('a collision uploads a blackbox that opens and covers [trigger − 10 s, trigger + 5 s]', async ({
     fleet,
+    claim,
   }) => {
     test.setTimeout(150_000);
-    const robot = fleet.robot('r01');
+    const robot = await claim.one();
     await robot.agent.waitUntilReady();
     // Earlier drills of this worker may have left blackboxes: this one judges its own.
     const before = new Set((await fleet.cloud.api.blackboxes(robot.id)).map((box) => box.key));
     const approach = fleet.place('wall-approach');
     expect((await robot.goTo(approach, { timeoutMs: 60_000 })).status).toBe('succeeded');
     // Ten seconds of history before the hit, so the window can be covered in full.
-    await waitForAgentHistory(fleet, robot.id, 10);
+    await waitForAgentHistory(fleet, robot, 10);
     const boot = (await robot.agent.status()).boot_id;
 
     const collision = await robot.driveUntilCollision(0.5);
@@ -79,8 +79,8 @@ test.describe('blackbox on trigger', { tag: ['@telemetry', '@nightly', '@release
     });
   });
 
-  test('the manual trigger service records a blackbox too', async ({ fleet }) => {
-    const robot = fleet.robot('r01');
+  test('the manual trigger service records a blackbox too', async ({ fleet, claim }) => {
+    const robot = await claim.one();
     await robot.agent.waitUntilReady();
     await robot.waitForSimTime(11);
     const before = new Set((await fleet.cloud.api.blackboxes(robot.id)).map((box) => box.key));

@@ -6,9 +6,10 @@ test.use({ robots: 1, agent: { budgets: { metrics: 8 * 1024 } } });
 test.describe('telemetry buffer overflow', { tag: ['@telemetry', '@nightly'] }, () => {
   test('an outage longer than the buffer loses exactly the counted evictions and no event', async ({
     fleet,
+    claim,
   }) => {
     test.setTimeout(120_000);
-    const robot = fleet.robot('r01');
+    const robot = await claim.one();
     await robot.agent.waitUntilReady();
     // Each e-stop triggers a blackbox; give the first one its full 10 s of history.
     await robot.waitForSimTime(11);

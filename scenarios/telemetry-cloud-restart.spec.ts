@@ -3,10 +3,11 @@ import { checkTelemetry, expect, test } from '../harness/index.ts';
 test.use({ robots: 3 });
 
 test.describe('fleet cloud restart', { tag: ['@telemetry', '@nightly'] }, () => {
-  test('the cloud killed and restarted mid-run loses nothing', async ({ fleet }) => {
+  test('the cloud killed and restarted mid-run loses nothing', async ({ fleet, claim }) => {
     test.setTimeout(120_000);
-    const ids = fleet.robots.map((robot) => robot.id);
-    await Promise.all(ids.map((id) => fleet.robot(id).agent.waitUntilReady()));
+    const robots = await claim.all();
+    const ids = robots.map((robot) => robot.id);
+    await Promise.all(robots.map((robot) => robot.agent.waitUntilReady()));
     // What the cloud held before: earlier drills of this worker count for nothing here.
     const storedBefore = new Map(
       await Promise.all(

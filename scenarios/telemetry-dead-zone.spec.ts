@@ -20,15 +20,17 @@ test.describe(
     test('a robot crossing 60 s of dead zone loses nothing and duplicates nothing', async ({
       fleet,
       events,
+      claim,
+      faults,
     }) => {
       test.setTimeout(240_000);
-      const robot = fleet.robot('r01');
+      const robot = await claim.one();
       const evictedBefore = await phase(
         'set-up',
         { robot: robot.id, world: 'corridor', rtf: 4, 'metrics Hz': 4 },
         async () => {
           await robot.agent.waitUntilReady();
-          // A robot an earlier run left past the west fire door (--repeat-each) goes back first, so
+          // A robot an earlier drill left past the west fire door goes back first, so
           // its route east crosses the whole radio shadow again; no Wi-Fi is followed on the way back.
           const door = fleet.world.attenuators.find((attenuator) => attenuator.name === 'fire-door-west')!;
           if ((await robot.pose()).x > door.min[0]) {
@@ -51,7 +53,7 @@ test.describe(
         'fault',
         { route: 'west-end to east-end', 'dead zone': '74 m radio shadow', 'Wi-Fi': 'followed' },
         async () => {
-          const coverage = fleet.followWifi([robot.id]);
+          const coverage = faults.followWifi([robot]);
           const status = await robot.goTo(fleet.place('east-end'), { timeoutMs: 100_000 });
           expect(status.status, withDetail(`goal ended ${status.status}`, status.reason)).toBe('succeeded');
           coverage.stop();

@@ -9,9 +9,10 @@ test.describe(
   () => {
     test('a power cut in the middle of a blackbox upload: resumed after power-on, stored once', async ({
       fleet,
+      claim,
     }) => {
       test.setTimeout(180_000);
-      const robot = fleet.robot('r01');
+      const robot = await claim.one({ needs: ['power-cut'] });
       await robot.agent.waitUntilReady();
       // Some seconds of sensor data make a file big enough to cut in the middle of its upload. How
       // many depends on how fast the robot booted; the oracle's window contract allows for that.
@@ -68,11 +69,12 @@ test.describe(
 
     test('a power cut during a dead zone: everything on the disk arrives after power-on, once', async ({
       fleet,
+      claim,
     }) => {
       test.setTimeout(120_000);
-      const robot = fleet.robot('r02');
+      const robot = await claim.one({ needs: ['power-cut'] });
       await robot.agent.waitUntilReady();
-      // The boot the cut ends, whichever it is: earlier drills of this worker may have rebooted r02.
+      // The boot the cut ends, whichever it is: earlier drills of this worker may have rebooted the robot.
       const bootBefore = (await robot.agent.status()).boot_id;
       const started = Date.now();
       await fleet.network.apply(robot.id, 'dead');

@@ -4,9 +4,9 @@ import { checkTelemetry, expect, test } from '../harness/index.ts';
 test.use({ robots: 1, rtf: 20 });
 
 test.describe('blackbox only on trigger', { tag: ['@telemetry', '@nightly', '@release', '@TEL-002'] }, () => {
-  test('ten minutes of sim time with no trigger send no blackbox bytes', async ({ fleet }) => {
+  test('ten minutes of sim time with no trigger send no blackbox bytes', async ({ fleet, claim }) => {
     test.setTimeout(150_000);
-    const robot = fleet.robot('r01');
+    const robot = await claim.one();
     const before = await robot.agent.waitUntilReady();
     // Earlier drills of this worker may have triggered blackboxes: this one counts from here.
     const summaryBefore = await fleet.cloud.api.summary(robot.id);

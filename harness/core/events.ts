@@ -13,6 +13,8 @@ export type FleetEvent =
   | { kind: 'robot-ready'; robot: string; rosbridge: string; ms: number }
   | { kind: 'robot-died'; robot: string; exit: string }
   | { kind: 'power-cut'; robot: string; injectedAt?: string }
+  | { kind: 'power-cut-armed'; robot: string; at: string; afterBytes: number }
+  | { kind: 'power-cuts-disarmed'; robot: string }
   | { kind: 'robot-frozen'; robot: string }
   | { kind: 'robot-thawed'; robot: string }
   | { kind: 'network-disconnected'; robot: string }

@@ -18,17 +18,10 @@ import type { AgentSettings } from '../../reference/edge-agent/index.ts';
 import { StartedFleetCloud } from './clients/cloud.ts';
 import { FleetNetwork, TOXIPROXY_URL_ENV, type StartedFleetNetwork } from '../net/network.ts';
 import type { CustomProfileConfig } from '../net/profiles.ts';
-import {
-  chaosSchedule,
-  runSchedule,
-  type ChaosOptions,
-  type FaultStep,
-  type RunningSchedule,
-} from '../net/schedule.ts';
-import { WifiCoverage, type WifiCoverageOptions } from '../net/wifi-coverage.ts';
 import { FleetOta } from './clients/fleet-ota.ts';
 import type { OtaClientName } from '../../protocol/disk-layout.ts';
 import { Robot } from './robot.ts';
+import { FaultSession } from './fault-session.ts';
 import type { CallbackError } from '../ros/client.ts';
 import { createRunDir, type RunDir } from './run-dir.ts';
 
@@ -230,11 +223,8 @@ export class Fleet {
 export class StartedFleet {
   private stopped = false;
   private readonly deathLog: Array<{ robot: string; error: RobotDiedError; t: number }> = [];
-  // When each robot was last handed to a drill, so the report attaches only the robots a test used.
-  private readonly lastUsed = new Map<string, number>();
-  // Fault machinery a drill started; `resetFaults()` ends it so the next drill starts clean.
-  private readonly coverages = new Set<WifiCoverage>();
-  private readonly schedules = new Set<RunningSchedule>();
+  // Sessions not closed yet: `stop()` closes them, so no follower or timer outlives the fleet.
+  private readonly faultSessions = new Set<FaultSession>();
   private readonly fleetCloud: StartedFleetCloud | undefined;
   private fleetOta: FleetOta | undefined;
 
@@ -293,20 +283,6 @@ export class StartedFleet {
     return this.fleetCloud !== undefined;
   }
 
-  /** Every robot, in id order. */
-  get robots(): readonly Robot[] {
-    const now = Date.now();
-    for (const robot of this.roster) this.lastUsed.set(robot.id, now);
-    return this.roster;
-  }
-
-  /** Ids of the robots handed out (by `robot()` or `robots`) at or after `since`. */
-  usedSince(since: number): string[] {
-    return this.roster
-      .filter((robot) => (this.lastUsed.get(robot.id) ?? -1) >= since)
-      .map((robot) => robot.id);
-  }
-
   get seed(): number {
     return this.info.seed;
   }
@@ -324,7 +300,6 @@ export class StartedFleet {
         `'${id}' is not in this fleet (robots: ${this.roster.map((r) => r.id).join(', ')})`,
       );
     }
-    this.lastUsed.set(id, Date.now());
     return robot;
   }
 
@@ -343,45 +318,13 @@ export class StartedFleet {
   }
 
   /**
-   * Follows robots (default: all) around the world's Wi-Fi map and puts each robot's link in the
-   * profile its position gets; dead zones black-hole the link. Stop it, or let the drill end.
+   * A fault session on this fleet: Wi-Fi following, schedules and chaos, ended by its `close()`.
+   * The `faults` fixture opens one per drill.
    */
-  followWifi(
-    robots: readonly string[] = this.roster.map((r) => r.id),
-    options: WifiCoverageOptions = {},
-  ): WifiCoverage {
-    if (this.world.accessPoints.length === 0) {
-      throw new ConfigError('', `world ${this.world.name} has no accessPoints: nothing to follow`);
-    }
-    const coverage = new WifiCoverage(this.world, this.network, { events: this.events, ...options });
-    for (const id of robots) {
-      const robot = this.robot(id);
-      coverage.follow(id, (listener) => robot.onTruePose(listener));
-    }
-    this.coverages.add(coverage);
-    return coverage;
-  }
-
-  /** Runs fault steps ("at 5 s give r02 wifi-edge for 10 s") on timers. */
-  schedule(steps: readonly FaultStep[]): RunningSchedule {
-    for (const step of steps) this.robot(step.robot);
-    const running = runSchedule(this.network, steps);
-    this.schedules.add(running);
-    return running;
-  }
-
-  /** A random fault schedule drawn from the run's seed (same seed, same schedule). */
-  chaos(options: Omit<ChaosOptions, 'robots'> & { robots?: readonly string[] }): FaultStep[] {
-    return chaosSchedule(this.seed, { robots: this.roster.map((r) => r.id), ...options });
-  }
-
-  /** Ends Wi-Fi following and schedules and clears every link. The fixtures call it after each drill. */
-  async resetFaults(): Promise<void> {
-    for (const coverage of this.coverages) coverage.stop();
-    this.coverages.clear();
-    await Promise.all([...this.schedules].map((running) => running.stop()));
-    this.schedules.clear();
-    await this.network.clearAll();
+  openFaultSession(): FaultSession {
+    const session = new FaultSession(this, () => this.faultSessions.delete(session));
+    this.faultSessions.add(session);
+    return session;
   }
 
   /** Robots that died unexpectedly since `since` (ms since the epoch). */
@@ -402,11 +345,11 @@ export class StartedFleet {
     this.stopped = true;
     const robots = [...this.roster].reverse();
     await runAll([
+      ...[...this.faultSessions].map((session) => () => session.close()),
       ...robots.map((robot) => () => robot.detach()),
       // Shutdowns run together: a 50-robot fleet should not take 50 sequential grace periods.
       () => settleAll(this.hosts.map((host) => host.stop())),
       () => this.cloudHost?.stop(),
-      () => this.resetFaults(),
       () => this.network.stop(),
       () => this.backend.stop(),
       () => this.runDir.remove(),

@@ -12,6 +12,8 @@ export { CloudClient, CloudQueryError, type StoredRecord } from './clients/cloud
 export { EdgeAgentHandle } from './clients/agent.ts';
 export { FleetOta, OtaApiError, reportedStates, type DeploymentRequest } from './clients/fleet-ota.ts';
 export { resolveWorld, type ResolvedWorld } from './world.ts';
+export { RobotClaims, ClaimError, type ClaimOptions, type ClaimState } from './claims.ts';
+export { FaultSession } from './fault-session.ts';
 export { createRunDir, sweepStaleRunDirs, type RunDir } from './run-dir.ts';
 export type {
   RobotSpec,

@@ -1,0 +1,156 @@
+import { FleetdrillError } from '../core/errors.ts';
+import type { EventBus } from '../core/events.ts';
+import type { StartedFleetNetwork } from '../net/network.ts';
+import { ROBOT_TOPICS, type Odometry } from '../ros/messages.ts';
+import { ROBOT_CAPABILITIES, type Robot, type RobotCapability } from './robot.ts';
+import { robotConditions, type RobotCondition } from './robot-conditions.ts';
+
+/**
+ * The state a claim brings its robots to before the drill gets them.
+ * - `reset` (the default, cheap): powered, thawed, on the network, every link clear, no power cut
+ *   armed, at rest with no goal. The software keeps running: what it holds in memory stays.
+ * - `fresh`: reset, then an orderly reboot (and its edge agent up), so the software starts clean.
+ *   What a reboot keeps stays: pose and battery charge (the robot does not move while off), and
+ *   its disk (the version it runs, the OTA slots, telemetry the agent had not sent).
+ */
+export type ClaimState = 'reset' | 'fresh';
+
+/** What a drill asks of the robots it claims. */
+export interface ClaimOptions {
+  /** What every claimed robot must be able to do; the claim fails rather than hand out one that cannot. */
+  needs?: readonly RobotCapability[];
+  /** The state the robots are brought to; default `reset`. */
+  state?: ClaimState;
+}
+
+/** A claim the fleet cannot meet: too few robots, or too few with the capabilities asked for. */
+export class ClaimError extends FleetdrillError {}
+
+/** What claims need of the fleet. */
+export interface ClaimsFleet {
+  readonly roster: readonly Robot[];
+  readonly network: StartedFleetNetwork;
+  readonly events: EventBus;
+}
+
+/** How long one robot may take to come back to its known state (a reboot included). */
+const SETTLE_TIMEOUT_MS = 30_000;
+
+/**
+ * One drill's robots. Each claim hands out robots no earlier claim of the drill holds, checked
+ * for the capabilities asked for and brought to a known state, whatever the drills before left
+ * on them. The `claim` fixture makes one per drill; the report attaches the robots it handed out.
+ */
+export class RobotClaims {
+  private readonly held: Robot[] = [];
+
+  constructor(private readonly fleet: ClaimsFleet) {}
+
+  /** One robot. */
+  async one(options: ClaimOptions = {}): Promise<Robot> {
+    const [robot] = await this.take(1, options);
+    return robot!;
+  }
+
+  /** `count` robots, in id order. */
+  async some(count: number, options: ClaimOptions = {}): Promise<Robot[]> {
+    return this.take(count, options);
+  }
+
+  /** Every robot of the fleet, for drills about the whole fleet. */
+  async all(options: ClaimOptions = {}): Promise<Robot[]> {
+    return this.take(this.fleet.roster.length, options);
+  }
+
+  /** Ids of the robots handed out so far, in id order. */
+  get ids(): string[] {
+    return this.fleet.roster.filter((robot) => this.held.includes(robot)).map((robot) => robot.id);
+  }
+
+  private async take(count: number, options: ClaimOptions): Promise<Robot[]> {
+    const needs = options.needs ?? [];
+    const state = options.state ?? 'reset';
+    const asked = describeAsk(count, needs, state);
+    if (!Number.isInteger(count) || count < 1) {
+      throw new ClaimError(`${asked}: the count must be a whole number >= 1`);
+    }
+    const unknown = needs.filter((need) => !(ROBOT_CAPABILITIES as readonly string[]).includes(need));
+    if (unknown.length) {
+      throw new ClaimError(
+        `${asked}: unknown capability ${unknown.map((u) => `'${u}'`).join(', ')} (known: ${ROBOT_CAPABILITIES.join(', ')})`,
+      );
+    }
+    if (state !== 'reset' && state !== 'fresh') {
+      throw new ClaimError(`${asked}: state must be 'reset' or 'fresh'`);
+    }
+    const free = this.fleet.roster.filter((robot) => !this.held.includes(robot));
+    const able = free.filter((robot) => needs.every((need) => hasCapability(robot, need)));
+    if (able.length < count) throw new ClaimError(`${asked}: ${this.describeShortfall(free, able, needs)}`);
+    const robots = able.slice(0, count);
+    this.held.push(...robots);
+    const conditions = robotConditions(this.fleet.events.since(0));
+    const clean = { frozen: false, unplugged: false, armedPowerCut: false };
+    await Promise.all(robots.map((robot) => this.settle(robot, conditions.get(robot.id) ?? clean, state)));
+    return robots;
+  }
+
+  /** Undoes what earlier drills may have left on the robot, then brings it to `state`. */
+  private async settle(robot: Robot, condition: RobotCondition, state: ClaimState): Promise<void> {
+    if (condition.frozen) await robot.thaw();
+    if (condition.unplugged) await robot.reconnectNetwork();
+    await this.fleet.network.clear(robot.id, { reason: 'claimed' });
+    if (!robot.powered) await robot.powerOn({ readyTimeoutMs: SETTLE_TIMEOUT_MS });
+    if (state === 'fresh') await robot.reboot({ readyTimeoutMs: SETTLE_TIMEOUT_MS });
+    await robot.ros.waitUntilConnected(SETTLE_TIMEOUT_MS);
+    // The agent serves the disarm, and a fresh robot is not fresh until all its software is up.
+    if (robot.spec.agent && (state === 'fresh' || condition.armedPowerCut)) {
+      await robot.agent.waitUntilReady(SETTLE_TIMEOUT_MS);
+    }
+    // An armed cut survives reboots until it fires: it would strike this drill's first update.
+    if (condition.armedPowerCut) await robot.disarmPowerCuts();
+    await bringToRest(robot);
+  }
+
+  private describeShortfall(
+    free: readonly Robot[],
+    able: readonly Robot[],
+    needs: readonly RobotCapability[],
+  ) {
+    const roster = this.fleet.roster;
+    const parts = [`the fleet has ${roster.length} robot(s) (${roster.map((r) => r.id).join(', ')})`];
+    if (this.held.length)
+      parts.push(`${this.held.length} held by an earlier claim of this drill (${this.ids.join(', ')})`);
+    if (needs.length) {
+      const lacking = free
+        .filter((robot) => !able.includes(robot))
+        .map((robot) => `${robot.id}: ${[...robot.capabilities].join(', ') || 'none'}`);
+      parts.push(
+        `${able.length} of the ${free.length} free have ${needs.join(' and ')}${lacking.length ? ` (${lacking.join('; ')})` : ''}`,
+      );
+    }
+    return parts.join('; ');
+  }
+}
+
+function hasCapability(robot: Robot, need: RobotCapability): boolean {
+  return robot.capabilities.has(need);
+}
+
+function describeAsk(count: number, needs: readonly string[], state: ClaimState): string {
+  const what = `claim of ${count} robot${count === 1 ? '' : 's'}`;
+  return `${what}${needs.length ? ` needing ${needs.join(' and ')}` : ''} (${state})`;
+}
+
+/**
+ * Stops the robot: a zero /cmd_vel ends any goal it was driving to, and the next /odom at rest
+ * says the brakes are done. An e-stopped robot is at rest already.
+ */
+async function bringToRest(robot: Robot): Promise<void> {
+  robot.drive(0, 0);
+  await robot.ros.waitForMessage<Odometry>(ROBOT_TOPICS.odom.name, ROBOT_TOPICS.odom.type, {
+    timeoutMs: SETTLE_TIMEOUT_MS,
+    predicate: (odom) =>
+      Math.abs(odom.twist.twist.linear.x) < 0.01 && Math.abs(odom.twist.twist.angular.z) < 0.01,
+    description: `${robot.id} at rest for its claim`,
+  });
+}
