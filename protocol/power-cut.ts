@@ -1,6 +1,6 @@
 /**
  * How a drill arms a power cut on a robot and how the robot says one struck: the OTA client's
- * state-script points a cut can be armed at, the `/edge_agent/arm_power_cut` request, and the
+ * state-script points a cut can be armed at, the `/edge_agent/arm_power_cut` service and request, and the
  * marker file the cut leaves on the robot's disk. The edge agent's fault injector
  * (reference/edge-agent/ota/faults.ts) and the harness both read them from here.
  */
@@ -34,3 +34,11 @@ export const armedFaultSchema = z
   })
   .strict();
 export type ArmedFault = z.infer<typeof armedFaultSchema>;
+
+/** The edge agent's power-cut services on the robot's rosbridge (drills only). */
+export const OTA_SERVICES = {
+  /** Drills only: arms a power cut at a state-script point ({at, after_bytes}); see armedFaultSchema. */
+  armPowerCut: { name: '/edge_agent/arm_power_cut', type: 'fleetdrill_msgs/srv/ArmPowerCut' },
+  /** Drills only: takes every armed power cut back. */
+  disarmPowerCuts: { name: '/edge_agent/disarm_power_cuts', type: 'std_srvs/srv/Trigger' },
+} as const;

@@ -1,5 +1,4 @@
-import { OTA_SERVICES } from '../../reference/edge-agent/ota/agent-ota.ts';
-import type { ArmedFault } from '../../protocol/power-cut.ts';
+import { OTA_SERVICES, type ArmedFault } from '../../protocol/power-cut.ts';
 import { ConfigError, RobotDiedError, TimeoutError } from '../core/errors.ts';
 import { EdgeAgentHandle } from './clients/agent.ts';
 import type { EventBus } from '../core/events.ts';

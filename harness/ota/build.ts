@@ -10,7 +10,7 @@ import {
   type ArtifactManifest,
 } from '../../protocol/artifact.ts';
 import { ConfigError } from '../core/errors.ts';
-import { fsyncDir } from '../../reference/edge-agent/store/atomic-file.ts';
+import { fsyncDir } from '../../reference/edge-agent/index.ts';
 
 const log = createDebug('fleetdrill:ota');
 const CHUNK_BYTES = 1024 * 1024;

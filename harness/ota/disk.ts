@@ -3,10 +3,10 @@
  * slots checked against their metadata, and what the next power-on would boot.
  */
 import { createHash } from 'node:crypto';
-import { defaultUbootEnv, slotOfPart } from '../../reference/robot-host/real-disk/bootloader.ts';
-import { inspectRealDisk } from '../../reference/robot-host/real-disk/inspect.ts';
-import { diskClient } from '../../protocol/disk-layout.ts';
 import {
+  defaultUbootEnv,
+  slotOfPart,
+  inspectRealDisk,
   BootEnv,
   DEFAULT_BOOTLIMIT,
   otherSlot,
@@ -19,8 +19,8 @@ import {
   type BootVars,
   type EnvSource,
   type SlotCheck,
-  type SlotName,
-} from '../../reference/robot-host/boot/index.ts';
+} from '../../reference/robot-host/index.ts';
+import { diskClient, type SlotName } from '../../protocol/disk-layout.ts';
 
 export interface DiskState {
   env: BootVars;

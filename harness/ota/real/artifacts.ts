@@ -9,8 +9,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { packImage, type ImageMeta } from '../../../reference/robot-host/real-disk/image.ts';
-import { artifactNameOf } from '../../../reference/robot-host/real-disk/boot.ts';
+import { packImage, type ImageMeta, artifactNameOf } from '../../../reference/robot-host/index.ts';
 import type { RealOtaClientName } from '../../../protocol/disk-layout.ts';
 import { payloadRange } from '../../../protocol/artifact.ts';
 import { buildArtifact } from '../build.ts';

@@ -3,7 +3,7 @@
  * their tools. Drills skip with the reason when not; `fleetdrill doctor` names it too.
  */
 import { existsSync } from 'node:fs';
-import { missingTools } from '../../../reference/robot-host/real-disk/tools.ts';
+import { missingTools } from '../../../reference/robot-host/index.ts';
 
 /** What the real OTA clients' drills run, and the Debian 12 package each comes from. */
 export const REAL_CLIENT_TOOLS: Readonly<Record<string, string>> = {

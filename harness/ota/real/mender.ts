@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { copyFile, mkdir, writeFile, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { menderDataDir } from '../../../reference/edge-agent/ota/adapters/mender.ts';
+import { menderDataDir } from '../../../reference/edge-agent/index.ts';
 import { realDiskPaths } from '../../../protocol/disk-layout.ts';
 import { TEST_KEYS_DIR } from '../keys.ts';
 import type { ClientArtifactInput } from './types.ts';

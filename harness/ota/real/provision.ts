@@ -7,15 +7,14 @@
 import { constants } from 'node:fs';
 import { mkdir, open, realpath, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { SlotName } from '../../../reference/robot-host/boot/index.ts';
-import { defaultUbootEnv } from '../../../reference/robot-host/real-disk/bootloader.ts';
 import {
+  type SlotName,
   PART_NUMBER,
   realDiskPaths,
   type RealDiskPaths,
   type RealOtaClientName,
 } from '../../../protocol/disk-layout.ts';
-import { writeFreshEnv } from '../../../reference/robot-host/real-disk/uboot-env.ts';
+import { defaultUbootEnv, writeFreshEnv } from '../../../reference/robot-host/index.ts';
 import { attachLoop, detachLoop, listLoops } from './loop-devices.ts';
 
 const SLOTS: readonly SlotName[] = ['A', 'B'];

@@ -8,13 +8,9 @@ import { execFile } from 'node:child_process';
 import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import {
-  raucDataDir,
-  raucMountPrefix,
-  raucSystemConf,
-} from '../../../reference/edge-agent/ota/adapters/rauc.ts';
+import { raucDataDir, raucMountPrefix, raucSystemConf } from '../../../reference/edge-agent/index.ts';
 import { realDiskPaths } from '../../../protocol/disk-layout.ts';
-import { realDiskScript } from '../../../reference/robot-host/real-disk/scripts.ts';
+import { realDiskScript } from '../../../reference/robot-host/index.ts';
 import { TEST_KEYS_DIR } from '../keys.ts';
 import type { ClientArtifactInput } from './types.ts';
 

@@ -18,9 +18,8 @@ import {
   SWUPDATE_ETC,
   SWUPDATE_SOFTWARE_SET,
   swupdateMode,
-} from '../../../reference/edge-agent/ota/adapters/swupdate.ts';
-import type { SlotName } from '../../../reference/robot-host/boot/index.ts';
-import { PART_NUMBER, realDiskPaths } from '../../../protocol/disk-layout.ts';
+} from '../../../reference/edge-agent/index.ts';
+import { type SlotName, PART_NUMBER, realDiskPaths } from '../../../protocol/disk-layout.ts';
 import { TEST_KEYS_DIR } from '../keys.ts';
 import type { ClientArtifactInput } from './types.ts';
 

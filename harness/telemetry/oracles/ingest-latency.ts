@@ -1,4 +1,4 @@
-import { agentSettingsSchema, type AgentSettings } from '../../../reference/edge-agent/config.ts';
+import { agentSettingsSchema, type AgentSettings } from '../../../reference/edge-agent/index.ts';
 import { TIERS, type Tier } from '../../../protocol/telemetry.ts';
 import { verdict, type TelemetryOracle } from './oracle.ts';
 
