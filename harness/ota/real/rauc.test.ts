@@ -3,7 +3,7 @@
  * that `rauc info` verifies against the robot's keyring (and refuses when signed by another key),
  * and the custom bootloader backend over a real U-Boot environment pair, each command run in the
  * robot's namespace as RAUC runs it. Installs through the service are in the adapter's tests
- * (reference/edge-agent/ota/adapters/rauc.test.ts).
+ * (rauc-adapter.test.ts).
  */
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';

@@ -3,7 +3,7 @@
  * whose sw-description openssl verifies against the robot's certificate), the robot's /etc, and
  * the real `swupdate` installing each collection into its own partition of a loop-device disk and
  * arming it in the U-Boot environment, run in the robot's namespace. The adapter's flow (refusals,
- * commit, rollback) is in reference/edge-agent/ota/adapters/swupdate.test.ts.
+ * commit, rollback) is in swupdate-adapter.test.ts.
  */
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
