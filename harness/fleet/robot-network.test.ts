@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { ConfigError } from '../core/errors.ts';
-import { provisionRobots } from '../ota/provision.ts';
+import { referenceFleet } from '../testing/reference-fleet.ts';
 import { EmbeddedBackend } from './embedded/backend.ts';
-import { Fleet, type StartedFleet } from './fleet.ts';
+import type { StartedFleet } from './fleet.ts';
 import { Robot } from './robot.ts';
 
 test.describe('a robot taken off the network on the embedded backend', () => {
@@ -17,7 +17,7 @@ test.describe('a robot taken off the network on the embedded backend', () => {
   });
 
   test('the fault layer pulls its cable: its link dies, the robot runs on, and reconnect brings the link back', async () => {
-    fleet = await new Fleet({ robots: 1, seed: 3, telemetry: false, provision: provisionRobots() }).start();
+    fleet = await referenceFleet({ robots: 1, seed: 3, telemetry: false }).start();
     const robot = fleet.robot('r01');
     expect([...robot.capabilities].sort()).toEqual(['disconnect', 'freeze', 'power-cut']);
     await robot.pose();
@@ -39,7 +39,7 @@ test.describe('a robot taken off the network on the embedded backend', () => {
   });
 
   test('a robot with no cable anywhere lacks the capability, and the error names robot and capability', async () => {
-    fleet = await new Fleet({ robots: 1, seed: 4, telemetry: false, provision: provisionRobots() }).start();
+    fleet = await referenceFleet({ robots: 1, seed: 4, telemetry: false }).start();
     const runDir = await mkdtemp(join(tmpdir(), 'fleetdrill-cable-'));
     const backend = await new EmbeddedBackend({ runDir }).start();
     // A second robot of the same software, on its own host, with no fault layer in front of it.
