@@ -182,6 +182,7 @@ export class Fleet {
             events,
             readyTimeoutMs,
             rosbridge: `ws://${placement ? placement.harnessAddress(link.listen) : link.listen}`,
+            cable: net.cableOf(spec.id),
           });
           robots.push(robot);
           events.emit({

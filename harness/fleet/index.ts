@@ -6,7 +6,8 @@ export {
   type ProvisionRobots,
   type ProvisionedRobots,
 } from './fleet.ts';
-export { Robot, odomReadiness, type Pose2D } from './robot.ts';
+export { Robot, odomReadiness, ROBOT_CAPABILITIES, type Pose2D, type RobotCapability } from './robot.ts';
+export { CloudUnavailableError } from './host/index.ts';
 export { StartedFleetCloud } from './clients/cloud.ts';
 export { CloudClient, CloudQueryError, type StoredRecord } from './clients/cloud-client.ts';
 export { EdgeAgentHandle } from './clients/agent.ts';
@@ -20,6 +21,7 @@ export type {
   RobotSoftwareSpec,
   RobotEndpoints,
   RobotExit,
+  NetworkCable,
   StartedRobotHost,
   StartedRobotBackend,
 } from './backend.ts';
