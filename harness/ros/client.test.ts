@@ -1,16 +1,19 @@
 import { createServer } from 'node:net';
 import { expect, test } from '@playwright/test';
 import { RobotUnreachableError, TimeoutError } from '../core/errors.ts';
-import type { StartedFleet } from '../fleet/fleet.ts';
 import { referenceFleet } from '../testing/reference-fleet.ts';
 import { CallbackError, RosClient } from './client.ts';
 import { ROBOT_TOPICS } from './messages.ts';
 
+// One reference robot, brought up by test support: the ROS client sits below the fleet, so this
+// test names no fleet type of its own.
+const startRobot = () => referenceFleet({ robots: 1, seed: 10 }).start();
+
 test.describe('RosClient against a real robot', () => {
   test.describe.configure({ mode: 'serial', timeout: 30_000 });
-  let fleet: StartedFleet;
+  let fleet: Awaited<ReturnType<typeof startRobot>>;
   test.beforeAll(async () => {
-    fleet = await referenceFleet({ robots: 1, seed: 10 }).start();
+    fleet = await startRobot();
   });
   test.afterAll(async () => {
     await fleet.stop();
