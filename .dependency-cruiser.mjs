@@ -20,7 +20,7 @@ export const LAYERS = [
 ];
 
 /** Test code and the modules only tests load: they may reach past a component's index.ts. */
-export const TEST_FILES = String.raw`(\.(test|spec)\.ts|\.child\.ts|(^|/)test-(helpers|support)\.ts)$`;
+const TEST_FILES = String.raw`(\.(test|spec)\.ts|\.child\.ts|(^|/)test-(helpers|support)\.ts)$`;
 
 /** The drill API on top of every layer. */
 const TOP = String.raw`^harness/(fixtures|index)\.ts$`;
