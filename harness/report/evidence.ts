@@ -104,6 +104,7 @@ export function withDetail(label: string, detail?: string | number | null): stri
 /**
  * Attaches what a failing (or passing) drill needs for a post-mortem: the seed, the robots it
  * ran on, their console output during the test, and the run's events, raw and as a timeline.
+ * `robotIds` are the robots the drill claimed; the fixtures pass every robot when one died.
  */
 export async function attachEvidence(
   testInfo: TestInfo,
