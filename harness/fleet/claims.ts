@@ -23,7 +23,10 @@ export interface ClaimOptions {
   state?: ClaimState;
 }
 
-/** A claim the fleet cannot meet: too few robots, or too few with the capabilities asked for. */
+/**
+ * A claim the fleet cannot meet: too few robots, or too few with the capabilities asked for. The
+ * report counts it with the harness failures: the drill could not run, the product was not judged.
+ */
 export class ClaimError extends FleetdrillError {}
 
 /** What claims need of the fleet. */
@@ -84,7 +87,7 @@ export class RobotClaims {
       throw new ClaimError(`${asked}: state must be 'reset' or 'fresh'`);
     }
     const free = this.fleet.roster.filter((robot) => !this.held.includes(robot));
-    const able = free.filter((robot) => needs.every((need) => hasCapability(robot, need)));
+    const able = free.filter((robot) => needs.every((need) => robot.capabilities.has(need)));
     if (able.length < count) throw new ClaimError(`${asked}: ${this.describeShortfall(free, able, needs)}`);
     const robots = able.slice(0, count);
     this.held.push(...robots);
@@ -130,10 +133,6 @@ export class RobotClaims {
     }
     return parts.join('; ');
   }
-}
-
-function hasCapability(robot: Robot, need: RobotCapability): boolean {
-  return robot.capabilities.has(need);
 }
 
 function describeAsk(count: number, needs: readonly string[], state: ClaimState): string {

@@ -12,7 +12,7 @@ import {
   RobotUnreachableError,
   TimeoutError,
 } from '../core/errors.ts';
-import { CloudUnavailableError } from '../fleet/index.ts';
+import { ClaimError, CloudUnavailableError } from '../fleet/index.ts';
 import { DockerUnavailableError } from '../fleet/docker/engine.ts';
 import { ProcessWarningError } from '../fleet/process-warnings.ts';
 import { NetnsCommandError } from '../net/netns/system.ts';
@@ -76,11 +76,12 @@ test.describe('Allure categories', () => {
       expect(categoriesOf('failed', reported(error)), reported(error)).toEqual([PRODUCT]);
   });
 
-  test('timeouts reaching a robot, unreachable robots and failed starts are harness failures', () => {
+  test('timeouts reaching a robot, unreachable robots, failed starts and unmet claims are harness failures', () => {
     const errors = [
       new TimeoutError('robot r03: /odom at 0 Hz, expected >= 9 Hz over 5 s'),
       new RobotUnreachableError('r01', 'rosbridge at ws://127.0.0.1:40111 refused the connection'),
       new ConfigError('fleet.robots', 'must be a positive integer'),
+      new ClaimError('claim of 3 robots (reset): the fleet has 2 robot(s) (r01, r02)'),
       new CloudUnavailableError('the fleet cloud did not answer on /health within 20 s'),
       new DockerUnavailableError('no Docker engine at /var/run/docker.sock'),
       new NetnsCommandError('ip netns add fd-a', 'Operation not permitted'),

@@ -17,6 +17,7 @@ export const HARNESS_ERROR_CLASSES = [
   'TimeoutError',
   'RobotUnreachableError',
   'ConfigError',
+  'ClaimError',
   'CloudUnavailableError',
   'DockerUnavailableError',
   'ImageBuildError',
