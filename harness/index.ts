@@ -108,10 +108,15 @@ export {
   realClientsAvailability,
   type BuiltClientArtifact,
 } from './ota/index.ts';
-export { OTA_CLIENTS, type OtaClientName } from '../protocol/disk-layout.ts';
+export {
+  OTA_CLIENTS,
+  type AgentStatus,
+  type OtaClientName,
+  type RobotTelemetrySummary,
+  type TelemetryRecord,
+  type Tier,
+} from '../protocol/index.ts';
 export type { AgentSettings } from '../reference/edge-agent/index.ts';
-export type { AgentStatus } from '../protocol/agent-status.ts';
-export type { RobotTelemetrySummary, Tier, TelemetryRecord } from '../protocol/telemetry.ts';
 export { attachHilEvidence } from './report/hil.ts';
 export { attachFuzzOutcomes, type FuzzOutcomesSource } from './report/fuzz-evidence.ts';
 export { phase, withDetail, type PhaseName } from './report/evidence.ts';
