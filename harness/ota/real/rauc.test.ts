@@ -24,17 +24,11 @@ import {
 } from '../../../reference/robot-host/real-disk/uboot-env.ts';
 import { TEST_KEYS_DIR } from '../keys.ts';
 import { buildRaucBundle, RAUC_BACKEND, RAUC_POST_INSTALL, RAUC_PRE_INSTALL, writeRaucEtc } from './rauc.ts';
-import { missingTools } from '../../../reference/robot-host/real-disk/tools.ts';
+import { skipWithoutRealClientTools } from './test-support.ts';
 
 const run = promisify(execFile);
 
-const has = (command: string): boolean => missingTools([command]).length === 0;
-
-test.skip(process.getuid?.() !== 0, 'the robot namespace (unshare --mount) needs root');
-test.skip(
-  !has('rauc') || !has('fw_setenv') || !has('mkenvimage'),
-  'rauc, fw_setenv or mkenvimage is not installed (apt-get install rauc libubootenv-tool u-boot-tools)',
-);
+skipWithoutRealClientTools(['rauc', 'fw_setenv', 'mkenvimage'], ['rauc', 'libubootenv-tool', 'u-boot-tools']);
 
 let work: string;
 let disk: string;

@@ -23,16 +23,13 @@ import { fwPrintenv, fwSetenv } from '../../../reference/robot-host/real-disk/ub
 import { TEST_KEYS_DIR } from '../keys.ts';
 import { provisionRealDisk, type ProvisionedRealDisk } from './provision.ts';
 import { buildSwu, SWU_PADDING_BYTES, writeSwupdateEtc } from './swupdate.ts';
-import { missingTools } from '../../../reference/robot-host/real-disk/tools.ts';
+import { skipWithoutRealClientTools } from './test-support.ts';
 
 const run = promisify(execFile);
 
-const has = (command: string): boolean => missingTools([command]).length === 0;
-
-test.skip(process.getuid?.() !== 0, 'loop devices and the robot namespace (unshare --mount) need root');
-test.skip(
-  !has('swupdate') || !has('fw_setenv') || !has('mkenvimage') || !has('openssl'),
-  'swupdate, fw_setenv, mkenvimage or openssl is not installed (apt-get install swupdate libubootenv-tool u-boot-tools openssl)',
+skipWithoutRealClientTools(
+  ['swupdate', 'fw_setenv', 'mkenvimage', 'openssl'],
+  ['swupdate', 'libubootenv-tool', 'u-boot-tools', 'openssl'],
 );
 
 const BOARD = 'fd-amr-1';
