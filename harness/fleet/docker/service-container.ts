@@ -10,6 +10,7 @@ import type { RobotExit } from '../backend.ts';
 import { describeExit } from '../backend.ts';
 import { appendToLog, logMarker, readLogTail } from '../console-log.ts';
 import type { ServiceBoot, ServiceRuntime } from '../host/index.ts';
+import { logSizeProbe, watchBoot } from '../readiness.ts';
 import { removeContainersNow } from './last-resort.ts';
 
 const log = createDebug('fleetdrill:docker');
@@ -147,23 +148,28 @@ export class ServiceContainer<Ready> implements ServiceRuntime<Ready> {
     appendToLog(this.options.logPath, text);
   }
 
-  /** The promise of this boot's ready line, failing on exit or timeout with the log's tail. */
+  /**
+   * The promise of this boot's ready line, failing on exit, or when the console stays silent for
+   * the idle window, with the log's tail. Only the console counts as progress: a container's CPU
+   * time would cost a stats call to the engine per robot per tick.
+   */
   private expectReady(): Promise<Ready> {
-    const { bootTimeoutMs, startError } = this.options;
+    const { bootTimeoutMs, fleetSize, startError } = this.options;
     return new Promise<Ready>((resolve, reject) => {
-      const timer = setTimeout(
-        () => fail(new TimeoutError(`not ready within ${bootTimeoutMs} ms`).message),
-        bootTimeoutMs,
-      );
+      const watch = watchBoot({
+        limits: { idleMs: bootTimeoutMs, fleetSize },
+        probes: { log: logSizeProbe(this.options.logPath) },
+        onOverdue: (reason) => fail(new TimeoutError(reason).message),
+      });
       const fail = (reason: string): void => {
-        clearTimeout(timer);
+        watch.stop();
         this.boot = undefined;
         // A late flush of the console still belongs in the tail the error shows.
         setTimeout(() => reject(startError(reason, this.logTail(15))), 200);
       };
       this.boot = {
         resolve: (ready) => {
-          clearTimeout(timer);
+          watch.stop();
           this.boot = undefined;
           resolve(ready);
         },

@@ -12,8 +12,10 @@ export interface EmbeddedBackendOptions {
   runDir: string;
   /** Address robots bind to (default 127.0.0.1). */
   host?: string;
-  /** How long a robot host may take to boot (default 20 s). */
+  /** How long a robot host's boot may go without progress (default 20 s). */
   bootTimeoutMs?: number;
+  /** Robots the fleet boots together (default 1): the total a boot may take grows with it. */
+  robots?: number;
   /** Whether robots run the edge agent and a fleet cloud is started. */
   telemetry?: boolean;
 }
@@ -67,6 +69,7 @@ export class StartedEmbeddedBackend implements StartedRobotBackend {
       agentEntry: this.entries.agent,
       host: this.options.host ?? '127.0.0.1',
       bootTimeoutMs: this.options.bootTimeoutMs ?? 20_000,
+      fleetSize: this.options.robots,
     });
     return RobotHost.start(spec, files, supply);
   }

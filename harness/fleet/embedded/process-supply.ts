@@ -17,8 +17,10 @@ export interface EmbeddedHostContext {
   agentEntry?: string;
   /** Address the robot's servers bind to. */
   host: string;
-  /** How long a boot may take until the robot host reports ready. */
+  /** How long a boot may go without progress until the robot host is stuck. */
   bootTimeoutMs: number;
+  /** Robots booting together, which stretches the total a boot may take. */
+  fleetSize?: number;
 }
 
 /**
@@ -31,6 +33,7 @@ export function processSupply(spec: RobotSpec, files: RobotFiles, context: Embed
     ...robotHostBoot(spec, {
       logPath: files.logPath,
       bootTimeoutMs: context.bootTimeoutMs,
+      fleetSize: context.fleetSize,
       what: 'robot host',
     }),
     command: (previous) => [

@@ -7,6 +7,7 @@ import type { RobotExit } from '../backend.ts';
 import { describeExit } from '../backend.ts';
 import { appendToLog, logMarker, readLogTail } from '../console-log.ts';
 import type { ServiceBoot, ServiceRuntime } from '../host/index.ts';
+import { cpuTimeProbe, logSizeProbe, watchBoot } from '../readiness.ts';
 
 const SHUTDOWN_GRACE_MS = 5_000;
 
@@ -137,12 +138,12 @@ export class ServiceProcess<Ready> implements ServiceRuntime<Ready> {
   }
 
   private readReadyLine(child: ChildProcess): Promise<Ready> {
-    const { bootTimeoutMs, validateReady, startError } = this.options;
+    const { bootTimeoutMs, fleetSize, validateReady, startError } = this.options;
     return new Promise<Ready>((resolve, reject) => {
       const readyPipe = child.stdio[3] as Readable;
       let buffer = '';
       const finish = (error: string | undefined, value?: Ready) => {
-        clearTimeout(timer);
+        watch.stop();
         readyPipe.off('data', onData);
         child.off('exit', onExit);
         // The ready line comes once; close our end so it holds nothing open.
@@ -164,10 +165,11 @@ export class ServiceProcess<Ready> implements ServiceRuntime<Ready> {
       };
       const onExit = (code: number | null, signal: NodeJS.Signals | null) =>
         finish(`exited during boot (${describeExit({ code, signal })})`);
-      const timer = setTimeout(
-        () => finish(new TimeoutError(`not ready within ${bootTimeoutMs} ms`).message),
-        bootTimeoutMs,
-      );
+      const watch = watchBoot({
+        limits: { idleMs: bootTimeoutMs, fleetSize },
+        probes: { log: logSizeProbe(this.options.logPath), cpu: cpuTimeProbe(child.pid) },
+        onOverdue: (reason) => finish(new TimeoutError(reason).message),
+      });
       readyPipe.on('data', onData);
       child.once('exit', onExit);
     });

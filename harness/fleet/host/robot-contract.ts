@@ -93,11 +93,12 @@ export function robotHostEnv(spec: RobotSpec): Record<string, string> {
 /** How a robot host boots under any supply; `what` names the supply in errors (`robot host`). */
 export function robotHostBoot(
   spec: RobotSpec,
-  options: { logPath: string; bootTimeoutMs: number; what: string },
+  options: { logPath: string; bootTimeoutMs: number; fleetSize?: number; what: string },
 ): ServiceBoot<RobotReadyLine> {
   return {
     logPath: options.logPath,
     bootTimeoutMs: options.bootTimeoutMs,
+    fleetSize: options.fleetSize,
     validateReady: parseRobotReady,
     startError: (message, tail) =>
       new RobotUnreachableError(spec.id, withLogTail(`${options.what} ${message}`, spec.id, tail)),

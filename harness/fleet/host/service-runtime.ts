@@ -33,8 +33,14 @@ export interface ServiceRuntime<Ready> {
 export interface ServiceBoot<Ready> {
   /** File that collects the service's console output across restarts. */
   logPath: string;
-  /** How long a start may take until the ready line arrives. */
+  /**
+   * The idle window of a start: it fails when the service shows no progress (console output, CPU
+   * time) for this long. The total it may take grows from this with `fleetSize` and the machine's
+   * load (harness/fleet/readiness.ts).
+   */
   bootTimeoutMs: number;
+  /** How many services boot together with this one (a fleet's robots); default 1. */
+  fleetSize?: number;
   /** Checks the ready line (parsed JSON); throws to refuse it. */
   validateReady: (line: unknown) => Ready;
   /** Turns a reason ("exited during boot (exit code 2)") into the error a failed start throws. */
