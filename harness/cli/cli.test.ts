@@ -178,6 +178,9 @@ test.describe('fleetdrill up', () => {
       const ready = lines.find((line) => line.event === 'ready');
       expect(ready?.robots).toBe(3);
       expect(typeof ready?.ms).toBe('number');
+      // Progress while the robots came up, ending with every robot ready.
+      const progress = lines.filter((line) => line.event === 'progress');
+      expect(progress.at(-1)).toMatchObject({ robots: 3, ready: 3, booting: 0, failed: 0 });
       // The rosbridge URL a user gets is the robot's proxy: faults through the Toxiproxy API hit it.
       const toxiproxy = lines.find((line) => line.event === 'toxiproxy');
       expect(toxiproxy?.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);

@@ -4,6 +4,7 @@ import { ConfigError } from '../core/errors.ts';
 import { EventBus } from '../core/events.ts';
 import { parseSeed, runSeed } from '../core/seed.ts';
 import { Fleet } from '../fleet/fleet.ts';
+import { describeBringUp } from '../fleet/readiness-progress.ts';
 import { resolveWorld } from '../fleet/world.ts';
 import { provisionRobots } from '../ota/provision.ts';
 import { parseOtaClientFlag } from './ota-client-flag.ts';
@@ -65,7 +66,17 @@ export async function up(flags: UpFlags): Promise<number> {
     console.error(
       `fleetdrill: starting ${options.robots} robot(s), seed ${options.seed} (replay with --seed ${options.seed})`,
     );
+  // A live line on a terminal; a plain line per report (about one a second) in a CI log.
+  const live = process.stderr.isTTY;
   events.on((event) => {
+    if (event.kind === 'fleet-progress') {
+      const { kind: _kind, t: _t, ...counts } = event;
+      if (options.json) print({ event: 'progress', ...counts });
+      // The last report (nothing booting) ends the live line, so what follows starts on its own.
+      else if (live) process.stderr.write(`\r\x1b[2K${describeBringUp(counts)}${counts.booting ? '' : '\n'}`);
+      else console.error(describeBringUp(counts));
+      return;
+    }
     if (event.kind === 'robot-died') {
       if (options.json) print({ event: 'robot-died', id: event.robot, exit: event.exit });
       else console.error(`robot ${event.robot} died (${event.exit})`);

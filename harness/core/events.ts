@@ -8,6 +8,7 @@ export type FleetEvent =
   | { kind: 'run-seed'; seed: number }
   | { kind: 'fleet-starting'; robots: number; backend: string; world: string; rtf: number }
   | { kind: 'fleet-ready'; robots: number; ms: number }
+  | { kind: 'fleet-progress'; robots: number; ready: number; booting: number; failed: number; ms: number }
   | { kind: 'fleet-stopped'; robots: number }
   | { kind: 'robot-booting'; robot: string }
   | { kind: 'robot-ready'; robot: string; rosbridge: string; ms: number }

@@ -24,6 +24,7 @@ import { Robot } from './robot.ts';
 import { FaultSession } from './fault-session.ts';
 import type { CallbackError } from '../ros/client.ts';
 import { createRunDir, type RunDir } from './run-dir.ts';
+import { BringUpProgress } from './readiness-progress.ts';
 
 const log = createDebug('fleetdrill:fleet');
 
@@ -152,47 +153,53 @@ export class Fleet {
         };
       });
       const started = backend;
+      const progress = new BringUpProgress(options.robots, (counts) =>
+        events.emit({ kind: 'fleet-progress', ...counts }),
+      );
       // Every robot boots at once, as a fleet powered up together does; failures are gathered so
       // that everything that did start is torn down before the first error is rethrown.
       const results = await Promise.allSettled(
-        specs.map(async (spec) => {
-          const bootAt = performance.now();
-          events.emit({ kind: 'robot-booting', robot: spec.id });
-          if (cloud) {
-            // The agent reaches the cloud over the robot's radio: its own proxy, so faults hit it too.
-            const cloudLink = await net.addLink(
+        specs.map(
+          progress.track(async (spec) => {
+            const bootAt = performance.now();
+            events.emit({ kind: 'robot-booting', robot: spec.id });
+            if (cloud) {
+              // The agent reaches the cloud over the robot's radio: its own proxy, so faults hit it too.
+              const cloudLink = await net.addLink(
+                spec.id,
+                'cloud',
+                cloud.upstream,
+                placement?.listenFor(spec, 'cloud'),
+              );
+              const reach = placement ? placement.robotAddress(cloudLink.listen) : cloudLink.listen;
+              spec.agent = { cloudUrl: `http://${reach}`, settings: agentSettings };
+            }
+            const host = await started.startRobot(spec);
+            hosts.push(host);
+            // The harness talks to the robot through its own proxy, so any fault can hit any robot.
+            const link = await net.addLink(
               spec.id,
-              'cloud',
-              cloud.upstream,
-              placement?.listenFor(spec, 'cloud'),
+              'rosbridge',
+              host.endpoints.upstream,
+              placement?.listenFor(spec, 'rosbridge'),
             );
-            const reach = placement ? placement.robotAddress(cloudLink.listen) : cloudLink.listen;
-            spec.agent = { cloudUrl: `http://${reach}`, settings: agentSettings };
-          }
-          const host = await started.startRobot(spec);
-          hosts.push(host);
-          // The harness talks to the robot through its own proxy, so any fault can hit any robot.
-          const link = await net.addLink(
-            spec.id,
-            'rosbridge',
-            host.endpoints.upstream,
-            placement?.listenFor(spec, 'rosbridge'),
-          );
-          const robot = await Robot.attach(spec, host, {
-            events,
-            readyTimeoutMs,
-            rosbridge: `ws://${placement ? placement.harnessAddress(link.listen) : link.listen}`,
-            cable: net.cableOf(spec.id),
-          });
-          robots.push(robot);
-          events.emit({
-            kind: 'robot-ready',
-            robot: spec.id,
-            rosbridge: host.endpoints.rosbridge,
-            ms: Math.round(performance.now() - bootAt),
-          });
-        }),
+            const robot = await Robot.attach(spec, host, {
+              events,
+              readyTimeoutMs,
+              rosbridge: `ws://${placement ? placement.harnessAddress(link.listen) : link.listen}`,
+              cable: net.cableOf(spec.id),
+            });
+            robots.push(robot);
+            events.emit({
+              kind: 'robot-ready',
+              robot: spec.id,
+              rosbridge: host.endpoints.rosbridge,
+              ms: Math.round(performance.now() - bootAt),
+            });
+          }),
+        ),
       );
+      progress.finish();
       const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
       if (failure) throw failure.reason;
       robots.sort((a, b) => a.spec.index - b.spec.index);
