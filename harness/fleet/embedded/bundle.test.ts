@@ -1,5 +1,5 @@
 /* Bundles are built into a scratch folder and renamed into place; several at once must not collide. */
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { REPO_ROOT } from '../../core/paths.ts';
@@ -43,6 +43,33 @@ test('one process building several bundles at once gets every one of them', asyn
       ) {
         await rm(join(buildDir, entry), { recursive: true, force: true });
       }
+    }
+  }
+});
+
+test('a bundle gets zod with its English messages only, and a second call finds it fresh', async () => {
+  const name = `bundle-test-${process.pid}-zod`;
+  const entry = join(REPO_ROOT, '.fleetdrill', `${name}.ts`);
+  await writeFile(
+    entry,
+    "import { z } from 'zod';\nexport const issue = z.object({ a: z.string() }).safeParse({}).error?.issues[0]?.message;\n",
+  );
+  try {
+    const path = await ensureBundle(entry, name);
+    const text = await readFile(path, 'utf8');
+    expect(text).toContain('// node_modules/zod/v4/locales/en.js');
+    expect(text).not.toContain('// node_modules/zod/v4/locales/de.js');
+    const { issue } = (await import(path)) as { issue: string };
+    expect(issue).toBe('Invalid input: expected string, received undefined');
+    // The plugin's stub is no file on disk: it must not make every later call rebuild.
+    const builtAt = (await stat(path)).mtimeMs;
+    await ensureBundle(entry, name);
+    expect((await stat(path)).mtimeMs).toBe(builtAt);
+  } finally {
+    await rm(entry, { force: true });
+    const buildDir = join(REPO_ROOT, '.fleetdrill', 'build');
+    for (const file of await readdir(buildDir)) {
+      if (file.startsWith(name)) await rm(join(buildDir, file), { force: true });
     }
   }
 });
