@@ -1,7 +1,7 @@
 /**
  * Where a robot's bring-up CPU goes on the embedded backend (issue 17), run by hand:
  *
- *   npx tsx bench/bringup-profile.ts [--robots 10,50] [--cpu-prof]
+ *   npx tsx bench/bringup-profile.ts [--robots 10,50] [--cpu-prof [--idle] [--detail edge-agent]] [--idle-s 1]
  *
  * It brings a fleet up as bench/fleet.ts does (cloud, agents, factory image), waits until every
  * agent answers, and reads the CPU time (user + sys, from /proc/<pid>/stat) of every process the
@@ -14,6 +14,8 @@
  * source file each sampled function came from (the `// path` markers esbuild leaves in a bundle),
  * so module loading, the factory image's hash and write, the lidar and the ring show up by name.
  * Profiling slows the children; its totals are for the split, the plain run's for the total.
+ * `--idle` splits the profiles after every agent answered instead (what robots cost once up,
+ * over `--idle-s` seconds and the stop); `--detail <kind>` lists that kind's top functions.
  */
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -28,6 +30,10 @@ const { values } = parseArgs({
     robots: { type: 'string', default: '10,50' },
     'cpu-prof': { type: 'boolean', default: false },
     top: { type: 'string', default: '14' },
+    /** Seconds after every agent answered over which the idle CPU is read. */
+    'idle-s': { type: 'string', default: '1' },
+    /** Split the profiles' idle seconds instead of the bring-up. */
+    idle: { type: 'boolean', default: false },
     /** A process kind whose top functions are listed too, e.g. edge-agent. */
     detail: { type: 'string' },
   },
@@ -120,7 +126,8 @@ async function bringUp(robots: number): Promise<void> {
     readyAtUs = Number(process.hrtime.bigint() / 1000n);
     const atReady = fleetProcesses();
     const harness = process.cpuUsage(harnessBefore);
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const idleS = Number(values['idle-s']);
+    await new Promise((resolve) => setTimeout(resolve, idleS * 1000));
     const later = sumByKind(fleetProcesses());
     console.log(
       `\n${robots} robots: fleet ready ${fleet.info.readyMs} ms, agents ready ${Math.round(agentsMs)} ms (wall)`,
@@ -128,7 +135,7 @@ async function bringUp(robots: number): Promise<void> {
     console.log('| process | count | CPU ms at agents ready | per process | idle CPU ms/s per process |');
     console.log('| --- | ---: | ---: | ---: | ---: |');
     for (const [kind, { count, cpuMs }] of sumByKind(atReady)) {
-      const steady = ((later.get(kind)?.cpuMs ?? cpuMs) - cpuMs) / count;
+      const steady = ((later.get(kind)?.cpuMs ?? cpuMs) - cpuMs) / count / idleS;
       console.log(
         `| ${kind} | ${count} | ${Math.round(cpuMs)} | ${Math.round(cpuMs / count)} | ${Math.round(steady)} |`,
       );
@@ -228,7 +235,7 @@ async function splitProfiles(dir: string): Promise<void> {
     profile.samples.forEach((id, i) => {
       const delta = profile.timeDeltas[i] ?? 0;
       at += delta;
-      if (at <= readyAtUs) selfUs.set(id, (selfUs.get(id) ?? 0) + delta);
+      if (at <= readyAtUs !== values.idle) selfUs.set(id, (selfUs.get(id) ?? 0) + delta);
     });
     for (const [id, us] of selfUs) {
       const node = nodes.get(id);
