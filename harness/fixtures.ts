@@ -12,6 +12,7 @@ import { Fleet, type StartedFleet } from './fleet/fleet.ts';
 import { provisionRobots } from './ota/provision.ts';
 import { assertNoProcessWarnings, logSize } from './fleet/process-warnings.ts';
 import { attachEvidence, labelTest, markEvidence, recordDrillSetup } from './report/evidence.ts';
+import { attachBootTimes } from './report/boot-evidence.ts';
 
 /** Knobs a project or `test.use()` can set; `playwright.config.ts` fills them from the config. */
 export interface FleetWorkerOptions {
@@ -146,6 +147,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
         telemetry: fleet.telemetry,
         robotImage: robotImage || undefined,
       });
+      await attachBootTimes(testInfo, fleet);
       const deaths = fleet.deathsSince(mark.startedAt);
       const touched = deaths.length ? fleet.roster.map((robot) => robot.id) : (claims?.ids ?? []);
       try {

@@ -153,6 +153,7 @@ export class Fleet {
         };
       });
       const started = backend;
+      const bootMs: Record<string, number> = {};
       const progress = new BringUpProgress(options.robots, (counts) =>
         events.emit({ kind: 'fleet-progress', ...counts }),
       );
@@ -190,12 +191,9 @@ export class Fleet {
               cable: net.cableOf(spec.id),
             });
             robots.push(robot);
-            events.emit({
-              kind: 'robot-ready',
-              robot: spec.id,
-              rosbridge: host.endpoints.rosbridge,
-              ms: Math.round(performance.now() - bootAt),
-            });
+            const ms = Math.round(performance.now() - bootAt);
+            bootMs[spec.id] = ms;
+            events.emit({ kind: 'robot-ready', robot: spec.id, rosbridge: host.endpoints.rosbridge, ms });
           }),
         ),
       );
@@ -211,6 +209,7 @@ export class Fleet {
         world,
         rtf,
         readyMs,
+        bootMs,
         otaClient: software.otaClient,
       });
     } catch (error) {
@@ -251,6 +250,8 @@ export class StartedFleet {
       world: ResolvedWorld;
       rtf: number;
       readyMs: number;
+      /** Each robot's boot at start-up, power-on to ready (rosbridge through its proxy), by id. */
+      bootMs: Readonly<Record<string, number>>;
       otaClient: OtaClientName;
     },
   ) {

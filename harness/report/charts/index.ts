@@ -1,4 +1,5 @@
 export { trendChart, type TrendSeries } from './trend.ts';
+export { bootTimesChart, type RobotBoot } from './boot-times.ts';
 export { latencyHistogram, type LatencyHistogramInput } from '../../hil/histogram.ts';
 export { qosMatrixChart } from './qos-matrix.ts';
 export { fuzzOutcomesChart, FUZZ_CUT_OUTCOMES, type FuzzCut, type FuzzCutOutcome } from './fuzz-outcomes.ts';
