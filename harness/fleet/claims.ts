@@ -4,6 +4,7 @@ import type { StartedFleetNetwork } from '../net/network.ts';
 import { ROBOT_TOPICS, type Odometry } from '../ros/messages.ts';
 import { ROBOT_CAPABILITIES, type Robot, type RobotCapability } from './robot.ts';
 import { robotConditions, type RobotCondition } from './robot-conditions.ts';
+import { loadPerCore, readinessTotalMs } from './readiness.ts';
 
 /**
  * The state a claim brings its robots to before the drill gets them.
@@ -36,8 +37,12 @@ export interface ClaimsFleet {
   readonly events: EventBus;
 }
 
-/** How long one robot may take to come back to its known state (a reboot included). */
-const SETTLE_TIMEOUT_MS = 30_000;
+/**
+ * The idle window of one robot's settling: a lone robot on an idle machine gets three of them to
+ * come back to its known state (a reboot included), more when several settle together or the
+ * machine is loaded (readiness.ts). A power-on within it is bounded by its progress as at start-up.
+ */
+const SETTLE_WINDOW_MS = 10_000;
 
 /**
  * One drill's robots. Each claim hands out robots no earlier claim of the drill holds, checked
@@ -93,25 +98,33 @@ export class RobotClaims {
     this.held.push(...robots);
     const conditions = robotConditions(this.fleet.events.since(0));
     const clean = { frozen: false, unplugged: false, armedPowerCut: false };
-    await Promise.all(robots.map((robot) => this.settle(robot, conditions.get(robot.id) ?? clean, state)));
+    const timeoutMs = readinessTotalMs({ idleMs: SETTLE_WINDOW_MS, fleetSize: robots.length }, loadPerCore());
+    await Promise.all(
+      robots.map((robot) => this.settle(robot, conditions.get(robot.id) ?? clean, state, timeoutMs)),
+    );
     return robots;
   }
 
   /** Undoes what earlier drills may have left on the robot, then brings it to `state`. */
-  private async settle(robot: Robot, condition: RobotCondition, state: ClaimState): Promise<void> {
+  private async settle(
+    robot: Robot,
+    condition: RobotCondition,
+    state: ClaimState,
+    timeoutMs: number,
+  ): Promise<void> {
     if (condition.frozen) await robot.thaw();
     if (condition.unplugged) await robot.reconnectNetwork();
     await this.fleet.network.clear(robot.id, { reason: 'claimed' });
-    if (!robot.powered) await robot.powerOn({ readyTimeoutMs: SETTLE_TIMEOUT_MS });
-    if (state === 'fresh') await robot.reboot({ readyTimeoutMs: SETTLE_TIMEOUT_MS });
-    await robot.ros.waitUntilConnected(SETTLE_TIMEOUT_MS);
+    if (!robot.powered) await robot.powerOn({ readyTimeoutMs: timeoutMs });
+    if (state === 'fresh') await robot.reboot({ readyTimeoutMs: timeoutMs });
+    await robot.ros.waitUntilConnected(timeoutMs);
     // The agent serves the disarm, and a fresh robot is not fresh until all its software is up.
     if (robot.spec.agent && (state === 'fresh' || condition.armedPowerCut)) {
-      await robot.agent.waitUntilReady(SETTLE_TIMEOUT_MS);
+      await robot.agent.waitUntilReady(timeoutMs);
     }
     // An armed cut survives reboots until it fires: it would strike this drill's first update.
     if (condition.armedPowerCut) await robot.disarmPowerCuts();
-    await bringToRest(robot);
+    await bringToRest(robot, timeoutMs);
   }
 
   private describeShortfall(
@@ -144,10 +157,10 @@ function describeAsk(count: number, needs: readonly string[], state: ClaimState)
  * Stops the robot: a zero /cmd_vel ends any goal it was driving to, and the next /odom at rest
  * says the brakes are done. An e-stopped robot is at rest already.
  */
-async function bringToRest(robot: Robot): Promise<void> {
+async function bringToRest(robot: Robot, timeoutMs: number): Promise<void> {
   robot.drive(0, 0);
   await robot.ros.waitForMessage<Odometry>(ROBOT_TOPICS.odom.name, ROBOT_TOPICS.odom.type, {
-    timeoutMs: SETTLE_TIMEOUT_MS,
+    timeoutMs,
     predicate: (odom) =>
       Math.abs(odom.twist.twist.linear.x) < 0.01 && Math.abs(odom.twist.twist.angular.z) < 0.01,
     description: `${robot.id} at rest for its claim`,
