@@ -23,7 +23,7 @@ export interface DockerBackendOptions {
   robots: number;
   /** Seed of the fault layer's draws. */
   seed: number;
-  /** How long a container may take from start to ready (default 20 s). */
+  /** How long a container's boot may go with a silent console (default 20 s); see readiness.ts. */
   bootTimeoutMs?: number;
   /** A robot image of the user's (the Gazebo robot, say) instead of the reference robot's. */
   robotImage?: string;
@@ -134,6 +134,7 @@ export class StartedDockerBackend implements StartedRobotBackend {
       labels: { ...this.labels, [LABELS.role]: 'robot', [LABELS.robot]: spec.id },
       hostPort: hostPort!,
       bootTimeoutMs: this.options.bootTimeoutMs ?? 20_000,
+      fleetSize: this.options.robots,
       env: passedEnv(),
     });
     return RobotHost.start(spec, files, supply);

@@ -34,7 +34,10 @@ export interface RobotContainerContext {
   labels: Record<string, string>;
   /** Host port (loopback) that the container's rosbridge is published on. */
   hostPort: number;
+  /** How long a boot may go with a silent console until the robot is stuck. */
   bootTimeoutMs: number;
+  /** Robots booting together, which stretches the total a boot may take. */
+  fleetSize?: number;
   /** Environment for the robot host (DEBUG, FLEETDRILL_*), as the embedded one inherits it. */
   env: Record<string, string>;
 }
@@ -60,6 +63,7 @@ export class ContainerSupply implements PowerSupply, NetworkCable {
       ...robotHostBoot(spec, {
         logPath: files.logPath,
         bootTimeoutMs: context.bootTimeoutMs,
+        fleetSize: context.fleetSize,
         what: `robot container (${context.image})`,
       }),
       docker: context.docker,
