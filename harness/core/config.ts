@@ -26,7 +26,7 @@ export interface FleetdrillConfig {
     rtf: number;
     /** Where robots run. */
     backend: BackendName;
-    /** How long one robot may take from power-on to ready. */
+    /** How long a robot's boot may go without progress before it is stuck (see FleetOptions). */
     readyTimeoutMs: number;
     /** Run an edge agent on every robot and a fleet cloud beside the fleet. */
     telemetry: boolean;

@@ -39,7 +39,12 @@ export interface FleetOptions {
   /** Simulation real-time factor. */
   rtf?: number;
   backend?: BackendName;
-  /** How long one robot may take from power-on to ready. */
+  /**
+   * The idle window of a robot's boot (default 20 s): it is stuck, and the start fails naming it
+   * with its log tail, when its console and CPU time show no progress for this long. A boot that
+   * progresses may take longer, up to a total that grows with fleet size and machine load
+   * (harness/fleet/readiness.ts). It also bounds the wait for rosbridge and /odom after the ready line.
+   */
   readyTimeoutMs?: number;
   /** The run's event bus; a private one is made when not given. */
   events?: EventBus;
