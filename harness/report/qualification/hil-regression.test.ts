@@ -43,14 +43,32 @@ async function p99Figures(model: string) {
   return hilFigures(result);
 }
 
+const P99 = 'hil/perception-cnn/p99_ms';
+type Figures = Awaited<ReturnType<typeof p99Figures>>;
+
+/**
+ * Each model's run with the median p99 of three, the two models taking turns: one scheduling
+ * hiccup of a busy machine can double a short run's p99, and must not decide which model is slower.
+ */
+async function interleaved(baselineModel: string, candidateModel: string) {
+  const baseline: Figures[] = [];
+  const candidate: Figures[] = [];
+  for (let turn = 0; turn < 3; turn++) {
+    baseline.push(await p99Figures(baselineModel));
+    candidate.push(await p99Figures(candidateModel));
+  }
+  const p99 = (figures: Figures) => figures.find((f) => f.id === P99)!.value;
+  const median = (runs: Figures[]) => [...runs].sort((a, b) => p99(a) - p99(b))[1]!;
+  return { baseline: median(baseline), candidate: median(candidate) };
+}
+
 test('a candidate model slower than the baseline fails HIL-001 as a regression, both p99s shown', async () => {
   test.setTimeout(60_000);
   const dir = await mkdtemp(join(tmpdir(), `fleetdrill-${process.pid}-hil-regression-`));
   try {
     // 288 px instead of 224: about 1.65 times the arithmetic of the same network.
     const slower = await writePerceptionModel(dir, { resolution: 288 });
-    const baseline = await p99Figures(DEFAULT_MODEL);
-    const candidate = await p99Figures(slower.modelPath);
+    const { baseline, candidate } = await interleaved(DEFAULT_MODEL, slower.modelPath);
     const q = judge({
       file: FILE,
       evidence: { drills: [], figures: candidate, missing: [] },
@@ -60,8 +78,8 @@ test('a candidate model slower than the baseline fails HIL-001 as a regression, 
       seed: 5,
       now: new Date(),
     });
-    const base = baseline.find((f) => f.id === 'hil/perception-cnn/p99_ms')!;
-    const cand = candidate.find((f) => f.id === 'hil/perception-cnn/p99_ms')!;
+    const base = baseline.find((f) => f.id === P99)!;
+    const cand = candidate.find((f) => f.id === P99)!;
     test.info().annotations.push({ type: 'kpi', description: `p99 ${base.value} ms → ${cand.value} ms` });
     const [requirement] = q.requirements;
     expect(requirement!.status, requirement!.results.map((r) => r.detail).join('; ')).toBe('failed');
