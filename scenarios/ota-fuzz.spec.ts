@@ -58,9 +58,9 @@ const available = realClientsAvailability();
 
 // fleetdrill's own client, and the real ones fleets ship (Mender, RAUC) on real disks.
 for (const { cuts, tag, minutes, client } of [
-  { cuts: 16, tag: '@ota', minutes: 4, client: 'fleetdrill' },
-  { cuts: 16, tag: '@ota', minutes: 4, client: 'mender' },
-  { cuts: 16, tag: '@ota', minutes: 4, client: 'rauc' },
+  { cuts: 10, tag: '@ota', minutes: 3, client: 'fleetdrill' },
+  { cuts: 10, tag: '@ota', minutes: 3, client: 'mender' },
+  { cuts: 10, tag: '@ota', minutes: 3, client: 'rauc' },
   { cuts: 100, tag: '@ota-nightly', minutes: 15, client: 'fleetdrill' },
   { cuts: 100, tag: '@ota-nightly', minutes: 15, client: 'mender' },
   { cuts: 100, tag: '@ota-nightly', minutes: 15, client: 'rauc' },
