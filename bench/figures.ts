@@ -20,6 +20,7 @@ import { maxRobotsAtRtf1 } from './scale.ts';
 import { largestPassing } from './search.ts';
 import { median } from './stats.ts';
 import { ingestSamplesPerSecond, telemetryE2eP99Ms } from './telemetry.ts';
+import { measureWorkerRestart } from './worker-restart.ts';
 
 /** What the figures need from the run: its seed, and where load points are collected for the report. */
 export interface FigureContext {
@@ -86,6 +87,17 @@ export function benchFigures({ seed, loadPoints, log }: FigureContext): Figure[]
       unit: 'ms',
       target: { op: '<=', value: 5000 },
       measure: (run) => up(50, run, false),
+    },
+    {
+      name: 'worker_restart_ms',
+      unit: 'ms',
+      measure: async (run) => {
+        const phases = await measureWorkerRestart(10, seed + run);
+        return {
+          value: phases.restartMs,
+          note: `modules ${phases.loadMs} ms, fleet up ${phases.fleetUpMs} ms, first claim ${phases.claimMs} ms; before it, the failed worker's teardown and the spawn ${phases.teardownMs} ms`,
+        };
+      },
     },
     {
       name: 'docker_fleet_up_ms_10',
