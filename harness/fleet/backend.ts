@@ -140,6 +140,8 @@ export interface StartedRobotBackend {
   readonly faultLayer?: FaultLayerPlacement;
   startRobot(spec: RobotSpec): Promise<StartedRobotHost>;
   startCloud(): Promise<StartedCloudHost>;
+  /** Where the robot runs, for the report, when the backend has several places (Docker engines). */
+  engineOf?(spec: RobotSpec): string;
   stop(): Promise<void>;
 }
 

@@ -16,6 +16,8 @@ export interface BackendStart {
   robotImage: string | undefined;
   /** Who updates the robots: a real client needs its disk on this machine's loop devices. */
   otaClient: OtaClientName;
+  /** Docker engines to spread robots over; undefined: the backend's default. */
+  dockerHosts?: readonly string[];
 }
 
 /** Checks what a backend cannot do, then starts it. */
@@ -30,6 +32,9 @@ const BACKEND_FACTORIES: Readonly<Record<BackendName, BackendFactory>> = {
     if (options.robotImage) {
       throw new ConfigError('robotImage', 'needs the docker backend (this fleet runs on embedded)');
     }
+    if (options.dockerHosts?.length) {
+      throw new ConfigError('dockerHosts', 'needs the docker backend (this fleet runs on embedded)');
+    }
     return new EmbeddedBackend(options).start();
   },
   docker: async (options) => {
@@ -39,7 +44,7 @@ const BACKEND_FACTORIES: Readonly<Record<BackendName, BackendFactory>> = {
         `${options.otaClient} runs on the embedded backend only: its loop devices and mount namespaces are the host's (this fleet runs on docker)`,
       );
     }
-    return new DockerBackend(options).start();
+    return new DockerBackend({ ...options, engines: options.dockerHosts }).start();
   },
 };
 

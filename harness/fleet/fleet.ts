@@ -61,6 +61,8 @@ export interface FleetOptions {
   provision: ProvisionRobots;
   /** Docker backend: a robot image of the user's (the Gazebo robot) instead of the reference one. */
   robotImage?: string;
+  /** Docker backend: the engines to spread robots over, home first (docs/docker-engines.md). */
+  dockerHosts?: readonly string[];
 }
 
 /** What every robot of a fleet boots, and how its edge agent is set. */
@@ -122,6 +124,7 @@ export class Fleet {
         telemetry,
         robotImage: options.robotImage,
         otaClient: software.otaClient,
+        dockerHosts: options.dockerHosts,
       });
       // A backend with its own fault layer (docker: a container on the run's network) says
       // where each link's proxy listens and how each side reaches it.
@@ -216,6 +219,7 @@ export class Fleet {
         readyMs,
         bootMs,
         otaClient: software.otaClient,
+        engines: Object.fromEntries(specs.map((spec) => [spec.id, started.engineOf?.(spec) ?? backendName])),
       });
     } catch (error) {
       await runAll([
@@ -258,6 +262,8 @@ export class StartedFleet {
       /** Each robot's boot at start-up, power-on to ready (rosbridge through its proxy), by id. */
       bootMs: Readonly<Record<string, number>>;
       otaClient: OtaClientName;
+      /** Where each robot ran, by id: its Docker engine's URL, or the backend's name. */
+      engines: Readonly<Record<string, string>>;
     },
   ) {
     for (const robot of roster) {

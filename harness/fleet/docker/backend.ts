@@ -1,16 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import createDebug from 'debug';
 import type Dockerode from 'dockerode';
-import { runAll } from '../../core/errors.ts';
+import { ConfigError, runAll } from '../../core/errors.ts';
 import type { RobotSpec, StartedCloudHost, StartedRobotBackend, StartedRobotHost } from '../backend.ts';
 import { RobotHost, robotFiles } from '../host/index.ts';
 import { startDockerCloud } from './cloud-container.ts';
-import { checkEngine, dockerClient, LABELS, ownerLabel, removeLeftovers } from './engine.ts';
+import { checkEngine, LABELS, ownerLabel, removeLeftovers } from './engine.ts';
+import { checkRemoteEngine, engineClient, placeRobots, resolveEngines, type EngineSpec } from './engines.ts';
 import { DockerFaultLayer } from './fault-layer.ts';
-import { ensureImages, ImageBuildError } from './images.ts';
-import { freeLoopbackPorts } from './ports.ts';
+import { copyImages, ensureImages, ImageBuildError } from './images.ts';
+import { freeLoopbackPorts, freePortsOn } from './ports.ts';
 import { ContainerSupply } from './container-supply.ts';
 
 const log = createDebug('fleetdrill:docker');
@@ -27,6 +29,32 @@ export interface DockerBackendOptions {
   bootTimeoutMs?: number;
   /** A robot image of the user's (the Gazebo robot, say) instead of the reference robot's. */
   robotImage?: string;
+  /**
+   * The engines to spread robots over (docs/docker-engines.md): `unix:///path`, `tcp://host:port`
+   * or `ssh://user@host`, each optionally `=weight`. The first is home: the fault layer and the
+   * cloud run there. Default: $FLEETDRILL_DOCKER_HOSTS, else the engine the docker CLI would use.
+   */
+  engines?: readonly string[];
+}
+
+/**
+ * How the other engines reach ports published on an engine: on one machine, the gateway of the
+ * engine's run network (a host address that containers of every engine reach, and the LAN does
+ * not); across machines, the engine host's name, with ports bound on every address.
+ */
+interface Crossing {
+  bind: string;
+  address: string;
+}
+
+/** One engine of a run: its client, its run network, and how links cross to it. */
+interface RunEngine {
+  spec: EngineSpec;
+  docker: Dockerode;
+  /** Set when the engine is not testcontainers' own: containers there are made through dockerode. */
+  engineUrl: string | undefined;
+  /** Undefined on a fleet of one engine, where nothing crosses. */
+  crossing: Crossing | undefined;
 }
 
 /** Environment the containers get from the harness, as embedded processes inherit it. */
@@ -48,29 +76,53 @@ export class DockerBackend {
   constructor(private readonly options: DockerBackendOptions) {}
 
   async start(): Promise<StartedDockerBackend> {
-    const docker = dockerClient();
-    await checkEngine(docker);
-    await removeLeftovers(docker);
+    const specs = resolveEngines(this.options.engines);
+    for (const spec of specs) checkRemoteEngine(spec, this.options.runDir);
+    const engines: RunEngine[] = specs.map((spec) => ({
+      spec,
+      docker: engineClient(spec),
+      engineUrl: spec.client ? spec.url : undefined,
+      crossing: undefined,
+    }));
+    const home = engines[0]!;
+    await Promise.all(
+      engines.map(async (engine) => {
+        await checkEngine(engine.docker, engine.spec.client ? engine.spec.url : undefined);
+        await removeLeftovers(engine.docker);
+      }),
+    );
     const [images, robotImage] = await Promise.all([
-      ensureImages(docker),
-      this.options.robotImage ? checkImage(docker, this.options.robotImage) : undefined,
+      ensureImages(home.docker, home.spec.url),
+      this.options.robotImage ? checkImage(home.docker, this.options.robotImage) : undefined,
     ]);
+    const robotTag = robotImage ?? images.robot.tag;
+    // Only robots run on the other engines; their image crosses from home.
+    await Promise.all(engines.slice(1).map((engine) => copyImages(home.docker, engine.docker, [robotTag])));
     const run = `fd-${process.pid}-${randomBytes(3).toString('hex')}`;
     const labels = {
       [LABELS.managed]: 'true',
       [LABELS.run]: run,
       [LABELS.owner]: ownerLabel(),
     };
-    await docker.createNetwork({ Name: run, Driver: 'bridge', Labels: labels });
-    const backend = new StartedDockerBackend(docker, run, labels, this.options, {
-      robot: robotImage ?? images.robot.tag,
+    const placement = placeRobots(
+      this.options.robots,
+      engines.map((engine) => engine.spec.weight),
+    );
+    const backend = new StartedDockerBackend(engines, placement, run, labels, this.options, {
+      robot: robotTag,
       cloud: images.cloud.tag,
     });
     try {
+      await Promise.all(
+        engines.map((engine) => engine.docker.createNetwork({ Name: run, Driver: 'bridge', Labels: labels })),
+      );
+      if (engines.length > 1) await planCrossings(engines, run);
       await mkdir(this.options.runDir, { recursive: true });
+      const crossing = home.crossing;
       backend.attachFaultLayer(
         await DockerFaultLayer.start({
-          docker,
+          docker: home.docker,
+          engineUrl: home.engineUrl,
           image: images.toxiproxy.tag,
           network: run,
           labels: { ...labels, [LABELS.role]: 'toxiproxy' },
@@ -78,6 +130,10 @@ export class DockerBackend {
           robots: this.options.robots,
           seed: this.options.seed,
           bootTimeoutMs: this.options.bootTimeoutMs ?? 20_000,
+          crossing: crossing && {
+            ...crossing,
+            robots: placement.flatMap((engine, index) => (engine === 0 ? [] : [index])),
+          },
         }),
       );
     } catch (error) {
@@ -86,6 +142,43 @@ export class DockerBackend {
     }
     log('run %s: network and fault layer up', run);
     return backend;
+  }
+}
+
+/**
+ * Sets how links cross between the run's engines. All on this machine: each engine's run network
+ * gateway, which no other machine reaches. Any engine elsewhere: every engine binds the ports
+ * that cross on all its addresses and is reached by its host's name (printed as a warning: those
+ * ports are open to the LAN for the run's length).
+ */
+async function planCrossings(engines: RunEngine[], run: string): Promise<void> {
+  if (engines.every((engine) => !engine.spec.remoteHost)) {
+    const subnets = new Map<string, string>();
+    for (const engine of engines) {
+      const config = (await engine.docker.getNetwork(run).inspect()).IPAM?.Config?.[0];
+      if (!config?.Gateway || !config.Subnet) {
+        throw new ConfigError('dockerHosts', `${engine.spec.url}: run network ${run} has no gateway address`);
+      }
+      const other = subnets.get(config.Subnet);
+      if (other) {
+        throw new ConfigError(
+          'dockerHosts',
+          `${engine.spec.url}: its run network got subnet ${config.Subnet}, as ${other}'s did; ` +
+            'engines on one machine need address pools of their own (dockerd --default-address-pool)',
+        );
+      }
+      subnets.set(config.Subnet, engine.spec.url);
+      engine.crossing = { bind: config.Gateway, address: config.Gateway };
+    }
+    return;
+  }
+  for (const engine of engines) {
+    const address = engine.spec.remoteHost ?? hostname();
+    engine.crossing = { bind: '0.0.0.0', address };
+    console.warn(
+      `fleetdrill: docker engine ${engine.spec.url}: ports that cross engines are published on all addresses of ${address}; ` +
+        'keep the hosts on a private network (docs/docker-engines.md)',
+    );
   }
 }
 
@@ -108,8 +201,10 @@ export class StartedDockerBackend implements StartedRobotBackend {
   private stopped = false;
 
   constructor(
-    private readonly docker: Dockerode,
-    /** The run's id: its network's name and every object's `fleetdrill.run` label. */
+    private readonly engines: readonly RunEngine[],
+    /** Index into `engines` of each robot's engine, by robot index. */
+    private readonly placement: readonly number[],
+    /** The run's id: its networks' name and every object's `fleetdrill.run` label. */
     readonly run: string,
     private readonly labels: Record<string, string>,
     private readonly options: DockerBackendOptions,
@@ -124,11 +219,31 @@ export class StartedDockerBackend implements StartedRobotBackend {
     this.layer = layer;
   }
 
+  /** The URL of the engine a robot runs on. */
+  engineOf(spec: RobotSpec): string {
+    return this.engineFor(spec).spec.url;
+  }
+
+  private engineFor(spec: RobotSpec): RunEngine {
+    const engine = this.engines[this.placement[spec.index] ?? 0];
+    if (!engine) throw new ConfigError('robots', `${spec.id}: index ${spec.index} is outside the fleet`);
+    return engine;
+  }
+
   async startRobot(spec: RobotSpec): Promise<StartedRobotHost> {
-    const [hostPort] = await freeLoopbackPorts(1);
+    const engine = this.engineFor(spec);
+    // A robot away from home publishes rosbridge where the home fault layer can dial it.
+    const crossing = engine === this.engines[0] ? undefined : engine.crossing;
+    const [hostPort] = crossing
+      ? engine.spec.remoteHost
+        ? await freeLoopbackPorts(1)
+        : await freePortsOn(crossing.bind, 1)
+      : await freeLoopbackPorts(1);
     const files = robotFiles(join(this.options.runDir, spec.id));
     const supply = new ContainerSupply(spec, files, {
-      docker: this.docker,
+      docker: engine.docker,
+      engineUrl: engine.engineUrl,
+      published: crossing,
       image: this.images.robot,
       network: this.run,
       labels: { ...this.labels, [LABELS.role]: 'robot', [LABELS.robot]: spec.id },
@@ -142,8 +257,10 @@ export class StartedDockerBackend implements StartedRobotBackend {
 
   async startCloud(): Promise<StartedCloudHost> {
     const [http, mqtt] = await freeLoopbackPorts(2);
+    const home = this.engines[0]!;
     return startDockerCloud({
-      docker: this.docker,
+      docker: home.docker,
+      engineUrl: home.engineUrl,
       image: this.images.cloud,
       network: this.run,
       labels: { ...this.labels, [LABELS.role]: 'cloud' },
@@ -154,7 +271,7 @@ export class StartedDockerBackend implements StartedRobotBackend {
     });
   }
 
-  /** Removes the fault layer, anything of the run still there, and the network. Idempotent. */
+  /** Removes the fault layer, anything of the run still there, and the networks, on every engine. Idempotent. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
@@ -162,13 +279,15 @@ export class StartedDockerBackend implements StartedRobotBackend {
     await runAll([
       () => this.layer?.stop(),
       // Robots and the cloud are stopped by the fleet; whatever a failed start left goes here.
-      async () => {
-        const left = await this.docker.listContainers({ all: true, filters });
-        await Promise.all(
-          left.map((info) => this.docker.getContainer(info.Id).remove({ force: true, v: true })),
-        );
-      },
-      () => this.docker.getNetwork(this.run).remove(),
+      ...this.engines.map(({ docker }) => async () => {
+        const left = await docker.listContainers({ all: true, filters });
+        await Promise.all(left.map((info) => docker.getContainer(info.Id).remove({ force: true, v: true })));
+      }),
+      ...this.engines.map(({ docker }) => async () => {
+        // A start that failed before every network was made leaves some engines without one.
+        const networks = await docker.listNetworks({ filters });
+        await Promise.all(networks.map((info) => docker.getNetwork(info.Id).remove()));
+      }),
     ]);
     log('run %s: removed', this.run);
   }

@@ -11,6 +11,8 @@ const MQTT_PORT = 1883;
 /** What the cloud container needs. */
 export interface CloudContainerContext {
   docker: Dockerode;
+  /** The engine's URL when it is not testcontainers' own (see ServiceContainerOptions). */
+  engineUrl?: string;
   image: string;
   network: string;
   labels: Record<string, string>;
@@ -39,6 +41,7 @@ export async function startDockerCloud(context: CloudContainerContext): Promise<
       return ready;
     },
     docker: context.docker,
+    engineUrl: context.engineUrl,
     container: new FleetContainer(context.image)
       .withName(`${context.network}-cloud`)
       .withNetworkMode(context.network)

@@ -26,13 +26,21 @@ const IN_CONTAINER = {
 /** What every robot container of a run shares. */
 export interface RobotContainerContext {
   docker: Dockerode;
+  /** The engine's URL when it is not testcontainers' own (see ServiceContainerOptions). */
+  engineUrl?: string;
+  /**
+   * Where rosbridge is published when the robot runs on another engine than the fault layer:
+   * bound on `bind`, dialled at `address` (docs/docker-engines.md). Default: the loopback, and
+   * the fault layer dials the robot by name on the run's network.
+   */
+  published?: { bind: string; address: string };
   /** The image to run: the reference robot's, or the user's (--robot-image). */
   image: string;
   /** The run's Docker network; the robot's id is its name there. */
   network: string;
   /** Labels for the container (run, owner, role). */
   labels: Record<string, string>;
-  /** Host port (loopback) that the container's rosbridge is published on. */
+  /** Host port that the container's rosbridge is published on. */
   hostPort: number;
   /** How long a boot may go with a silent console until the robot is stuck. */
   bootTimeoutMs: number;
@@ -67,13 +75,21 @@ export class ContainerSupply implements PowerSupply, NetworkCable {
         what: `robot container (${context.image})`,
       }),
       docker: context.docker,
+      engineUrl: context.engineUrl,
       container: this.definition(files),
     });
   }
 
   endpoints(): RobotEndpoints {
+    const { published, hostPort } = this.context;
+    if (published) {
+      return {
+        rosbridge: `ws://${published.address}:${hostPort}`,
+        upstream: `${published.address}:${hostPort}`,
+      };
+    }
     return {
-      rosbridge: `ws://127.0.0.1:${this.context.hostPort}`,
+      rosbridge: `ws://127.0.0.1:${hostPort}`,
       upstream: `${this.spec.id}:${ROSBRIDGE_PORT}`,
     };
   }
@@ -129,7 +145,7 @@ export class ContainerSupply implements PowerSupply, NetworkCable {
           { source: dirname(spec.worldPath), target: IN_CONTAINER.world, mode: 'ro' },
           { source: dirname(spec.software.factoryArtifact), target: IN_CONTAINER.factory, mode: 'ro' },
         ])
-        .publishOnLoopback(ROSBRIDGE_PORT, context.hostPort)
+        .publishOn(context.published?.bind ?? '127.0.0.1', ROSBRIDGE_PORT, context.hostPort)
     );
   }
 }

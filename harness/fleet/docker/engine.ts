@@ -42,12 +42,17 @@ export function dockerClient(): Dockerode {
   return new Dockerode();
 }
 
-/** Resolves when the engine answers; throws a DockerUnavailableError that says what to do. */
-export async function checkEngine(docker: Dockerode): Promise<void> {
+/**
+ * Resolves when the engine answers; throws a DockerUnavailableError that says what to do. `where`
+ * names the engine in the message (default: DOCKER_HOST, else the default socket).
+ */
+export async function checkEngine(
+  docker: Dockerode,
+  where = process.env.DOCKER_HOST ?? '/var/run/docker.sock',
+): Promise<void> {
   try {
     await docker.ping();
   } catch (error) {
-    const where = process.env.DOCKER_HOST ?? '/var/run/docker.sock';
     const cause = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     throw new DockerUnavailableError(
       `backend docker: no Docker engine answers at ${where} (${cause}). ` +

@@ -3,7 +3,7 @@ import type Dockerode from 'dockerode';
 import { ConfigError } from '../../core/errors.ts';
 import type { FaultLayerPlacement, RobotSpec } from '../backend.ts';
 import { withLogTail } from '../host/index.ts';
-import { freeLoopbackPorts } from './ports.ts';
+import { freeLoopbackPorts, freePortsOn } from './ports.ts';
 import { FleetContainer, ServiceContainer } from './service-container.ts';
 
 /** The fault layer's name on the run's network. */
@@ -24,6 +24,8 @@ interface ToxiproxyReadyLine {
 /** What the fault layer's container needs. */
 export interface FaultLayerContext {
   docker: Dockerode;
+  /** The engine's URL when it is not testcontainers' own (see ServiceContainerOptions). */
+  engineUrl?: string;
   image: string;
   network: string;
   labels: Record<string, string>;
@@ -33,6 +35,11 @@ export interface FaultLayerContext {
   robots: number;
   seed: number;
   bootTimeoutMs: number;
+  /**
+   * Robots on other engines (by index), which reach their cloud link not by name on the run's
+   * network but at `address`: their cloud-link ports are published there, bound on `bind`.
+   */
+  crossing?: { robots: readonly number[]; bind: string; address: string };
 }
 
 /**
@@ -46,6 +53,8 @@ export class DockerFaultLayer implements FaultLayerPlacement {
     private readonly apiPort: number,
     /** Container port → loopback host port, for the published links. */
     private readonly published: ReadonlyMap<number, number>,
+    /** Container port → `address:port` for the cloud links of robots on other engines. */
+    private readonly crossing: ReadonlyMap<number, string>,
   ) {}
 
   static async start(context: FaultLayerContext): Promise<DockerFaultLayer> {
@@ -64,8 +73,20 @@ export class DockerFaultLayer implements FaultLayerPlacement {
       published.set(port, ports[1 + index]!);
       container.publishOnLoopback(port, ports[1 + index]!);
     }
+    const crossing = new Map<number, string>();
+    if (context.crossing?.robots.length) {
+      const { robots, bind, address } = context.crossing;
+      // On a remote host this machine cannot tell which ports are free there: a taken one fails the start, naming it.
+      const hostPorts = await freePortsOn(bind, robots.length);
+      robots.forEach((index, i) => {
+        const port = LINK_PORT_BASE.cloud! + index;
+        container.publishOn(bind, port, hostPorts[i]!);
+        crossing.set(port, `${address}:${hostPorts[i]!}`);
+      });
+    }
     const service = new ServiceContainer<ToxiproxyReadyLine>({
       docker: context.docker,
+      engineUrl: context.engineUrl,
       container,
       logPath: join(context.dir, 'toxiproxy.log'),
       bootTimeoutMs: context.bootTimeoutMs,
@@ -74,7 +95,7 @@ export class DockerFaultLayer implements FaultLayerPlacement {
       startError: (message, tail) =>
         new ConfigError('toxiproxy', withLogTail(`fault layer container ${message}`, 'toxiproxy', tail)),
     });
-    const layer = new DockerFaultLayer(service, apiPort, published);
+    const layer = new DockerFaultLayer(service, apiPort, published, crossing);
     try {
       await service.start();
     } catch (error) {
@@ -106,7 +127,8 @@ export class DockerFaultLayer implements FaultLayerPlacement {
   }
 
   robotAddress(listen: string): string {
-    return `${TOXIPROXY_HOST}:${portOf(listen)}`;
+    const port = portOf(listen);
+    return this.crossing.get(port) ?? `${TOXIPROXY_HOST}:${port}`;
   }
 
   async stop(): Promise<void> {

@@ -6,6 +6,11 @@ import { createServer, type Server } from 'node:net';
  * once before any is released, so the same port cannot come back twice.
  */
 export async function freeLoopbackPorts(count: number): Promise<number[]> {
+  return freePortsOn('127.0.0.1', count);
+}
+
+/** As {@link freeLoopbackPorts}, on another address of this machine (a Docker network's gateway). */
+export async function freePortsOn(address: string, count: number): Promise<number[]> {
   const servers: Server[] = [];
   try {
     for (let i = 0; i < count; i++) {
@@ -13,7 +18,7 @@ export async function freeLoopbackPorts(count: number): Promise<number[]> {
       servers.push(server);
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
-        server.listen({ host: '127.0.0.1', port: 0 }, resolve);
+        server.listen({ host: address, port: 0 }, resolve);
       });
     }
     return servers.map((server) => (server.address() as { port: number }).port);

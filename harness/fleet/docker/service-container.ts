@@ -29,6 +29,12 @@ export interface ServiceContainerOptions<Ready> extends ServiceBoot<Ready> {
    * other line. Default: a line starting with READY_PREFIX (protocol/service-link.ts).
    */
   readyText?: (line: string) => string | undefined;
+  /**
+   * The engine's URL when it is not testcontainers' own (DOCKER_HOST, else the default socket):
+   * the container is then created through `docker` directly, and removed at exit with the CLI
+   * pointed there.
+   */
+  engineUrl?: string;
 }
 
 /** A container's exit status as a process exit: 128 + n is "killed by signal n" (docker --init). */
@@ -184,13 +190,16 @@ export class ServiceContainer<Ready> implements ServiceRuntime<Ready> {
     container
       .onCreated(async (containerId) => {
         this.container = docker.getContainer(containerId);
-        this.unregisterExitHook = onProcessExit(() => removeContainersNow([containerId]));
+        this.unregisterExitHook = onProcessExit(() =>
+          removeContainersNow([containerId], this.options.engineUrl),
+        );
         await this.attach(this.container);
       })
       .withWaitStrategy(new BootWait(() => ready.then(() => undefined)))
       .withStartupTimeout(this.options.bootTimeoutMs + 1_000);
     try {
-      await container.start();
+      if (this.options.engineUrl) await container.startOn(docker);
+      else await container.start();
     } catch (error) {
       // testcontainers removed the container when it failed to become ready.
       this.container = undefined;
@@ -299,13 +308,44 @@ export class FleetContainer extends GenericContainer {
    * not see a test robot. A fixed host port, so that it stays the same across power cycles.
    */
   publishOnLoopback(containerPort: number, hostPort: number): this {
+    return this.publishOn('127.0.0.1', containerPort, hostPort);
+  }
+
+  /**
+   * Publishes a container port on one address of the engine's host: a link that crosses engines
+   * needs an address the other engine's containers reach (docs/docker-engines.md).
+   */
+  publishOn(address: string, containerPort: number, hostPort: number): this {
     const key = `${containerPort}/tcp`;
     this.createOpts.ExposedPorts = { ...this.createOpts.ExposedPorts, [key]: {} };
     this.hostConfig.PortBindings = {
       ...this.hostConfig.PortBindings,
-      [key]: [{ HostIp: '127.0.0.1', HostPort: String(hostPort) }],
+      [key]: [{ HostIp: address, HostPort: String(hostPort) }],
     };
     return this;
+  }
+
+  /**
+   * Creates and starts the container on an engine that is not testcontainers' own (its client is
+   * a process-wide singleton): the same definition, created through dockerode. Readiness is the
+   * caller's, as it is with testcontainers' BootWait.
+   */
+  async startOn(docker: Dockerode): Promise<void> {
+    const network = this.networkMode;
+    const container = await docker.createContainer({
+      ...this.createOpts,
+      HostConfig: { ...this.hostConfig, NetworkMode: network },
+      NetworkingConfig: network
+        ? { EndpointsConfig: { [network]: { Aliases: this.networkAliases } } }
+        : undefined,
+    });
+    try {
+      await this.createdHook?.(container.id);
+      await container.start();
+    } catch (error) {
+      await container.remove({ force: true }).catch(() => {});
+      throw error;
+    }
   }
 
   onCreated(hook: (containerId: string) => Promise<void>): this {
