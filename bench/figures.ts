@@ -60,6 +60,11 @@ export function benchFigures({ seed, loadPoints, log }: FigureContext): Figure[]
       : { value: result.readyMs, note: `every agent answering at ${result.agentsMs} ms` };
   };
 
+  const robotsAtRtf1 =
+    (candidates: readonly number[], { agents }: { agents: boolean }) =>
+    (run: number): Promise<Measured> =>
+      maxRobotsAtRtf1({ candidates, seed: seed + run, agents, loadPoints, log });
+
   // Containers: the images are built (or found) first, outside the timing, once for both figures.
   const dockerImages = once(prepareDockerImages);
 
@@ -224,28 +229,14 @@ export function benchFigures({ seed, loadPoints, log }: FigureContext): Figure[]
       name: 'max_robots_rtf1',
       unit: 'robots',
       target: { op: '>=', value: 100 },
-      measure: (run) =>
-        maxRobotsAtRtf1({
-          candidates: [25, 50, 75, 100, 125, 150, 200],
-          seed: seed + run,
-          agents: false,
-          loadPoints,
-          log,
-        }),
+      measure: robotsAtRtf1([25, 50, 75, 100, 125, 150, 200], { agents: false }),
     },
     {
       name: 'max_robots_rtf1_with_agents',
       unit: 'robots',
       target: { op: '>=', value: 50 },
       // From 10: with 50 agents answering only after 30 s today, 25 may not keep up, and 0 says less.
-      measure: (run) =>
-        maxRobotsAtRtf1({
-          candidates: [10, 25, 50, 75, 100, 125, 150],
-          seed: seed + run,
-          agents: true,
-          loadPoints,
-          log,
-        }),
+      measure: robotsAtRtf1([10, 25, 50, 75, 100, 125, 150], { agents: true }),
     },
     { name: 'rosbridge_msgs_per_s', unit: 'msg/s', measure: (run) => rosbridgeMessagesPerSecond(seed + run) },
     { name: 'dead_zone_apply_lag_ms', unit: 'ms', measure: (run) => deadZoneApplyLagMs(seed + run) },
