@@ -14,13 +14,12 @@
  * runner awaits before it starts the new worker. The nested config is smaller than the project's
  * (no reporters to set up in the worker, no config file to read), by a few ms of loading.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PLAYWRIGHT_CLI } from '../harness/cli/scenarios.ts';
 import { REPO_ROOT } from '../harness/core/paths.ts';
 import { processesWithEnv, settle } from '../harness/testing/leftovers.ts';
+import { startNestedRun } from '../harness/testing/nested-run.ts';
 
 /** The moments the nested drills record, in the order they happen on the fresh worker. */
 export const RESTART_MARKS = ['failed', 'worker-start', 'loaded', 'fleet-up', 'settled'] as const;
@@ -155,25 +154,15 @@ export async function measureWorkerRestart(robots: number, seed: number): Promis
   const tmp = await mkdtemp(join(tmpdir(), 'bench-worker-restart-'));
   const marks = join(tmp, 'marks.jsonl');
   try {
-    const child = spawn(process.execPath, [PLAYWRIGHT_CLI, 'test', '--config', CONFIG], {
-      cwd: REPO_ROOT,
-      // Its own process group, so a stuck run can be interrupted whole.
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        // TMPDIR stays: Playwright keeps its transform cache there, warm from earlier runs as on a
-        // developer's machine, and the fleets remove their run dirs in it when they stop.
-        ...process.env,
-        FLEETDRILL_SEED: String(seed),
-        RESTART_ROBOTS: String(robots),
-        RESTART_MARKS: marks,
-        RESTART_OUT: join(tmp, 'test-results'),
-      },
+    const { child, output, exited } = startNestedRun(CONFIG, {
+      // TMPDIR stays: Playwright keeps its transform cache there, warm from earlier runs as on a
+      // developer's machine, and the fleets remove their run dirs in it when they stop.
+      ...process.env,
+      FLEETDRILL_SEED: String(seed),
+      RESTART_ROBOTS: String(robots),
+      RESTART_MARKS: marks,
+      RESTART_OUT: join(tmp, 'test-results'),
     });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), RUN_TIMEOUT_MS);
@@ -196,14 +185,14 @@ export async function measureWorkerRestart(robots: number, seed: number): Promis
     const run = ended === 'timeout' ? `did not end within ${RUN_TIMEOUT_MS / 1000} s` : `exit ${ended}`;
     if (ended === 'timeout' || !text) {
       throw new Error(
-        `the nested run ${run}, marks in ${marks}: ${text ? 'some' : 'none'}${leftover}:\n${tail(output)}`,
+        `the nested run ${run}, marks in ${marks}: ${text ? 'some' : 'none'}${leftover}:\n${tail(output())}`,
       );
     }
     let phases: RestartPhases;
     try {
       phases = restartPhases(text, marks);
     } catch (error) {
-      throw new Error(`${(error as Error).message}${leftover}\nnested run (${run}):\n${tail(output)}`, {
+      throw new Error(`${(error as Error).message}${leftover}\nnested run (${run}):\n${tail(output())}`, {
         cause: error,
       });
     }

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +19,33 @@ export interface NestedRun {
   workerPid: number | undefined;
 }
 
+/** A `playwright test` of one config in a child process, and what it printed so far. */
+export interface StartedNestedRun {
+  child: ChildProcess;
+  /** Everything the run printed so far, stdout and stderr interleaved. */
+  output: () => string;
+  /** Its exit code (null when a signal ended it). */
+  exited: Promise<number | null>;
+}
+
+/**
+ * Starts `playwright test --config <config>` from the repository root with this Node, in its own
+ * process group, like a terminal's foreground job, so Ctrl-C (or a kill) can be sent to all of it.
+ */
+export function startNestedRun(config: string, env: NodeJS.ProcessEnv): StartedNestedRun {
+  const child = spawn(process.execPath, [PLAYWRIGHT_CLI, 'test', '--config', config], {
+    cwd: REPO_ROOT,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env,
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
 /**
  * Runs the hygiene drill in a nested Playwright run with its own TMPDIR and an environment tag,
  * optionally interrupting it once the drill is under way.
@@ -36,31 +63,21 @@ export async function nestedRun(
   const tmp = mkdtempSync(join(tmpdir(), 'hygiene-'));
   const marker = join(tmp, 'marker.json');
   const tag = randomUUID();
-  const child = spawn(process.execPath, [PLAYWRIGHT_CLI, 'test', '--config', CONFIG], {
-    cwd: REPO_ROOT,
-    // Its own process group, like a terminal's foreground job, so Ctrl-C can be sent to all of it.
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      TMPDIR: tmp,
-      HYGIENE_MODE: mode,
-      HYGIENE_MARKER: marker,
-      HYGIENE_OUT: join(tmp, 'out'),
-      HYGIENE_TIMEOUT_MS: mode === 'timeout' ? '8000' : '60000',
-      FLEETDRILL_HYGIENE_TAG: tag,
-      FLEETDRILL_SEED: '7',
-      ...env,
-    },
+  const { child, output, exited } = startNestedRun(CONFIG, {
+    ...process.env,
+    TMPDIR: tmp,
+    HYGIENE_MODE: mode,
+    HYGIENE_MARKER: marker,
+    HYGIENE_OUT: join(tmp, 'out'),
+    HYGIENE_TIMEOUT_MS: mode === 'timeout' ? '8000' : '60000',
+    FLEETDRILL_HYGIENE_TAG: tag,
+    FLEETDRILL_SEED: '7',
+    ...env,
   });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   if (interrupt) {
     const deadline = Date.now() + 60_000;
     while (!existsSync(marker) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    expect(existsSync(marker), `the drill never got under way:\n${output}`).toBe(true);
+    expect(existsSync(marker), `the drill never got under way:\n${output()}`).toBe(true);
     await new Promise((r) => setTimeout(r, 300));
     await interrupt.before?.(tmp);
     process.kill(
@@ -72,5 +89,5 @@ export async function nestedRun(
   const reported = existsSync(marker)
     ? (JSON.parse(readFileSync(marker, 'utf8')) as { ports: number[]; pid: number })
     : undefined;
-  return { exitCode, output, ports: reported?.ports ?? [], tag, tmp, workerPid: reported?.pid };
+  return { exitCode, output: output(), ports: reported?.ports ?? [], tag, tmp, workerPid: reported?.pid };
 }
