@@ -93,6 +93,8 @@ export class RosClient {
   private downSince: number | undefined;
   private reconnectDelay = RECONNECT_MIN_MS;
   private reconnectTimer: NodeJS.Timeout | undefined;
+  // A dial in flight: a second one would replace its socket while the first still reports 'connection'.
+  private dialling = false;
   private readonly publishers = new Map<string, Topic<unknown>>();
   // Subscribe ops the client sends itself (those with a qos), re-sent on every connection.
   private readonly ownSubscribes = new Map<string, Record<string, unknown>>();
@@ -158,14 +160,22 @@ export class RosClient {
     return () => this.connectionListeners.delete(listener);
   }
 
-  /** Resolves once connected (at once if already), rejects after `timeoutMs`. */
-  async waitUntilConnected(timeoutMs: number): Promise<void> {
+  /**
+   * Resolves once connected (at once if already), rejects after `timeoutMs`, or with the reason
+   * when `signal` aborts (a deadline that follows the robot's progress).
+   */
+  async waitUntilConnected(timeoutMs: number, signal?: AbortSignal): Promise<void> {
     if (this.ros.isConnected) return;
-    if (this.reconnectTimer === undefined && this.downSince === undefined) this.dial();
-    await this.waitFor(timeoutMs, `connection to ${this.url}`, (done) => {
-      const off = this.onConnectionChange((up) => up && done());
-      return off;
-    });
+    if (!this.dialling && this.reconnectTimer === undefined && this.downSince === undefined) this.dial();
+    await this.waitFor(
+      timeoutMs,
+      `connection to ${this.url}`,
+      (done) => {
+        const off = this.onConnectionChange((up) => up && done());
+        return off;
+      },
+      signal,
+    );
   }
 
   /**
@@ -308,31 +318,36 @@ export class RosClient {
     return received as T;
   }
 
-  /** Calls a service; rejects on a failed response or after `timeoutMs`. */
+  /** Calls a service; rejects on a failed response, after `timeoutMs`, or when `signal` aborts. */
   async callService<Res = Record<string, unknown>, Req = Record<string, unknown>>(
     service: string,
     type: string,
     request: Req,
-    options: { timeoutMs?: number } = {},
+    options: { timeoutMs?: number; signal?: AbortSignal } = {},
   ): Promise<Res> {
     const timeoutMs = options.timeoutMs ?? 5_000;
     const handle = new Service<Req, Res>({ ros: this.ros, name: service, serviceType: type });
     let response: Res | undefined;
     let failure: string | undefined;
-    await this.waitFor(timeoutMs, `response from ${service}`, (done) => {
-      handle.callService(
-        request,
-        (result) => {
-          response = result;
-          done();
-        },
-        (error) => {
-          failure = error;
-          done();
-        },
-      );
-      return () => {};
-    });
+    await this.waitFor(
+      timeoutMs,
+      `response from ${service}`,
+      (done) => {
+        handle.callService(
+          request,
+          (result) => {
+            response = result;
+            done();
+          },
+          (error) => {
+            failure = error;
+            done();
+          },
+        );
+        return () => {};
+      },
+      options.signal,
+    );
     if (failure !== undefined) {
       throw new RobotUnreachableError(this.options.name, `service ${service} failed: ${failure}`);
     }
@@ -373,6 +388,7 @@ export class RosClient {
 
   private dial(): void {
     if (this.closed) return;
+    this.dialling = true;
     this.ros.connect(this.url).catch((error: unknown) => {
       this.log('connect failed: %s', (error as Error).message);
       this.onClose();
@@ -380,6 +396,7 @@ export class RosClient {
   }
 
   private onConnection(): void {
+    this.dialling = false;
     this.reconnectDelay = RECONNECT_MIN_MS;
     if (this.downSince !== undefined) {
       const downMs = Date.now() - this.downSince;
@@ -392,6 +409,7 @@ export class RosClient {
   }
 
   private onClose(): void {
+    this.dialling = false;
     if (this.downSince === undefined) {
       this.downSince = Date.now();
       if (!this.closed) {
@@ -411,31 +429,37 @@ export class RosClient {
 
   /**
    * Runs `arm(done)` and resolves when it calls `done()` (rejects when it calls `done(error)`),
-   * rejecting on timeout, on close and on the robot's abort signal. `arm` returns its own cleanup.
+   * rejecting on timeout, on close, on the robot's abort signal and on the caller's `callerSignal`.
+   * `arm` returns its own cleanup.
    */
   private waitFor(
     timeoutMs: number,
     what: string,
     arm: (done: (error?: Error) => void) => () => void,
+    callerSignal?: AbortSignal,
   ): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const signal = this.options.signal?.();
+      const signals = [this.options.signal?.(), callerSignal].filter(
+        (s): s is AbortSignal => s !== undefined,
+      );
       let cleanup: () => void = () => {};
       const finish = (error?: Error) => {
         clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
+        for (const signal of signals) signal.removeEventListener('abort', onAbort);
         cleanup();
         if (error) reject(error);
         else resolve();
       };
-      const onAbort = () =>
-        finish(signal?.reason instanceof Error ? signal.reason : new Error(String(signal?.reason)));
+      const onAbort = () => {
+        const reason: unknown = signals.find((signal) => signal.aborted)?.reason;
+        finish(reason instanceof Error ? reason : new Error(String(reason)));
+      };
       const timer = setTimeout(
         () => finish(new TimeoutError(`robot ${this.options.name}: no ${what} within ${timeoutMs} ms`)),
         timeoutMs,
       );
-      if (signal?.aborted) return onAbort();
-      signal?.addEventListener('abort', onAbort, { once: true });
+      if (signals.some((signal) => signal.aborted)) return onAbort();
+      for (const signal of signals) signal.addEventListener('abort', onAbort, { once: true });
       cleanup = arm((error) => finish(error));
     });
   }

@@ -6,7 +6,12 @@ import { TopicProbe } from './probe.ts';
 export interface WaitStrategy {
   /** What is awaited, for messages ("/odom at >= 16 Hz"). */
   readonly description: string;
-  waitUntilReady(client: RosClient, timeoutMs: number): Promise<void>;
+  /**
+   * Resolves once ready; rejects after `timeoutMs`, or when `signal` aborts (a deadline that follows
+   * the robot's progress): with a TimeoutError that adds what was seen to the reason, or with the
+   * reason itself when it is not a timeout (the robot died).
+   */
+  waitUntilReady(client: RosClient, timeoutMs: number, signal?: AbortSignal): Promise<void>;
 }
 
 /** The shortest stretch of wall time a rate is measured over (ms). */
@@ -24,7 +29,7 @@ export function forTopic(
   const samples = options.samples ?? 5;
   return {
     description: `${topic} at >= ${options.minHz} Hz`,
-    async waitUntilReady(client, timeoutMs) {
+    async waitUntilReady(client, timeoutMs, signal) {
       const deadline = Date.now() + timeoutMs;
       const arrivals: number[] = [];
       let best = 0;
@@ -48,10 +53,15 @@ export function forTopic(
             best = Math.max(best, hz);
             if (hz >= options.minHz) return;
           }
+          const seen = () => (probe.count === 0 ? 'no message' : `best ${best.toFixed(1)} Hz`);
+          if (signal?.aborted) {
+            const reason: unknown = signal.reason;
+            if (!(reason instanceof TimeoutError)) throw reason;
+            throw new TimeoutError(`${topic}: ${seen()}, expected >= ${options.minHz} Hz; ${reason.message}`);
+          }
           if (Date.now() > deadline) {
-            const seen = probe.count === 0 ? 'no message' : `best ${best.toFixed(1)} Hz`;
             throw new TimeoutError(
-              `${topic}: ${seen}, expected >= ${options.minHz} Hz within ${timeoutMs} ms`,
+              `${topic}: ${seen()}, expected >= ${options.minHz} Hz within ${timeoutMs} ms`,
             );
           }
           await new Promise((resolve) => setTimeout(resolve, 20));
@@ -67,8 +77,8 @@ export function forTopic(
 export function forAll(strategies: readonly WaitStrategy[]): WaitStrategy {
   return {
     description: strategies.map((strategy) => strategy.description).join(', '),
-    async waitUntilReady(client, timeoutMs) {
-      await Promise.all(strategies.map((strategy) => strategy.waitUntilReady(client, timeoutMs)));
+    async waitUntilReady(client, timeoutMs, signal) {
+      await Promise.all(strategies.map((strategy) => strategy.waitUntilReady(client, timeoutMs, signal)));
     },
   };
 }
