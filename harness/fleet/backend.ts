@@ -1,5 +1,6 @@
 import type { AgentSettings } from '../../reference/edge-agent/index.ts';
 import type { OtaClientName } from '../../protocol/disk-layout.ts';
+import type { ProgressProbe } from './readiness.ts';
 
 /** What a backend needs to bring one robot up. */
 export interface RobotSpec {
@@ -50,6 +51,9 @@ export interface RobotExit {
   signal: NodeJS.Signals | null;
 }
 
+/** A part of a robot whose progress a wait follows: the robot host (its software, rosbridge), or its edge agent. */
+export type RobotPart = 'host' | 'agent';
+
 /**
  * One robot's hardware as the harness controls it: power and logs. A started host is powered on;
  * `stop()` powers it off for good and frees what it holds.
@@ -77,6 +81,11 @@ export interface StartedRobotHost {
   readonly diskPath: string;
   /** The last lines of the robot's console log. */
   logTail(lines?: number): string[];
+  /**
+   * Counters that grow while `part` of the robot works (its console log; CPU time where the power
+   * supply can read it), read afresh by each wait after the ready line (readiness.ts).
+   */
+  progressProbes(part: RobotPart): Readonly<Record<string, ProgressProbe>>;
   /** Freezes every process of the robot where it stands (a hung robot); `thaw()` lets it go on. */
   freeze(): Promise<void>;
   thaw(): Promise<void>;

@@ -38,9 +38,10 @@ export interface ClaimsFleet {
 }
 
 /**
- * The idle window of one robot's settling: a lone robot on an idle machine gets three of them to
- * come back to its known state (a reboot included), more when several settle together or the
- * machine is loaded (readiness.ts). A power-on within it is bounded by its progress as at start-up.
+ * The idle window of one robot's settling. Its power-on and reboot, and the wait for its agent,
+ * follow progress with this window (readiness.ts); the steps that do not (rosbridge after a
+ * reconnect, coming to rest) get the total bound: three windows for a lone robot on an idle
+ * machine, more when several settle together or the machine is loaded.
  */
 const SETTLE_WINDOW_MS = 10_000;
 
@@ -98,9 +99,12 @@ export class RobotClaims {
     this.held.push(...robots);
     const conditions = robotConditions(this.fleet.events.since(0));
     const clean = { frozen: false, unplugged: false, armedPowerCut: false };
-    const timeoutMs = readinessTotalMs({ idleMs: SETTLE_WINDOW_MS, fleetSize: robots.length }, loadPerCore());
+    const together = robots.length;
+    const timeoutMs = readinessTotalMs({ idleMs: SETTLE_WINDOW_MS, fleetSize: together }, loadPerCore());
     await Promise.all(
-      robots.map((robot) => this.settle(robot, conditions.get(robot.id) ?? clean, state, timeoutMs)),
+      robots.map((robot) =>
+        this.settle(robot, conditions.get(robot.id) ?? clean, state, { together, timeoutMs }),
+      ),
     );
     return robots;
   }
@@ -110,17 +114,18 @@ export class RobotClaims {
     robot: Robot,
     condition: RobotCondition,
     state: ClaimState,
-    timeoutMs: number,
+    { together, timeoutMs }: { together: number; timeoutMs: number },
   ): Promise<void> {
     if (condition.frozen) await robot.thaw();
     if (condition.unplugged) await robot.reconnectNetwork();
     await this.fleet.network.clear(robot.id, { reason: 'claimed' });
-    if (!robot.powered) await robot.powerOn({ readyTimeoutMs: timeoutMs });
-    if (state === 'fresh') await robot.reboot({ readyTimeoutMs: timeoutMs });
+    const progressing = { readyTimeoutMs: SETTLE_WINDOW_MS, together };
+    if (!robot.powered) await robot.powerOn(progressing);
+    if (state === 'fresh') await robot.reboot(progressing);
     await robot.ros.waitUntilConnected(timeoutMs);
     // The agent serves the disarm, and a fresh robot is not fresh until all its software is up.
     if (robot.spec.agent && (state === 'fresh' || condition.armedPowerCut)) {
-      await robot.agent.waitUntilReady(timeoutMs);
+      await robot.agent.waitUntilReady(SETTLE_WINDOW_MS, { together });
     }
     // An armed cut survives reboots until it fires: it would strike this drill's first update.
     if (condition.armedPowerCut) await robot.disarmPowerCuts();

@@ -43,7 +43,8 @@ export interface FleetOptions {
    * The idle window of a robot's boot (default 20 s): it is stuck, and the start fails naming it
    * with its log tail, when its console and CPU time show no progress for this long. A boot that
    * progresses may take longer, up to a total that grows with fleet size and machine load
-   * (harness/fleet/readiness.ts). It also bounds the wait for rosbridge and /odom after the ready line.
+   * (harness/fleet/readiness.ts). The wait for rosbridge and /odom after the ready line follows
+   * progress the same way, with this as its idle window.
    */
   readyTimeoutMs?: number;
   /** The run's event bus; a private one is made when not given. */
@@ -195,6 +196,7 @@ export class Fleet {
             const robot = await Robot.attach(spec, host, {
               events,
               readyTimeoutMs,
+              fleetSize: options.robots,
               rosbridge: `ws://${placement ? placement.harnessAddress(link.listen) : link.listen}`,
               cable: net.cableOf(spec.id),
             });

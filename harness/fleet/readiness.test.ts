@@ -1,5 +1,14 @@
+import { spawn } from 'node:child_process';
 import { expect, test } from '@playwright/test';
-import { cpuTicksOf, cpuTimeProbe, ProgressDeadline, readinessTotalMs } from './readiness.ts';
+import { TimeoutError } from '../core/errors.ts';
+import {
+  childCpuTimeProbe,
+  cpuTicksOf,
+  cpuTimeProbe,
+  ProgressDeadline,
+  readinessTotalMs,
+  waitWhileProgressing,
+} from './readiness.ts';
 
 /** A clock the test moves by hand. */
 function fakeClock() {
@@ -76,4 +85,78 @@ test('CPU ticks are read past a command name with spaces and parentheses', () =>
   const own = cpuTimeProbe(process.pid)();
   if (process.platform === 'linux') expect(own).toBeGreaterThan(0);
   expect(cpuTimeProbe(undefined)()).toBeUndefined();
+});
+
+/** A counter that grows by one at every reading while `growing()` says so. */
+function fakeProgress(growing: () => boolean) {
+  let value = 0;
+  return () => (growing() ? ++value : value);
+}
+
+/** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts. */
+function settleAfter(ms: number, signal: AbortSignal): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => resolve('done'), ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      reject(signal.reason as Error);
+    });
+  });
+}
+
+test('a wait that takes three idle windows while its probes grow is not given up', async () => {
+  const startedAt = performance.now();
+  const result = await waitWhileProgressing(
+    { limits: { idleMs: 200, fleetSize: 26 }, probes: { log: fakeProgress(() => true) }, intervalMs: 20 },
+    (signal) => settleAfter(600, signal),
+  );
+  expect(result).toBe('done');
+  expect(performance.now() - startedAt).toBeGreaterThanOrEqual(590);
+});
+
+test('a wait whose probes stop growing is given up within the idle window, with the reason', async () => {
+  const startedAt = performance.now();
+  const progressUntil = startedAt + 300;
+  const error = await waitWhileProgressing(
+    {
+      limits: { idleMs: 200, since: 'the wait began' },
+      probes: { log: fakeProgress(() => performance.now() < progressUntil) },
+      intervalMs: 20,
+    },
+    (signal) => settleAfter(5_000, signal),
+  ).catch((failure: unknown) => failure);
+  const elapsed = performance.now() - startedAt;
+  expect(error).toBeInstanceOf(TimeoutError);
+  expect((error as Error).message).toMatch(
+    /^not ready: no progress \(console output, CPU time\) for 2\d\d ms \(idle window 200 ms, \d+ ms since the wait began\)$/,
+  );
+  // Progress for 300 ms (last seen up to a tick before), then one window and a tick or two; nowhere
+  // near the wait's own 5 s.
+  expect(elapsed).toBeGreaterThanOrEqual(450);
+  expect(elapsed).toBeLessThan(1_200);
+});
+
+test("a child's CPU time is found by its command line, and is gone with it", async () => {
+  test.skip(process.platform !== 'linux', 'reads /proc');
+  const marker = `fleetdrill-agent-probe-${process.pid}`;
+  const busy = spawn(process.execPath, ['-e', 'for(;;){}', marker], { stdio: 'ignore' });
+  const other = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', 'other'], { stdio: 'ignore' });
+  try {
+    const probe = childCpuTimeProbe(process.pid, marker);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const first = probe();
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(first).toBeDefined();
+    expect(probe()).toBeGreaterThan(first!);
+    expect(childCpuTimeProbe(process.pid, 'nobody-runs-this')()).toBeUndefined();
+    // Only children count: the marker under another parent is not this one's agent.
+    expect(childCpuTimeProbe(other.pid, marker)()).toBeUndefined();
+    expect(childCpuTimeProbe(undefined, marker)()).toBeUndefined();
+    busy.kill('SIGKILL');
+    await new Promise((resolve) => busy.once('exit', resolve));
+    expect(probe()).toBeUndefined();
+  } finally {
+    busy.kill('SIGKILL');
+    other.kill('SIGKILL');
+  }
 });

@@ -1,5 +1,6 @@
-import { readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
+import { TimeoutError } from '../core/errors.ts';
 
 /**
  * How a boot's wait for its ready line is bounded. A boot is stuck when it shows no progress for
@@ -12,6 +13,8 @@ export interface ReadinessLimits {
   idleMs: number;
   /** How many services boot together with this one (a fleet's robots); default 1. */
   fleetSize?: number;
+  /** What the time is counted from, for messages; default `power-on`. */
+  since?: string;
 }
 
 /** Idle windows a lone boot on an idle machine may take in total. */
@@ -77,7 +80,7 @@ export class ProgressDeadline {
     const now = this.clock();
     const idle = now - this.lastProgressAt;
     if (idle >= this.limits.idleMs) {
-      return `not ready: no progress (console output, CPU time) for ${Math.round(idle)} ms (idle window ${this.limits.idleMs} ms, ${Math.round(now - this.startedAt)} ms since power-on)`;
+      return `not ready: no progress (console output, CPU time) for ${Math.round(idle)} ms (idle window ${this.limits.idleMs} ms, ${Math.round(now - this.startedAt)} ms since ${this.limits.since ?? 'power-on'})`;
     }
     const load = this.load();
     const totalMs = readinessTotalMs(this.limits, load);
@@ -120,6 +123,39 @@ export function watchBoot(options: {
   return { stop: () => clearInterval(timer) };
 }
 
+/**
+ * The timeout to give a wait that {@link waitWhileProgressing} bounds: the longest timer Node keeps
+ * (about 24.8 days), so that only the progress deadline ends it.
+ */
+export const BOUNDED_BY_PROGRESS_MS = 2 ** 31 - 1;
+
+/**
+ * Runs a wait that follows a boot (rosbridge answering, /odom at rate, the edge agent answering)
+ * under the same kind of deadline as the boot: while the probes show progress the wait goes on, up
+ * to the total bound. `wait` gets a signal that aborts, with a TimeoutError giving the reason, once
+ * the probes stay idle for the window or the total bound passes; it must stop on that signal, and
+ * what it rejects with (the reason, with what it saw so far) is what the caller gets.
+ */
+export async function waitWhileProgressing<T>(
+  options: {
+    limits: ReadinessLimits;
+    probes: Readonly<Record<string, ProgressProbe>>;
+    intervalMs?: number;
+  },
+  wait: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const controller = new AbortController();
+  const watch = watchBoot({
+    ...options,
+    onOverdue: (reason) => controller.abort(new TimeoutError(reason)),
+  });
+  try {
+    return await wait(controller.signal);
+  } finally {
+    watch.stop();
+  }
+}
+
 /** The size of a console log: it grows with every line the service writes. */
 export function logSizeProbe(path: string): ProgressProbe {
   return () => {
@@ -155,4 +191,49 @@ export function cpuTicksOf(stat: string): number {
   const total = (utime ?? NaN) + (stime ?? NaN) + (cutime ?? NaN) + (cstime ?? NaN);
   if (!Number.isFinite(total)) throw new Error(`unreadable /proc stat line: ${stat.slice(0, 80)}`);
   return total;
+}
+
+/**
+ * CPU time of the child of `parentPid` whose command line holds `argument` (a robot host's edge
+ * agent, started from the agent entry the harness gave the host): the agent loads its modules in a
+ * process of its own, which the host's CPU time does not count until it is reaped. Undefined while
+ * there is no such child (not started yet, gone) or no /proc.
+ */
+export function childCpuTimeProbe(parentPid: number | undefined, argument: string): ProgressProbe {
+  let child: number | undefined;
+  return () => {
+    if (parentPid === undefined) return undefined;
+    if (child === undefined || !isChildRunning(child, parentPid, argument)) {
+      child = childrenOf(parentPid).find((pid) => isChildRunning(pid, parentPid, argument));
+    }
+    if (child === undefined) return undefined;
+    try {
+      return cpuTicksOf(readFileSync(`/proc/${child}/stat`, 'utf8'));
+    } catch {
+      child = undefined;
+      return undefined;
+    }
+  };
+}
+
+/** Pids of a process's children, from every thread's /proc children list (any thread may spawn). */
+function childrenOf(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((task) =>
+      readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').split(' ').filter(Boolean).map(Number),
+    );
+  } catch {
+    return [];
+  }
+}
+
+/** Whether `pid` is still a child of `parentPid` running with `argument`: pids are reused. */
+function isChildRunning(pid: number, parentPid: number, argument: string): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    return ppid === parentPid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(argument);
+  } catch {
+    return false;
+  }
 }

@@ -1,5 +1,5 @@
 import { OTA_SERVICES, type ArmedFault } from '../../protocol/power-cut.ts';
-import { ConfigError, RobotDiedError, TimeoutError } from '../core/errors.ts';
+import { ConfigError, RobotDiedError, RobotUnreachableError, TimeoutError } from '../core/errors.ts';
 import { EdgeAgentHandle } from './clients/agent.ts';
 import type { EventBus } from '../core/events.ts';
 import { RosClient, type CallbackError } from '../ros/client.ts';
@@ -18,6 +18,8 @@ import { TopicProbe, type TopicProbeOptions } from '../ros/probe.ts';
 import { forTopic } from '../ros/wait.ts';
 import type { NetworkCable, RobotExit, RobotSpec, StartedRobotHost } from './backend.ts';
 import { describeExit } from './backend.ts';
+import { withLogTail } from './host/index.ts';
+import { BOUNDED_BY_PROGRESS_MS, waitWhileProgressing } from './readiness.ts';
 
 /** A robot's pose in the world frame. */
 export interface Pose2D {
@@ -77,7 +79,7 @@ export class Robot {
       for (const waiter of this.powerCutWaiters) waiter(where);
       this.powerCutWaiters.clear();
     });
-    if (spec.agent) this.agentHandle = new EdgeAgentHandle(spec.id, ros);
+    if (spec.agent) this.agentHandle = new EdgeAgentHandle(spec.id, ros, host);
   }
 
   /** The robot's edge agent, reached over the robot's rosbridge (so through its link). */
@@ -88,13 +90,16 @@ export class Robot {
     return this.agentHandle;
   }
 
-  /** Connects to a started host and waits until the robot is ready. */
+  /** Connects to a started host and waits until the robot is ready (see {@link waitUntilReady}). */
   static async attach(
     spec: RobotSpec,
     host: StartedRobotHost,
     options: {
       events?: EventBus;
+      /** The idle window of the wait for rosbridge and /odom after the host's ready line. */
       readyTimeoutMs: number;
+      /** Robots coming up together with this one, which stretches the total the wait may take. */
+      fleetSize?: number;
       /** Where the harness reaches rosbridge (the robot's proxy); default the robot itself. */
       rosbridge?: string;
       /** Pulls the robot's cable in the fault layer, when its power supply has no cable of its own. */
@@ -103,16 +108,16 @@ export class Robot {
   ): Promise<Robot> {
     // The client needs the robot's abort signal, and the robot needs the client: break the cycle.
     const holder: { robot?: Robot } = {};
-    const ros = await RosClient.connect(options.rosbridge ?? host.endpoints.rosbridge, {
+    // Dialled at once, waited for under the robot's progress deadline with /odom.
+    const ros = RosClient.open(options.rosbridge ?? host.endpoints.rosbridge, {
       name: spec.id,
-      connectTimeoutMs: options.readyTimeoutMs,
       events: options.events,
       signal: () => holder.robot?.aborter.signal,
     });
     const robot = new Robot(spec, host, ros, options.events, options.cable);
     holder.robot = robot;
     try {
-      await robot.waitUntilReady(options.readyTimeoutMs);
+      await robot.waitUntilReady(options.readyTimeoutMs, { together: options.fleetSize });
     } catch (error) {
       ros.close();
       throw error;
@@ -226,15 +231,31 @@ export class Robot {
     this.deathListeners.add(listener);
   }
 
-  /** Waits for rosbridge and /odom at rate. */
-  async waitUntilReady(timeoutMs: number): Promise<void> {
-    await this.ros.waitUntilConnected(timeoutMs);
-    try {
-      await odomReadiness(this.spec.rtf).waitUntilReady(this.ros, timeoutMs);
-    } catch (error) {
-      if (error instanceof TimeoutError) throw new TimeoutError(`robot ${this.id}: ${error.message}`);
-      throw error;
-    }
+  /**
+   * Waits for rosbridge and /odom at rate. `idleMs` is an idle window, as a boot's: the wait fails,
+   * naming the robot with its log tail, once the robot's console and CPU time show no progress for
+   * that long; while they grow it goes on, up to a total that grows with `together` (robots coming
+   * up at once) and the machine's load (readiness.ts). A rosbridge that never answers is
+   * RobotUnreachableError, /odom too slow or absent a TimeoutError.
+   */
+  async waitUntilReady(idleMs: number, options: { together?: number } = {}): Promise<void> {
+    const limits = { idleMs, fleetSize: options.together, since: 'the wait began' };
+    const tail = () => this.host.logTail(15);
+    await waitWhileProgressing({ limits, probes: this.host.progressProbes('host') }, async (signal) => {
+      try {
+        await this.ros.waitUntilConnected(BOUNDED_BY_PROGRESS_MS, signal);
+      } catch (error) {
+        if (!(error instanceof TimeoutError)) throw error;
+        const message = `no rosbridge answer at ${this.ros.url}; ${error.message}`;
+        throw new RobotUnreachableError(this.id, withLogTail(message, this.id, tail()), { cause: error });
+      }
+      try {
+        await odomReadiness(this.spec.rtf).waitUntilReady(this.ros, BOUNDED_BY_PROGRESS_MS, signal);
+      } catch (error) {
+        if (!(error instanceof TimeoutError)) throw error;
+        throw new TimeoutError(withLogTail(`robot ${this.id}: ${error.message}`, this.id, tail()));
+      }
+    });
   }
 
   /** Cuts the power: every process on the robot gets SIGKILL, the disk stays as it is. */
@@ -243,12 +264,15 @@ export class Robot {
     await this.host.powerCut();
   }
 
-  /** Powers the robot on and waits until it is ready again. */
-  async powerOn(options: { readyTimeoutMs?: number } = {}): Promise<void> {
+  /**
+   * Powers the robot on and waits until it is ready again; `readyTimeoutMs` is the idle window of
+   * that wait (default 20 s), `together` how many robots come up at once (see {@link waitUntilReady}).
+   */
+  async powerOn(options: { readyTimeoutMs?: number; together?: number } = {}): Promise<void> {
     this.aborter = new AbortController();
     this.events?.emit({ kind: 'power-on', robot: this.id });
     await this.host.powerOn();
-    await this.waitUntilReady(options.readyTimeoutMs ?? 20_000);
+    await this.waitUntilReady(options.readyTimeoutMs ?? 20_000, { together: options.together });
   }
 
   /** Freezes the robot where it stands: every process stops, nothing answers (a hung computer). */
@@ -289,7 +313,7 @@ export class Robot {
   }
 
   /** An orderly shutdown followed by power-on. */
-  async reboot(options: { readyTimeoutMs?: number } = {}): Promise<void> {
+  async reboot(options: { readyTimeoutMs?: number; together?: number } = {}): Promise<void> {
     this.events?.emit({ kind: 'robot-shutdown', robot: this.id });
     await this.host.shutdown();
     await this.powerOn(options);

@@ -1,4 +1,5 @@
 import type { RobotSpec } from '../backend.ts';
+import { childCpuTimeProbe, logSizeProbe } from '../readiness.ts';
 import {
   robotHostArgs,
   robotHostBoot,
@@ -55,6 +56,11 @@ export function processSupply(spec: RobotSpec, files: RobotFiles, context: Embed
   return {
     runtime,
     realDisk: true,
+    // The agent is the robot host's child, started from the entry the harness handed the host.
+    progressProbes: (part) =>
+      part === 'host' || context.agentEntry === undefined
+        ? runtime.progressProbes()
+        : { log: logSizeProbe(files.logPath), cpu: childCpuTimeProbe(runtime.pid, context.agentEntry) },
     endpoints: (ready) => ({
       rosbridge: `ws://${context.host}:${ready.rosbridgePort}`,
       upstream: `${context.host}:${ready.rosbridgePort}`,

@@ -7,7 +7,7 @@ import type { RobotExit } from '../backend.ts';
 import { describeExit } from '../backend.ts';
 import { appendToLog, logMarker, readLogTail } from '../console-log.ts';
 import type { ServiceBoot, ServiceRuntime } from '../host/index.ts';
-import { cpuTimeProbe, logSizeProbe, watchBoot } from '../readiness.ts';
+import { cpuTimeProbe, logSizeProbe, watchBoot, type ProgressProbe } from '../readiness.ts';
 
 const SHUTDOWN_GRACE_MS = 5_000;
 
@@ -45,6 +45,16 @@ export class ServiceProcess<Ready> implements ServiceRuntime<Ready> {
 
   get where(): string {
     return `pid ${String(this.child?.pid)}`;
+  }
+
+  /** The running process's id; undefined while it is down. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Its console log's size and the running process's CPU time: what its boot's deadline follows. */
+  progressProbes(): Readonly<Record<string, ProgressProbe>> {
+    return { log: logSizeProbe(this.options.logPath), cpu: cpuTimeProbe(this.child?.pid) };
   }
 
   /** Called when the process goes down without being asked to. */
@@ -167,7 +177,7 @@ export class ServiceProcess<Ready> implements ServiceRuntime<Ready> {
         finish(`exited during boot (${describeExit({ code, signal })})`);
       const watch = watchBoot({
         limits: { idleMs: bootTimeoutMs, fleetSize },
-        probes: { log: logSizeProbe(this.options.logPath), cpu: cpuTimeProbe(child.pid) },
+        probes: this.progressProbes(),
         onOverdue: (reason) => finish(new TimeoutError(reason).message),
       });
       readyPipe.on('data', onData);

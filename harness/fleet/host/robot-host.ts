@@ -6,10 +6,12 @@ import {
   type NetworkCable,
   type RobotEndpoints,
   type RobotExit,
+  type RobotPart,
   type RobotSpec,
   type StartedRobotHost,
 } from '../backend.ts';
 import { routeRobotExit } from '../injected-cut.ts';
+import { logSizeProbe, type ProgressProbe } from '../readiness.ts';
 import type { RobotFiles, RobotReadyLine } from './robot-contract.ts';
 import type { ServiceRuntime } from './service-runtime.ts';
 
@@ -26,6 +28,11 @@ export interface PowerSupply {
   endpoints(ready: RobotReadyLine): RobotEndpoints;
   /** Whether the robot's disk here can be a real one (`software.prepareDisk`, a real OTA client). */
   readonly realDisk: boolean;
+  /**
+   * What this supply can read of a part's progress, beyond the console log every supply has (a
+   * process's CPU time); made afresh for each wait, since a power cycle changes the processes.
+   */
+  progressProbes?(part: RobotPart): Readonly<Record<string, ProgressProbe>>;
 }
 
 /**
@@ -125,6 +132,11 @@ export class RobotHost implements StartedRobotHost {
 
   logTail(lines = 20): string[] {
     return this.supply.runtime.logTail(lines);
+  }
+
+  progressProbes(part: RobotPart): Readonly<Record<string, ProgressProbe>> {
+    // The agent writes to the robot's console too: the log is the one probe every supply has.
+    return this.supply.progressProbes?.(part) ?? { log: logSizeProbe(this.logPath) };
   }
 
   async freeze(): Promise<void> {
