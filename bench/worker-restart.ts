@@ -21,7 +21,7 @@ import { REPO_ROOT } from '../harness/core/paths.ts';
 import { processesWithEnv, settle } from '../harness/testing/leftovers.ts';
 import { startNestedRun } from '../harness/testing/nested-run.ts';
 
-/** The moments the nested drills record, in the order they happen on the fresh worker. */
+/** The moments the nested drills record, in the order they happen: the failure, then the fresh worker's. */
 export const RESTART_MARKS = ['failed', 'worker-start', 'loaded', 'fleet-up', 'settled'] as const;
 export type RestartMark = (typeof RESTART_MARKS)[number];
 
@@ -181,22 +181,24 @@ export async function measureWorkerRestart(robots: number, seed: number): Promis
     const text = await readFile(marks, 'utf8').catch(() => '');
     // Checked whatever the run's outcome: a failed or stuck run is the likeliest to leave robots.
     const left = await killLeftRobots(text);
-    const leftover = left.length ? `; it left robot processes running (killed): ${left.join(', ')}` : '';
+    const leftover = left.length ? `left robot processes running (killed): ${left.join(', ')}` : '';
     const run = ended === 'timeout' ? `did not end within ${RUN_TIMEOUT_MS / 1000} s` : `exit ${ended}`;
     if (ended === 'timeout' || !text) {
-      throw new Error(
-        `the nested run ${run}, marks in ${marks}: ${text ? 'some' : 'none'}${leftover}:\n${tail(output())}`,
-      );
+      const what = [run, text ? '' : 'wrote no marks', leftover].filter(Boolean).join(', ');
+      throw new Error(`the nested run ${what}:\n${tail(output())}`);
     }
     let phases: RestartPhases;
     try {
       phases = restartPhases(text, marks);
     } catch (error) {
-      throw new Error(`${(error as Error).message}${leftover}\nnested run (${run}):\n${tail(output())}`, {
-        cause: error,
-      });
+      throw new Error(
+        `${(error as Error).message}\nnested run (${[run, leftover].filter(Boolean).join(', ')}):\n${tail(output())}`,
+        {
+          cause: error,
+        },
+      );
     }
-    if (left.length) throw new Error(`the nested run${leftover.slice(1)}`);
+    if (left.length) throw new Error(`the nested run ${leftover}`);
     return phases;
   } finally {
     await rm(tmp, { recursive: true, force: true });
