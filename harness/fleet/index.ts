@@ -21,6 +21,7 @@ export type {
   RobotSoftwareSpec,
   RobotEndpoints,
   RobotExit,
+  RobotPart,
   NetworkCable,
   StartedRobotHost,
   StartedRobotBackend,
