@@ -66,6 +66,15 @@ test.describe('fleetdrill CLI: bad input', () => {
     [['up', '--seed', 'x1'], "--seed must be an integer from 0 to 4294967295, got 'x1'"],
     [['up', '--backend', 'k8s'], "--backend must be one of embedded, docker, got 'k8s'"],
     [['run', '--backend', 'k8s'], "--backend must be one of embedded, docker, got 'k8s'"],
+    [
+      ['up', '--docker-host', 'unix:///e2.sock'],
+      '--docker-host needs --backend docker (got --backend embedded)',
+    ],
+    [
+      ['up', '--backend', 'docker', '--docker-host', 'unix:///e1.sock', '--docker-host', 'http://e2:2375'],
+      '--docker-host[1] "http://e2:2375" must be unix:///path/to/docker.sock, tcp://host:port or ssh://user@host[:port]',
+    ],
+    [['run', '--docker-host', 'tcp://e2'], '--docker-host[0] "tcp://e2" must be'],
     [['up', '--world', 'atlantis'], 'unknown world "atlantis"; available: corridor, empty, warehouse'],
     [['run', 'no-such-drill'], "scenario 'no-such-drill' is unknown; scenarios:"],
     [
@@ -118,6 +127,20 @@ test.describe('fleetdrill CLI: bad input', () => {
     // The seed line, then the error: no stack trace.
     expect(result.stderr).not.toMatch(/^\s+at /m);
     expect(result.stderr.trim().split('\n').at(-1)).toMatch(/^fleetdrill: backend docker: /);
+  });
+
+  test('up --docker-host naming an engine that does not answer names that engine', async () => {
+    const result = await fleetdrill([
+      'up',
+      '--backend',
+      'docker',
+      '--robots',
+      '2',
+      '--docker-host',
+      'unix:///nonexistent/e2.sock',
+    ]);
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toContain('no Docker engine answers at unix:///nonexistent/e2.sock');
   });
 
   test('--robot-image without the docker backend is refused', async () => {

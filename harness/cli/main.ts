@@ -21,6 +21,11 @@ import type { OtaBuildFlags, OtaFuzzFlags } from './ota.ts';
 import type { MergeFlags, QualifyFlags } from './qualify.ts';
 import { parseOtaClientFlag } from './ota-client-flag.ts';
 import { ROBOT_VARIANTS } from '../ota/variants.ts';
+import { DOCKER_HOSTS_ENV, resolveEngines } from '../fleet/docker/engines.ts';
+
+const DOCKER_HOST_FLAG = '--docker-host <url>';
+const DOCKER_HOST_HELP =
+  'docker backend: an engine to spread robots over (unix:///…, tcp://host:port, ssh://user@host, each =weight optional); repeat it, the first is home';
 
 /** Flags `run` and `nightly` share. */
 interface RunFlags {
@@ -32,6 +37,12 @@ interface RunFlags {
   backend?: string;
   robotImage?: string;
   otaClient?: string;
+  dockerHost?: string[];
+}
+
+/** Commander's collector for a repeatable option. */
+function repeated(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 /** Turns `run` flags into the environment playwright.config.ts reads. */
@@ -44,6 +55,10 @@ function runEnv(flags: RunFlags): NodeJS.ProcessEnv {
   if (flags.backend !== undefined) env.FLEETDRILL_BACKEND = parseBackend(flags.backend);
   if (flags.robotImage !== undefined) env.FLEETDRILL_ROBOT_IMAGE = flags.robotImage;
   if (flags.otaClient !== undefined) env[OTA_CLIENT_ENV] = parseOtaClientFlag(flags.otaClient);
+  if (flags.dockerHost?.length) {
+    resolveEngines(flags.dockerHost, '--docker-host');
+    env[DOCKER_HOSTS_ENV] = flags.dockerHost.join(',');
+  }
   return env;
 }
 
@@ -61,6 +76,7 @@ export function buildProgram(): Command {
     .option('--rtf <x>', 'simulation real-time factor', String(DEFAULT_CONFIG.fleet.rtf))
     .option('--backend <name>', `where robots run: ${BACKENDS.join(' or ')}`, DEFAULT_CONFIG.fleet.backend)
     .option('--robot-image <image>', 'docker backend: run this robot image (a Gazebo robot) instead')
+    .option(DOCKER_HOST_FLAG, DOCKER_HOST_HELP, repeated, [])
     .option(
       '--ota-client <name>',
       `who updates the robots: ${OTA_CLIENTS.join(', ')} (default: config ota.client)`,
@@ -190,6 +206,7 @@ export function buildProgram(): Command {
     .option('--rtf <x>', 'simulation real-time factor')
     .option('--backend <name>', `where robots run: ${BACKENDS.join(' or ')} (default embedded)`)
     .option('--robot-image <image>', 'docker backend: run this robot image (a Gazebo robot) instead')
+    .option(DOCKER_HOST_FLAG, DOCKER_HOST_HELP, repeated, [])
     .option('--ota-client <name>', `who updates the robots: ${OTA_CLIENTS.join(', ')}`)
     .addOption(new Option('--project <name>', 'Playwright project (default: embedded, docker-all on docker)'))
     .allowExcessArguments(true)

@@ -7,6 +7,7 @@ import { Fleet } from '../fleet/fleet.ts';
 import { describeBringUp } from '../fleet/readiness-progress.ts';
 import { resolveWorld } from '../fleet/world.ts';
 import { provisionRobots } from '../ota/provision.ts';
+import { resolveEngines } from '../fleet/docker/engines.ts';
 import { parseOtaClientFlag } from './ota-client-flag.ts';
 
 /** `fleetdrill up` options as commander hands them over (strings, unvalidated). */
@@ -18,6 +19,8 @@ export interface UpFlags {
   backend: string;
   robotImage?: string;
   otaClient?: string;
+  /** `--docker-host`, repeated: the engines a docker fleet spreads over. */
+  dockerHost?: string[];
   /** Commander's `--no-telemetry` sets this false. */
   telemetry?: boolean;
   json?: boolean;
@@ -33,8 +36,14 @@ export function parseUpFlags(flags: UpFlags) {
   if (robotImage !== undefined && backend !== 'docker') {
     throw new ConfigError('--robot-image', `needs --backend docker (got --backend ${backend})`);
   }
+  const dockerHosts = flags.dockerHost?.length ? flags.dockerHost : undefined;
+  if (dockerHosts && backend !== 'docker') {
+    throw new ConfigError('--docker-host', `needs --backend docker (got --backend ${backend})`);
+  }
+  if (dockerHosts) resolveEngines(dockerHosts, '--docker-host');
   const world = resolveWorld(flags.world);
   return {
+    dockerHosts,
     robots,
     seed,
     rtf,
@@ -105,6 +114,7 @@ export async function up(flags: UpFlags): Promise<number> {
         proxy: fleet.network.link(robot.id).proxyName,
         seed: robot.spec.seed,
         log: robot.logPath,
+        engine: fleet.info.engines[robot.id],
       });
     print({ event: 'toxiproxy', url: fleet.network.url, embedded: fleet.network.embedded });
     if (fleet.telemetry)
@@ -116,9 +126,20 @@ export async function up(flags: UpFlags): Promise<number> {
       ms: fleet.info.readyMs,
     });
   } else {
-    const table = new Table({ head: ['robot', 'rosbridge (proxied)', 'direct', 'seed', 'log'] });
+    // Where each robot runs matters once a fleet spreads over Docker engines.
+    const where = options.backend === 'docker';
+    const table = new Table({
+      head: ['robot', 'rosbridge (proxied)', 'direct', 'seed', ...(where ? ['engine'] : []), 'log'],
+    });
     for (const robot of fleet.roster)
-      table.push([robot.id, robot.rosbridgeUrl, robot.directRosbridgeUrl, robot.spec.seed, robot.logPath]);
+      table.push([
+        robot.id,
+        robot.rosbridgeUrl,
+        robot.directRosbridgeUrl,
+        robot.spec.seed,
+        ...(where ? [fleet.info.engines[robot.id] ?? ''] : []),
+        robot.logPath,
+      ]);
     console.log(table.toString());
     console.log(`Toxiproxy API: ${fleet.network.url} (proxies named <robot>-rosbridge, <robot>-cloud)`);
     if (fleet.telemetry) {

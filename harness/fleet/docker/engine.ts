@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import createDebug from 'debug';
 import Dockerode from 'dockerode';
 import { FleetdrillError, settleAll } from '../../core/errors.ts';
+import type { EngineSpec } from './engines.ts';
 
 const log = createDebug('fleetdrill:docker');
 
@@ -40,6 +41,11 @@ export function ownerLabel(): string {
 /** The engine client; DOCKER_HOST and friends are honoured as the docker CLI does. */
 export function dockerClient(): Dockerode {
   return new Dockerode();
+}
+
+/** A client for one engine of a fleet's list (the default engine's is {@link dockerClient}'s). */
+export function engineClient(engine: EngineSpec): Dockerode {
+  return new Dockerode(engine.client);
 }
 
 /**

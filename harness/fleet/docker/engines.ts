@@ -3,7 +3,8 @@
  * FLEETDRILL_DOCKER_HOSTS, the `dockerHosts` fleet option), a client for each, and which robot
  * runs on which. See docs/docker-engines.md.
  */
-import Dockerode from 'dockerode';
+// Types only: the CLI parses --docker-host with this module, and must not pay for loading dockerode.
+import type Dockerode from 'dockerode';
 import { ConfigError } from '../../core/errors.ts';
 
 /** Env var: the engines a docker fleet spreads over, comma-separated URLs. */
@@ -92,13 +93,13 @@ export function parseEngine(entry: string, field: string): EngineSpec {
  * The engines of a fleet: `given` (the fleet option or `--docker-host`), else
  * FLEETDRILL_DOCKER_HOSTS, else the one engine the docker CLI would use. The first is home: the
  * fault layer and the cloud run there. The same URL twice is an error, as it would double-book
- * one engine's ports and names.
+ * one engine's ports and names. `givenAs` names `given` in errors (`--docker-host`).
  */
-export function resolveEngines(given: readonly string[] | undefined): EngineSpec[] {
+export function resolveEngines(given: readonly string[] | undefined, givenAs = 'dockerHosts'): EngineSpec[] {
   const fromEnv = process.env[DOCKER_HOSTS_ENV];
   const [entries, field] =
     given && given.length
-      ? [given, 'dockerHosts']
+      ? [given, givenAs]
       : fromEnv
         ? [fromEnv.split(',').filter((entry) => entry.trim()), DOCKER_HOSTS_ENV]
         : [[defaultEngineUrl()], 'DOCKER_HOST'];
@@ -109,11 +110,6 @@ export function resolveEngines(given: readonly string[] | undefined): EngineSpec
     seen.add(engine.url);
   });
   return engines;
-}
-
-/** A dockerode client for the engine. */
-export function engineClient(engine: EngineSpec): Dockerode {
-  return new Dockerode(engine.client);
 }
 
 /**
