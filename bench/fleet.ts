@@ -81,9 +81,10 @@ export async function measureLoad(
   }).start();
   try {
     if (agents) {
-      // 50 agents took 30 to 50 s to answer on a loaded 2-core machine: the bound grows with the fleet.
-      const agentsReadyMs = Math.max(60_000, robots * 1_000);
-      await Promise.all(fleet.roster.map((robot) => robot.agent.waitUntilReady(agentsReadyMs)));
+      // An idle window: agents that progress may take longer, up to a bound that grows with `together`.
+      await Promise.all(
+        fleet.roster.map((robot) => robot.agent.waitUntilReady(60_000, { together: robots })),
+      );
     }
     const probes: Array<{ robot: string; nominalHz: number; probe: TopicProbe; arrivals: Arrivals }> = [];
     let measuring = false;
