@@ -3,7 +3,12 @@ import { bootTimesChart, type RobotBoot } from './charts/boot-times.ts';
 
 /** What boot-time evidence needs of a started fleet. */
 export interface BootedFleet {
-  readonly info: { readonly readyMs: number; readonly bootMs: Readonly<Record<string, number>> };
+  readonly info: {
+    readonly readyMs: number;
+    readonly bootMs: Readonly<Record<string, number>>;
+    /** Where each robot ran (its Docker engine), by id. */
+    readonly engines?: Readonly<Record<string, string>>;
+  };
 }
 
 // Fleets whose bring-up is in the report already: a worker's fleet serves many drills.
@@ -21,8 +26,18 @@ export async function attachBootTimes(testInfo: TestInfo, fleet: BootedFleet): P
   // In id order: the fleet records them in the order the robots became ready.
   const byId = Object.entries(fleet.info.bootMs).sort(([a], [b]) => a.localeCompare(b));
   const boots: RobotBoot[] = byId.map(([robot, ms]) => ({ robot, ms }));
+  // Which robot ran where, once a fleet spreads over more than one place (docs/docker-engines.md).
+  const engines = fleet.info.engines ?? {};
+  const where =
+    new Set(Object.values(engines)).size > 1
+      ? { engines: Object.fromEntries(byId.map(([robot]) => [robot, engines[robot]])) }
+      : {};
   await testInfo.attach('fleet boot times', {
-    body: JSON.stringify({ readyMs: fleet.info.readyMs, robots: Object.fromEntries(byId) }, null, 2),
+    body: JSON.stringify(
+      { readyMs: fleet.info.readyMs, robots: Object.fromEntries(byId), ...where },
+      null,
+      2,
+    ),
     contentType: 'application/json',
   });
   try {
