@@ -90,7 +90,7 @@ export function benchFigures({ seed, loadPoints, log }: FigureContext): Figure[]
     {
       name: 'fleet_up_ms_50_no_telemetry',
       unit: 'ms',
-      target: { op: '<=', value: 5000 },
+      target: { op: '<=', value: 2500 },
       measure: (run) => up(50, run, false),
     },
     {
@@ -107,7 +107,7 @@ export function benchFigures({ seed, loadPoints, log }: FigureContext): Figure[]
     {
       name: 'docker_fleet_up_ms_10',
       unit: 'ms',
-      target: { op: '<=', value: 15000 },
+      target: { op: '<=', value: 5000 },
       prepare: dockerImages,
       measure: async (run) => {
         const result = await dockerFleetUp(10, seed + run);
@@ -200,6 +200,7 @@ export function benchFigures({ seed, loadPoints, log }: FigureContext): Figure[]
     {
       name: 'agent_rss_mb',
       unit: 'MB',
+      target: { op: '<=', value: 50 },
       measure: async (run) => acrossAgents(await agentUsage(run), (agent) => agent.rssMb, 'MB'),
     },
     {
@@ -228,7 +229,7 @@ export function benchFigures({ seed, loadPoints, log }: FigureContext): Figure[]
     {
       name: 'max_robots_rtf1',
       unit: 'robots',
-      target: { op: '>=', value: 100 },
+      target: { op: '>=', value: 150 },
       measure: robotsAtRtf1([25, 50, 75, 100, 125, 150, 200], { agents: false }),
     },
     {
