@@ -203,16 +203,17 @@ export function childCpuTimeProbe(parentPid: number | undefined, argument: strin
   let child: number | undefined;
   return () => {
     if (parentPid === undefined) return undefined;
-    if (child === undefined || !isChildRunning(child, parentPid, argument)) {
-      child = childrenOf(parentPid).find((pid) => isChildRunning(pid, parentPid, argument));
+    let ticks = child === undefined ? undefined : childCpuTicks(child, parentPid, argument);
+    if (ticks !== undefined) return ticks;
+    // Not started yet, or a new one after a reboot: look among the host's children again.
+    child = undefined;
+    for (const pid of childrenOf(parentPid)) {
+      ticks = childCpuTicks(pid, parentPid, argument);
+      if (ticks === undefined) continue;
+      child = pid;
+      return ticks;
     }
-    if (child === undefined) return undefined;
-    try {
-      return cpuTicksOf(readFileSync(`/proc/${child}/stat`, 'utf8'));
-    } catch {
-      child = undefined;
-      return undefined;
-    }
+    return undefined;
   };
 }
 
@@ -227,13 +228,18 @@ function childrenOf(pid: number): number[] {
   }
 }
 
-/** Whether `pid` is still a child of `parentPid` running with `argument`: pids are reused. */
-function isChildRunning(pid: number, parentPid: number, argument: string): boolean {
+/**
+ * CPU ticks of `pid` while it is a child of `parentPid` running with `argument` (pids are reused);
+ * undefined otherwise.
+ */
+function childCpuTicks(pid: number, parentPid: number, argument: string): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    return ppid === parentPid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(argument);
+    if (ppid !== parentPid) return undefined;
+    if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(argument)) return undefined;
+    return cpuTicksOf(stat);
   } catch {
-    return false;
+    return undefined;
   }
 }
