@@ -80,7 +80,7 @@ test('a robot that does not come up again ends the asking: still "could not tell
   );
   expect(answer).toEqual({
     unanswered:
-      'no answer from r09 /get_version after 1 try while the robot was up, then it was not up within 20 ms: ' +
+      'no answer from r09 /get_version after 1 try while the robot was up, then it did not get up (idle window 20 ms): ' +
       'robot r09: no response from /get_version within 5 ms; robot r09: /odom: no message within 20 ms',
   });
   expect(log).toEqual(['ready? 20', 'ready? 20']);

@@ -31,7 +31,7 @@ export interface AskOptions {
   tries?: number;
   /** Each try's deadline, counted from the moment the robot is up. Default 5 s. */
   askTimeoutMs?: number;
-  /** How long the robot may take to be up before a try; past it, nobody can tell. Default 30 s. */
+  /** How long the robot may go without progress while it gets up before a try (an idle window, see readiness.ts); past it, nobody can tell. Default 30 s. */
   readyTimeoutMs?: number;
 }
 
@@ -66,7 +66,7 @@ export async function askWhileUp<T>(
       // is its watchdog's to end, and a death is caught above); more tries would only wait longer.
       return unanswered(
         `no answer from ${robot.id} ${what} after ${asked} ${plural(asked)} while the robot was up, ` +
-          `then it was not up within ${readyTimeoutMs} ms`,
+          `then it did not get up (idle window ${readyTimeoutMs} ms)`,
       );
     }
     asked++;
