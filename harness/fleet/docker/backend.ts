@@ -9,7 +9,14 @@ import type { RobotSpec, StartedCloudHost, StartedRobotBackend, StartedRobotHost
 import { RobotHost, robotFiles } from '../host/index.ts';
 import { startDockerCloud } from './cloud-container.ts';
 import { checkEngine, engineClient, LABELS, ownerLabel, removeLeftovers } from './engine.ts';
-import { checkRemoteEngine, placeRobots, resolveEngines, type EngineSpec } from './engines.ts';
+import {
+  checkRemoteEngine,
+  crossingsOf,
+  placeRobots,
+  resolveEngines,
+  type Crossing,
+  type EngineSpec,
+} from './engines.ts';
 import { DockerFaultLayer } from './fault-layer.ts';
 import { copyImages, ensureImages, ImageBuildError } from './images.ts';
 import { freeLoopbackPorts, freePortsOn } from './ports.ts';
@@ -35,16 +42,6 @@ export interface DockerBackendOptions {
    * cloud run there. Default: $FLEETDRILL_DOCKER_HOSTS, else the engine the docker CLI would use.
    */
   engines?: readonly string[];
-}
-
-/**
- * How the other engines reach ports published on an engine: on one machine, the gateway of the
- * engine's run network (a host address that containers of every engine reach, and the LAN does
- * not); across machines, the engine host's name, with ports bound on every address.
- */
-interface Crossing {
-  bind: string;
-  address: string;
 }
 
 /** One engine of a run: its client, its run network, and how links cross to it. */
@@ -146,40 +143,33 @@ export class DockerBackend {
 }
 
 /**
- * Sets how links cross between the run's engines. All on this machine: each engine's run network
- * gateway, which no other machine reaches. Any engine elsewhere: every engine binds the ports
- * that cross on all its addresses and is reached by its host's name (printed as a warning: those
- * ports are open to the LAN for the run's length).
+ * Sets how links cross between the run's engines (crossingsOf in engines.ts), from the run
+ * networks' subnets when every engine is on this machine; warns when ports open to the LAN.
  */
 async function planCrossings(engines: RunEngine[], run: string): Promise<void> {
-  if (engines.every((engine) => !engine.spec.remoteHost)) {
-    const subnets = new Map<string, string>();
-    for (const engine of engines) {
-      const config = (await engine.docker.getNetwork(run).inspect()).IPAM?.Config?.[0];
-      if (!config?.Gateway || !config.Subnet) {
-        throw new ConfigError('dockerHosts', `${engine.spec.url}: run network ${run} has no gateway address`);
-      }
-      const other = subnets.get(config.Subnet);
-      if (other) {
-        throw new ConfigError(
-          'dockerHosts',
-          `${engine.spec.url}: its run network got subnet ${config.Subnet}, as ${other}'s did; ` +
-            'engines on one machine need address pools of their own (dockerd --default-address-pool)',
-        );
-      }
-      subnets.set(config.Subnet, engine.spec.url);
-      engine.crossing = { bind: config.Gateway, address: config.Gateway };
+  const local = engines.every((engine) => !engine.spec.remoteHost);
+  const networks = local
+    ? await Promise.all(
+        engines.map(async (engine) => {
+          const config = (await engine.docker.getNetwork(run).inspect()).IPAM?.Config?.[0];
+          return { name: run, subnet: config?.Subnet, gateway: config?.Gateway };
+        }),
+      )
+    : undefined;
+  const crossings = crossingsOf(
+    engines.map((engine, index) => ({ spec: engine.spec, network: networks?.[index] })),
+    hostname(),
+  );
+  engines.forEach((engine, index) => {
+    const crossing = crossings[index]!;
+    engine.crossing = crossing;
+    if (crossing.bind === '0.0.0.0') {
+      console.warn(
+        `fleetdrill: docker engine ${engine.spec.url}: ports that cross engines are published on all addresses of ${crossing.address}; ` +
+          'keep the hosts on a private network (docs/docker-engines.md)',
+      );
     }
-    return;
-  }
-  for (const engine of engines) {
-    const address = engine.spec.remoteHost ?? hostname();
-    engine.crossing = { bind: '0.0.0.0', address };
-    console.warn(
-      `fleetdrill: docker engine ${engine.spec.url}: ports that cross engines are published on all addresses of ${address}; ` +
-        'keep the hosts on a private network (docs/docker-engines.md)',
-    );
-  }
+  });
 }
 
 /** An image the user named must exist: no registry may be reachable to pull it from. */

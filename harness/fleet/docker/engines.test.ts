@@ -2,6 +2,7 @@ import { expect, test } from '@playwright/test';
 import { ConfigError } from '../../core/errors.ts';
 import {
   checkRemoteEngine,
+  crossingsOf,
   defaultEngineUrl,
   DOCKER_HOSTS_ENV,
   parseEngine,
@@ -98,6 +99,55 @@ test.describe('docker engines', () => {
     // Spread out, not three in a row then one: the light engine gets every fourth robot.
     expect(weighted).toEqual([0, 0, 1, 0, 0, 0, 1, 0]);
     expect(placeRobots(8, [3, 1])).toEqual(weighted);
+  });
+
+  test('links cross at each run network gateway on one machine, by host name across machines', () => {
+    const home = parseEngine('unix:///var/run/docker.sock=1', 'x');
+    const second = parseEngine('unix:///tmp/e2/docker.sock', 'x');
+    const net = (subnet: string, gateway: string) => ({ name: 'fd-1-abc', subnet, gateway });
+    expect(
+      crossingsOf(
+        [
+          { spec: home, network: net('172.18.0.0/16', '172.18.0.1') },
+          { spec: second, network: net('10.114.0.0/24', '10.114.0.1') },
+        ],
+        'ci-box',
+      ),
+    ).toEqual([
+      { bind: '172.18.0.1', address: '172.18.0.1' },
+      { bind: '10.114.0.1', address: '10.114.0.1' },
+    ]);
+    // Two engines that hand out one subnet: a gateway address would not say which engine it is.
+    expect(() =>
+      crossingsOf(
+        [
+          { spec: home, network: net('172.18.0.0/16', '172.18.0.1') },
+          { spec: second, network: net('172.18.0.0/16', '172.18.0.1') },
+        ],
+        'ci-box',
+      ),
+    ).toThrow(
+      "unix:///tmp/e2/docker.sock: its run network got subnet 172.18.0.0/16, as unix:///var/run/docker.sock's did",
+    );
+    expect(() =>
+      crossingsOf(
+        [{ spec: second, network: { name: 'fd-1-abc', subnet: undefined, gateway: undefined } }],
+        'x',
+      ),
+    ).toThrow('unix:///tmp/e2/docker.sock: run network fd-1-abc has no subnet and gateway address');
+    // Another host in the list: every engine binds everywhere and is dialled by its host's name.
+    expect(
+      crossingsOf(
+        [
+          { spec: home, network: undefined },
+          { spec: parseEngine('ssh://ci@rack2', 'x'), network: undefined },
+        ],
+        'ci-box',
+      ),
+    ).toEqual([
+      { bind: '0.0.0.0', address: 'ci-box' },
+      { bind: '0.0.0.0', address: 'rack2' },
+    ]);
   });
 
   test('an engine on another host needs the run dir on a shared mount, and says so', () => {

@@ -134,6 +134,56 @@ export function placeRobots(robots: number, weights: readonly number[]): number[
 }
 
 /**
+ * How the other engines reach ports published on an engine: bound on `bind`, dialled at `address`.
+ */
+export interface Crossing {
+  bind: string;
+  address: string;
+}
+
+/** An engine's run network as its engine reports it. */
+export interface RunNetwork {
+  name: string;
+  subnet: string | undefined;
+  gateway: string | undefined;
+}
+
+/**
+ * How links cross between a run's engines. All on this machine: each engine's run network
+ * gateway, a host address that containers of every engine reach through the host's input path
+ * and that no other machine routes to; two run networks with one subnet would make it ambiguous,
+ * and are an error naming both engines. Any engine elsewhere: every engine binds on all its
+ * addresses and is reached by its host's name (`thisHost` for this machine's engines).
+ */
+export function crossingsOf(
+  engines: ReadonlyArray<{ spec: EngineSpec; network: RunNetwork | undefined }>,
+  thisHost: string,
+): Crossing[] {
+  if (engines.some((engine) => engine.spec.remoteHost)) {
+    return engines.map((engine) => ({ bind: '0.0.0.0', address: engine.spec.remoteHost ?? thisHost }));
+  }
+  const subnets = new Map<string, string>();
+  return engines.map(({ spec, network }) => {
+    if (!network?.gateway || !network.subnet) {
+      throw new ConfigError(
+        'dockerHosts',
+        `${spec.url}: run network ${network?.name ?? '(none)'} has no subnet and gateway address`,
+      );
+    }
+    const other = subnets.get(network.subnet);
+    if (other) {
+      throw new ConfigError(
+        'dockerHosts',
+        `${spec.url}: its run network got subnet ${network.subnet}, as ${other}'s did; ` +
+          'engines on one machine need address pools of their own (dockerd --default-address-pool)',
+      );
+    }
+    subnets.set(network.subnet, spec.url);
+    return { bind: network.gateway, address: network.gateway };
+  });
+}
+
+/**
  * An engine on another host runs robots whose disks are bind mounts of this machine's run dir:
  * that works only where the run dir is a shared mount at the same path. Throws, naming the engine
  * and what to do, unless FLEETDRILL_DOCKER_SHARED_DIR holds the run dir.

@@ -258,6 +258,11 @@ export async function copyImages(from: Dockerode, to: Dockerode, tags: readonly 
       `cannot copy ${missing.join(', ')} to another engine: ${failed.errorDetail?.message ?? failed.error}`,
     );
   log('copied %s in %d ms', missing.join(', '), Math.round(performance.now() - startedAt));
+  // An engine that serves run after run would otherwise keep every build it was ever given.
+  for (const tag of missing) {
+    const name = IMAGE_NAMES.find((image) => tag.startsWith(`fleetdrill/${image}:`));
+    if (name) await removeOlderBuilds(to, name, tag);
+  }
 }
 
 /** Removes other `fleetdrill/<name>` tags; one still in use by a running fleet stays. */
