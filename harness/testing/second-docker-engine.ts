@@ -6,11 +6,12 @@
  * published ports go through docker-proxy, which is all a fleet needs (docs/docker-engines.md).
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Dockerode from 'dockerode';
 import { onProcessExit } from '../core/cleanup.ts';
+import { isAlive } from '../fleet/run-dir.ts';
 
 const run = promisify(execFile);
 
@@ -39,8 +40,9 @@ export interface SecondDockerEngine {
  * do not collide; a start that fails removes what it made and says why, with the log's tail.
  */
 export async function startSecondDockerEngine(): Promise<SecondDockerEngine> {
-  const dir = mkdtempSync('/tmp/fd-engine-');
-  const bridge = `fdbr-${process.pid % 10_000_000}`;
+  await sweepDeadEngines();
+  const dir = mkdtempSync(`/tmp/fd-engine-${process.pid}-`);
+  const bridge = bridgeOf(process.pid);
   const slot = process.pid % 200;
   const logPath = join(dir, 'dockerd.log');
   const logTail = (lines = 15): string =>
@@ -59,9 +61,7 @@ export async function startSecondDockerEngine(): Promise<SecondDockerEngine> {
       clearTimeout(late);
     }
     await run('ip', ['link', 'del', bridge]).catch(() => {});
-    // Whatever dockerd left mounted under its roots would make the removal fail half-way.
-    spawnSync('sh', ['-c', `grep -o " ${dir}[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l`]);
-    rmSync(dir, { recursive: true, force: true });
+    removeEngineDir(dir);
   };
   try {
     await run('ip', ['link', 'add', bridge, 'type', 'bridge']);
@@ -107,5 +107,39 @@ export async function startSecondDockerEngine(): Promise<SecondDockerEngine> {
     throw new Error(`second dockerd: ${(error as Error).message}${tail ? `\n${tail}` : ''}`, {
       cause: error,
     });
+  }
+}
+
+function bridgeOf(pid: number): string {
+  return `fdbr-${pid % 10_000_000}`;
+}
+
+/** Removes an engine's folder; whatever dockerd left mounted under it would stop the removal half-way. */
+function removeEngineDir(dir: string): void {
+  spawnSync('sh', ['-c', `grep -o " ${dir}[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l`]);
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * Ends the engines of test processes that died without stopping theirs (SIGKILL): their dockerd,
+ * bridge and folder. A dockerd whose test is gone has nothing left to serve.
+ */
+async function sweepDeadEngines(): Promise<void> {
+  for (const name of readdirSync('/tmp')) {
+    const match = /^fd-engine-(\d+)-/.exec(name);
+    if (!match || isAlive(Number(match[1]))) continue;
+    const dir = join('/tmp', name);
+    const pidFile = join(dir, 'docker.pid');
+    const daemon = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8')) : undefined;
+    if (daemon && isAlive(daemon)) {
+      // SIGTERM, so that it takes its containerd and containers along; SIGKILL if it will not go.
+      process.kill(daemon, 'SIGTERM');
+      const deadline = Date.now() + 20_000;
+      while (isAlive(daemon) && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      if (isAlive(daemon)) process.kill(daemon, 'SIGKILL');
+    }
+    spawnSync('ip', ['link', 'del', bridgeOf(Number(match[1]))]);
+    removeEngineDir(dir);
   }
 }
