@@ -66,8 +66,10 @@ function passedEnv(): Record<string, string> {
 
 /**
  * Robots, the fleet cloud and the fault layer as containers (testcontainers, dockerode where it
- * has no call) on a Docker network of the run's own. Every container and the network carry the
- * run's labels; `stop()` removes them, and the next start removes those of runs that died.
+ * has no call or on another engine than its own) on a Docker network of the run's own, one per
+ * engine when robots spread over several (docs/docker-engines.md). Every container and network
+ * carries the run's labels; `stop()` removes them, and the next start removes those of runs that
+ * died.
  */
 export class DockerBackend {
   constructor(private readonly options: DockerBackendOptions) {}
@@ -224,11 +226,9 @@ export class StartedDockerBackend implements StartedRobotBackend {
     const engine = this.engineFor(spec);
     // A robot away from home publishes rosbridge where the home fault layer can dial it.
     const crossing = engine === this.engines[0] ? undefined : engine.crossing;
-    const [hostPort] = crossing
-      ? engine.spec.remoteHost
-        ? await freeLoopbackPorts(1)
-        : await freePortsOn(crossing.bind, 1)
-      : await freeLoopbackPorts(1);
+    // On another host this machine cannot tell a free port: one free here is the best guess.
+    const [hostPort] =
+      crossing && !engine.spec.remoteHost ? await freePortsOn(crossing.bind, 1) : await freeLoopbackPorts(1);
     const files = robotFiles(join(this.options.runDir, spec.id));
     const supply = new ContainerSupply(spec, files, {
       docker: engine.docker,

@@ -12,7 +12,8 @@ const API_PORT = 8474;
 /**
  * Where each link's proxy listens inside the fault layer's container: robot index + base. The
  * rosbridge links are published to the host (the harness drives robots through them); the cloud
- * links are reached only by robots, on the run's network.
+ * links are reached only by robots: on the run's network, or, from another engine, at a port
+ * published for that robot alone (docs/docker-engines.md).
  */
 const LINK_PORT_BASE: Record<string, number> = { rosbridge: 10_000, cloud: 20_000 };
 
