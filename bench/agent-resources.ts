@@ -12,6 +12,12 @@ export interface AgentUsage {
   pid: number;
   /** Highest VmRSS over the window, sampled once a second (MB, 2^20 bytes). */
   rssMb: number;
+  /**
+   * Highest RssAnon over the window (MB): the agent's own memory. VmRSS also counts the node
+   * binary's pages (about 45 MB), which every node process on the machine shares, so it is not
+   * what one more robot costs.
+   */
+  privateMb: number;
   /** utime + stime over the window, percent of one core. */
   cpuPct: number;
 }
@@ -50,16 +56,21 @@ export async function measureAgentUsage(seed: number): Promise<AgentUsage[]> {
     const tick = clockTicksPerSecond();
     const startTicks = pids.map(cpuTicks);
     const startedAt = performance.now();
-    const peakRss = pids.map(rssKb);
+    const peakRss = pids.map((pid) => memoryKb(pid, 'VmRSS'));
+    const peakPrivate = pids.map((pid) => memoryKb(pid, 'RssAnon'));
     while (performance.now() - startedAt < WINDOW_MS) {
       await sleep(Math.min(1_000, WINDOW_MS - (performance.now() - startedAt)));
-      pids.forEach((pid, i) => (peakRss[i] = Math.max(peakRss[i]!, rssKb(pid))));
+      pids.forEach((pid, i) => {
+        peakRss[i] = Math.max(peakRss[i]!, memoryKb(pid, 'VmRSS'));
+        peakPrivate[i] = Math.max(peakPrivate[i]!, memoryKb(pid, 'RssAnon'));
+      });
     }
     const seconds = (performance.now() - startedAt) / 1000;
     const usage = pids.map((pid, i) => ({
       robot: robotOf(pid),
       pid,
       rssMb: Math.round((peakRss[i]! / 1024) * 10) / 10,
+      privateMb: Math.round((peakPrivate[i]! / 1024) * 10) / 10,
       cpuPct: Math.round(((cpuTicks(pid) - startTicks[i]!) / tick / seconds) * 1000) / 10,
     }));
     for (const [i, robot] of fleet.roster.entries()) {
@@ -90,9 +101,10 @@ function cpuTicks(pid: number): number {
   return Number(fields[11]) + Number(fields[12]);
 }
 
-function rssKb(pid: number): number {
-  const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (!match) throw new Error(`agent usage: /proc/${pid}/status has no VmRSS`);
+/** A memory line of /proc/<pid>/status, in kB. */
+function memoryKb(pid: number, field: 'VmRSS' | 'RssAnon'): number {
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!match) throw new Error(`agent usage: /proc/${pid}/status has no ${field}`);
   return Number(match[1]);
 }
 

@@ -204,6 +204,11 @@ export function benchFigures({ seed, loadPoints, log }: FigureContext): Figure[]
       measure: async (run) => acrossAgents(await agentUsage(run), (agent) => agent.rssMb, 'MB'),
     },
     {
+      name: 'agent_private_mb',
+      unit: 'MB',
+      measure: async (run) => acrossAgents(await agentUsage(run), (agent) => agent.privateMb, 'MB'),
+    },
+    {
       name: 'agent_cpu_pct',
       unit: '% of one core',
       measure: async (run) => acrossAgents(await agentUsage(run), (agent) => agent.cpuPct, '%'),
