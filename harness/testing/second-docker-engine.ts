@@ -43,7 +43,8 @@ export async function startSecondDockerEngine(): Promise<SecondDockerEngine> {
   await sweepDeadEngines();
   const dir = mkdtempSync(`/tmp/fd-engine-${process.pid}-`);
   const bridge = bridgeOf(process.pid);
-  const slot = process.pid % 200;
+  // One slot per test process: 10.99.<slot>.0/24 for the bridge, 10.<100 + slot>.0.0/16 for its networks.
+  const slot = process.pid % 150;
   const logPath = join(dir, 'dockerd.log');
   const logTail = (lines = 15): string =>
     existsSync(logPath) ? readFileSync(logPath, 'utf8').trimEnd().split('\n').slice(-lines).join('\n') : '';
@@ -65,7 +66,7 @@ export async function startSecondDockerEngine(): Promise<SecondDockerEngine> {
   };
   try {
     await run('ip', ['link', 'add', bridge, 'type', 'bridge']);
-    await run('ip', ['addr', 'add', `10.213.${slot}.1/24`, 'dev', bridge]);
+    await run('ip', ['addr', 'add', `10.99.${slot}.1/24`, 'dev', bridge]);
     await run('ip', ['link', 'set', bridge, 'up']);
     const socket = join(dir, 'docker.sock');
     const log = openSync(logPath, 'a');
