@@ -5,8 +5,6 @@
  * attaches its latency histogram to test results itself, and hil may not import report. Only the
  * rendering is shared here; each chart's spec stays with the layer that owns its data.
  */
-import * as vega from 'vega';
-import * as vl from 'vega-lite';
 import type { TopLevelSpec } from 'vega-lite';
 
 /** A chart's data cannot be drawn honestly (NaN, infinite, missing); the message names the field. */
@@ -22,6 +20,9 @@ export async function renderVegaLite(spec: TopLevelSpec): Promise<string> {
   // Labels are names a reader looks for (a topic, a fault, a cut point): never cut them short.
   const config = { font: FONT, axis: { labelLimit: 400 }, legend: { labelLimit: 300 } };
   const withFont = { config, ...spec } as TopLevelSpec;
+  // Loaded on the first chart: vega and vega-lite are a few hundred modules, and every drill
+  // worker imports this file whether or not it draws (about 0.5 s of each worker's start).
+  const [vega, vl] = await Promise.all([import('vega'), import('vega-lite')]);
   const view = new vega.View(vega.parse(vl.compile(withFont).spec), { renderer: 'none' });
   try {
     return await view.toSVG();

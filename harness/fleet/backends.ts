@@ -2,7 +2,6 @@ import type { BackendName } from '../core/config.ts';
 import { ConfigError } from '../core/errors.ts';
 import type { OtaClientName } from '../../protocol/disk-layout.ts';
 import type { StartedRobotBackend } from './backend.ts';
-import { DockerBackend } from './docker/backend.ts';
 import { EmbeddedBackend } from './embedded/backend.ts';
 
 /** What it takes to start a fleet's backend. */
@@ -44,6 +43,8 @@ const BACKEND_FACTORIES: Readonly<Record<BackendName, BackendFactory>> = {
         `${options.otaClient} runs on the embedded backend only: its loop devices and mount namespaces are the host's (this fleet runs on docker)`,
       );
     }
+    // Loaded on first use: testcontainers and dockerode cost every embedded worker ~1 s to load.
+    const { DockerBackend } = await import('./docker/backend.ts');
     return new DockerBackend({ ...options, engines: options.dockerHosts }).start();
   },
 };
