@@ -5,13 +5,13 @@
  * at whichever stage it stuck. Rosbridge is a real reference robot in this process; the host's
  * progress is faked (the deadline itself is proven with real processes in readiness.test.ts).
  */
-import { createServer } from 'node:net';
 import { expect, test as base } from '@playwright/test';
 import { labFixtures, type LabFixtures } from '../../reference/robot-sim/test-helpers.ts';
 import { RobotUnreachableError, TimeoutError } from '../core/errors.ts';
 import type { RobotSpec, StartedRobotHost } from './backend.ts';
 import type { ProgressProbe } from './readiness.ts';
 import { Robot } from './robot.ts';
+import { freeLoopbackPort } from '../core/ports.ts';
 
 const test = base.extend<LabFixtures>(labFixtures);
 
@@ -34,30 +34,24 @@ function host(rosbridge: string, log: ProgressProbe): StartedRobotHost {
   return used as StartedRobotHost;
 }
 
-/** A port nothing listens on (yet). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 const growing = (): ProgressProbe => {
   let size = 0;
   return () => (size += 64);
 };
 
-test('a rosbridge that answers after three idle windows while the robot progresses is waited for', async ({
+test('a rosbridge that answers after two idle windows while the robot progresses is waited for', async ({
   lab,
 }) => {
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const url = `ws://127.0.0.1:${port}`;
-  const late = setTimeout(() => void lab.sim({ id: 'r07', port }), 3 * IDLE_MS);
+  const late = setTimeout(() => void lab.sim({ id: 'r07', port }), 2 * IDLE_MS);
   try {
     const startedAt = performance.now();
-    const robot = await Robot.attach(SPEC, host(url, growing()), { readyTimeoutMs: IDLE_MS });
-    expect(performance.now() - startedAt).toBeGreaterThan(3 * IDLE_MS);
+    // 26 robots booting together double the total bound to 6 idle windows: the rosbridge comes at
+    // two, and the sim's start and /odom reaching its rate get the other four. With one robot
+    // the bound (3 windows) would race the sim's start on an idle machine.
+    const robot = await Robot.attach(SPEC, host(url, growing()), { readyTimeoutMs: IDLE_MS, fleetSize: 26 });
+    expect(performance.now() - startedAt).toBeGreaterThan(2 * IDLE_MS);
     robot.detach();
   } finally {
     clearTimeout(late);
@@ -65,7 +59,7 @@ test('a rosbridge that answers after three idle windows while the robot progress
 });
 
 test('a robot whose rosbridge never answers and that shows no progress is unreachable, with its log tail', async () => {
-  const url = `ws://127.0.0.1:${await freePort()}`;
+  const url = `ws://127.0.0.1:${await freeLoopbackPort()}`;
   const startedAt = performance.now();
   const error = await Robot.attach(
     SPEC,

@@ -19,7 +19,7 @@ import {
 } from './engines.ts';
 import { DockerFaultLayer } from './fault-layer.ts';
 import { copyImages, ensureImages, ImageBuildError } from './images.ts';
-import { freeLoopbackPorts, freePortsOn } from './ports.ts';
+import { freeLoopbackPorts, freePortsOn } from '../../core/ports.ts';
 import { ContainerSupply } from './container-supply.ts';
 
 const log = createDebug('fleetdrill:docker');

@@ -3,7 +3,7 @@ import type Dockerode from 'dockerode';
 import { ConfigError } from '../../core/errors.ts';
 import type { FaultLayerPlacement, RobotSpec } from '../backend.ts';
 import { withLogTail } from '../host/index.ts';
-import { freeLoopbackPorts, freePortsOn } from './ports.ts';
+import { freeLoopbackPorts, freePortsOn } from '../../core/ports.ts';
 import { FleetContainer, ServiceContainer } from './service-container.ts';
 
 /** The fault layer's name on the run's network. */

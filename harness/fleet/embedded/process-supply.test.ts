@@ -2,7 +2,7 @@
  * An embedded robot's edge agent is followed by its own CPU time: the supply finds it as the robot
  * host's child running the agent entry. A real host and agent (small scripts that keep the robot
  * host's contract: flags, ready line, the agent as a child) show it: an agent busy loading for
- * three idle windows, printing nothing, is not declared dead at its window, and once it goes idle it
+ * two idle windows, printing nothing, is not declared dead at its window, and once it goes idle it
  * is named with the robot's log tail within about the window.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,7 +17,7 @@ import { RobotHost, robotFiles } from '../host/index.ts';
 import { processSupply } from './process-supply.ts';
 
 const IDLE_MS = 300;
-const BUSY_MS = 3 * IDLE_MS;
+const BUSY_MS = 2 * IDLE_MS;
 
 /** A robot host that starts the agent it is given as its child, as the reference host does. */
 const HOST = `
@@ -67,7 +67,9 @@ test('an agent busy past its idle window is waited for, and named with the log t
   try {
     const startedAt = performance.now();
     const error = await new EdgeAgentHandle('r07', ros, host)
-      .waitUntilReady(IDLE_MS)
+      // 26 robots together double the total bound to 6 windows, so that the busy time and the idle
+      // window after it both fit: with one robot its 3 windows would end the wait while busy.
+      .waitUntilReady(IDLE_MS, { together: 26 })
       .catch((failure: unknown) => failure);
     const elapsed = performance.now() - startedAt;
     expect(error).toBeInstanceOf(TimeoutError);
@@ -77,7 +79,7 @@ test('an agent busy past its idle window is waited for, and named with the log t
     );
     expect(message).toContain('--- last log lines of r07 ---');
     expect(message).toContain('up: rosbridge nowhere, starting the edge agent');
-    // Busy for three windows: a plain timeout of one would have given up at 300 ms.
+    // Busy for two windows: a plain timeout of one would have given up at 300 ms.
     expect(elapsed).toBeGreaterThan(BUSY_MS - 100);
     expect(elapsed).toBeLessThan(BUSY_MS + IDLE_MS + 1_500);
   } finally {

@@ -9,7 +9,6 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -19,6 +18,7 @@ import { onProcessExit } from '../../core/cleanup.ts';
 import { parseTegrastats } from '../parsers/index.ts';
 import { parseSshTarget, SshStage, type SshStageOptions } from './index.ts';
 import { HilError, type RunDiscipline } from '../types.ts';
+import { freeLoopbackPort } from '../../core/ports.ts';
 
 const run = promisify(execFile);
 const SSHD = '/usr/sbin/sshd';
@@ -54,14 +54,6 @@ interface StartedSshd {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 async function keygen(path: string): Promise<void> {
   await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'fleetdrill-test', '-f', path]);
 }
@@ -88,7 +80,7 @@ async function startSshd(): Promise<StartedSshd> {
     const user = os.userInfo().username;
 
     for (let attempt = 1; ; attempt += 1) {
-      const port = await freePort();
+      const port = await freeLoopbackPort();
       const config = join(dir, 'sshd_config');
       await writeFile(
         config,
@@ -398,7 +390,7 @@ test.describe('SshStage over a real sshd', () => {
   });
 
   test('a closed port is a clear error', async ({ device }) => {
-    const port = await freePort();
+    const port = await freeLoopbackPort();
     const target = `ssh://root@127.0.0.1:${port}`;
     const stage = new SshStage(target, device.options);
     await expect(stage.start(device.model)).rejects.toThrow(`cannot reach ${target}: ECONNREFUSED`);

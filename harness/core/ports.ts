@@ -26,3 +26,9 @@ export async function freePortsOn(address: string, count: number): Promise<numbe
     await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
   }
 }
+
+/** One free TCP port on the loopback: nothing listens there when it is returned (yet). */
+export async function freeLoopbackPort(): Promise<number> {
+  const [port] = await freeLoopbackPorts(1);
+  return port!;
+}
