@@ -121,7 +121,9 @@ test.describe('bench loop', () => {
       { runs: 1, ...quiet, leftovers: async () => (await settle(mine)).map((pid) => `process ${pid}`) },
     );
     expect(results[0]).toMatchObject({ name: 'fleet_up_ms_1', status: 'error', runs: [] });
-    expect(results[0]!.reason).toMatch(/^run 1\/1: robot r01: robot host not ready(: no progress| within \d+ ms though still making progress)/);
+    expect(results[0]!.reason).toMatch(
+      /^run 1\/1: robot r01: robot host not ready(: no progress| within \d+ ms though still making progress)/,
+    );
     expect(results[0]!.reason).not.toMatch(/left behind/);
     expect(results[1]).toMatchObject({ name: 'round_trip_ms', status: 'ok' });
     expect(mine()).toEqual([]);
