@@ -9,8 +9,11 @@ async function battery(robot: Robot): Promise<BatteryState> {
 test.describe('battery', { tag: ['@smoke', '@nightly'] }, () => {
   test('the battery drains while driving, faster than at rest', async ({ fleet, claim }) => {
     const robot = await claim.one();
-    // Room to drive forth and back: an earlier drill may have left the robot against a wall.
-    expect((await robot.goTo(fleet.place('east-lane'), { timeoutMs: 60_000 })).status).toBe('succeeded');
+    // Forth and back below stays within 3 m ahead of where it starts. An earlier drill may have
+    // left the robot against a wall: then it goes to the open lane first.
+    if (!(await robot.hasRoomToDrive(3.5, 0.5))) {
+      expect((await robot.goTo(fleet.place('east-lane'), { timeoutMs: 60_000 })).status).toBe('succeeded');
+    }
 
     const restStart = await battery(robot);
     await new Promise((resolve) => setTimeout(resolve, 4_000));

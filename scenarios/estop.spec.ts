@@ -6,8 +6,10 @@ const STOP_WITHIN_MS = 1_000;
 test.describe('e-stop', { tag: ['@smoke', '@nightly', '@release', '@FLEET-002'] }, () => {
   test('/estop stops a moving robot within a bounded time and holds it', async ({ fleet, claim }) => {
     const robot = await claim.one();
-    const lane = fleet.place('east-lane');
-    expect((await robot.goTo(lane, { timeoutMs: 60_000 })).status).toBe('succeeded');
+    // Reaching full speed and braking takes about 1.5 m; with less room ahead, the open lane.
+    if (!(await robot.hasRoomToDrive(3))) {
+      expect((await robot.goTo(fleet.place('east-lane'), { timeoutMs: 60_000 })).status).toBe('succeeded');
+    }
 
     // Accelerate to full speed along the lane.
     const drive = setInterval(() => robot.drive(1.0, 0), 50);

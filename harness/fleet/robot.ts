@@ -11,9 +11,11 @@ import {
   type Collision,
   type GetVersionResponse,
   type GoalStatus,
+  type LaserScan,
   type Odometry,
   type TriggerResponse,
 } from '../ros/messages.ts';
+import { obstacleInCorridor } from '../ros/scan.ts';
 import { TopicProbe, type TopicProbeOptions } from '../ros/probe.ts';
 import { forTopic } from '../ros/wait.ts';
 import type { NetworkCable, RobotExit, RobotSpec, StartedRobotHost } from './backend.ts';
@@ -331,6 +333,18 @@ export class Robot {
     });
     const { position, orientation } = odom.pose.pose;
     return { x: position.x, y: position.y, yaw: yawOf(orientation) };
+  }
+
+  /**
+   * Whether the robot can drive straight `ahead` metres forward and `behind` metres back from
+   * where it stands, by its next /scan: nothing within its width (0.25 m radius and as much
+   * margin) along the way.
+   */
+  async hasRoomToDrive(ahead: number, behind = 0, timeoutMs = 5_000): Promise<boolean> {
+    const scan = await this.ros.waitForMessage<LaserScan>(ROBOT_TOPICS.scan.name, ROBOT_TOPICS.scan.type, {
+      timeoutMs,
+    });
+    return obstacleInCorridor(scan, { ahead, behind, halfWidth: 0.5 }) === undefined;
   }
 
   /**

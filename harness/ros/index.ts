@@ -8,6 +8,7 @@ export {
 } from './client.ts';
 export { TopicProbe, type TopicProbeOptions, type TopicStats, type StreamLimits } from './probe.ts';
 export { forTopic, forAll, type WaitStrategy } from './wait.ts';
+export { obstacleInCorridor, type Corridor } from './scan.ts';
 export { stampOf, stampSeconds, type RosTime } from './time.ts';
 export {
   ROBOT_TOPICS,
