@@ -104,6 +104,12 @@ export {
   type ProcessWarningLine,
 } from './service-link.ts';
 export {
+  isLoopbackAddress,
+  LOOPBACK_ADDRESS,
+  nonLoopbackWarning,
+  PRIVATE_NETNS_ENV,
+} from './listen-address.ts';
+export {
   armedFaultSchema,
   OTA_SERVICES,
   POWER_CUT_MARKER,

@@ -7,6 +7,7 @@ import { SEED_ENV, parseSeed } from './seed.ts';
 import { firstIssue } from '../../protocol/zod-issues.ts';
 import { budgetSchema, type HilBudgets } from './hil-budget.ts';
 import { TOXIC_NAMES, type ToxicName } from './toxic-names.ts';
+import { LISTEN_ADDRESS_ENV, parseListenAddress } from './listen-address.ts';
 
 /** Backends a fleet can run on. */
 export const BACKENDS = ['embedded', 'docker'] as const;
@@ -32,6 +33,11 @@ export interface FleetdrillConfig {
     telemetry: boolean;
     /** Docker backend: the robot image to run instead of the reference robot's (a Gazebo robot). */
     robotImage?: string;
+    /**
+     * The IPv4 address the run's servers listen on (default 127.0.0.1, this machine only); any
+     * other is printed as a warning (docs/security.md, "Listening sockets").
+     */
+    listenAddress?: string;
   };
   /** OTA updates. */
   ota: {
@@ -109,6 +115,7 @@ const schema = z
         readyTimeoutMs: z.number().int().positive(),
         telemetry: z.boolean(),
         robotImage: z.string().min(1).optional(),
+        listenAddress: z.ipv4().optional(),
       })
       .strict(),
     ota: z.object({ client: z.enum(OTA_CLIENTS) }).strict(),
@@ -153,6 +160,7 @@ export const CONFIG_ENV = {
   FLEETDRILL_BACKEND: 'fleet.backend',
   FLEETDRILL_TELEMETRY: 'fleet.telemetry',
   FLEETDRILL_ROBOT_IMAGE: 'fleet.robotImage',
+  [LISTEN_ADDRESS_ENV]: 'fleet.listenAddress',
 } as const;
 
 /** Overrides `ota.client`: what `fleetdrill run --ota-client` sets for the workers. */
@@ -233,7 +241,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
           ? parsePositive(value, name)
           : key === 'telemetry'
             ? parseSwitch(value, name)
-            : value;
+            : key === 'listenAddress'
+              ? parseListenAddress(value, name)
+              : value;
   }
   if (env[OTA_CLIENT_ENV]) merged.ota = { ...merged.ota, client: env[OTA_CLIENT_ENV] as OtaClientName };
   if (env[SEED_ENV]) merged.seed = parseSeed(env[SEED_ENV]);

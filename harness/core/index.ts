@@ -26,4 +26,5 @@ export {
   type FleetdrillConfig,
 } from './config.ts';
 export { TOXIC_NAMES, type ToxicName } from './toxic-names.ts';
+export { LISTEN_ADDRESS_ENV, dialAddress, parseListenAddress, warnListenAddress } from './listen-address.ts';
 export type { HilBudget, HilBudgets, StageKind } from './hil-budget.ts';

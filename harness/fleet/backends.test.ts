@@ -10,6 +10,7 @@ const start: BackendStart = {
   telemetry: false,
   robotImage: undefined,
   otaClient: 'fleetdrill',
+  listenAddress: '127.0.0.1',
 };
 
 test('every backend of the config has a factory', () => {

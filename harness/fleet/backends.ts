@@ -17,6 +17,8 @@ export interface BackendStart {
   otaClient: OtaClientName;
   /** Docker engines to spread robots over; undefined: the backend's default. */
   dockerHosts?: readonly string[];
+  /** The IPv4 address the run's servers listen on, on this machine (FleetOptions.listenAddress). */
+  listenAddress: string;
 }
 
 /** Checks what a backend cannot do, then starts it. */
@@ -34,7 +36,7 @@ const BACKEND_FACTORIES: Readonly<Record<BackendName, BackendFactory>> = {
     if (options.dockerHosts?.length) {
       throw new ConfigError('dockerHosts', 'needs the docker backend (this fleet runs on embedded)');
     }
-    return new EmbeddedBackend(options).start();
+    return new EmbeddedBackend({ ...options, host: options.listenAddress }).start();
   },
   docker: async (options) => {
     if (options.otaClient !== 'fleetdrill') {

@@ -24,6 +24,8 @@ import { Robot } from './robot.ts';
 import { FaultSession } from './fault-session.ts';
 import type { CallbackError } from '../ros/client.ts';
 import { createRunDir, type RunDir } from './run-dir.ts';
+import { parseListenAddress, warnListenAddress } from '../core/listen-address.ts';
+import { LOOPBACK_ADDRESS } from '../../protocol/listen-address.ts';
 import { BringUpProgress } from './readiness-progress.ts';
 
 const log = createDebug('fleetdrill:fleet');
@@ -64,6 +66,12 @@ export interface FleetOptions {
   robotImage?: string;
   /** Docker backend: the engines to spread robots over, home first (docs/docker-engines.md). */
   dockerHosts?: readonly string[];
+  /**
+   * The IPv4 address the run's servers listen on: the fault layer's API and proxies, each robot's
+   * rosbridge, the fleet cloud (default 127.0.0.1, this machine only). Any other address is an
+   * explicit choice, printed as a warning naming what listens there.
+   */
+  listenAddress?: string;
 }
 
 /** What every robot of a fleet boots, and how its edge agent is set. */
@@ -99,6 +107,12 @@ export class Fleet {
     const readyTimeoutMs = options.readyTimeoutMs ?? 20_000;
     const events = options.events ?? new EventBus();
     const backendName = options.backend ?? 'embedded';
+    const telemetry = options.telemetry ?? true;
+    const listenAddress = parseListenAddress(options.listenAddress ?? LOOPBACK_ADDRESS, 'listenAddress');
+    warnListenAddress(
+      `the fleet's fault layer API and proxies, robots' rosbridge${telemetry ? ' and the fleet cloud (HTTP API, MQTT broker)' : ''}`,
+      listenAddress,
+    );
     events.emit({
       kind: 'fleet-starting',
       robots: options.robots,
@@ -110,7 +124,6 @@ export class Fleet {
     const runDir = await createRunDir();
     const hosts: StartedRobotHost[] = [];
     const robots: Robot[] = [];
-    const telemetry = options.telemetry ?? true;
     let backend: StartedRobotBackend | undefined;
     let network: StartedFleetNetwork | undefined;
     let cloudHost: StartedCloudHost | undefined;
@@ -126,6 +139,7 @@ export class Fleet {
         robotImage: options.robotImage,
         otaClient: software.otaClient,
         dockerHosts: options.dockerHosts,
+        listenAddress,
       });
       // A backend with its own fault layer (docker: a container on the run's network) says
       // where each link's proxy listens and how each side reaches it.
@@ -141,6 +155,7 @@ export class Fleet {
         seed: options.seed,
         toxiproxyUrl: placement?.url ?? toxiproxyUrl,
         ownedByRun: placement !== undefined,
+        listenAddress,
         profiles: options.profiles,
         events,
       }).start();

@@ -6,6 +6,7 @@ import { deriveSeed, SeededRandom } from '../core/seed.ts';
 import { RobotLink } from './link.ts';
 import { ProfileRegistry, type CustomProfileConfig, type LinkProfile, type ToxicSpec } from './profiles.ts';
 import { ToxiproxyServer, type StartedToxiproxyServer } from './toxiproxy/index.ts';
+import { LOOPBACK_ADDRESS } from '../../protocol/listen-address.ts';
 
 const log = createDebug('fleetdrill:net');
 
@@ -44,6 +45,11 @@ export interface FleetNetworkOptions {
   /** Custom link profiles, by name. */
   profiles?: Readonly<Record<string, CustomProfileConfig>>;
   events?: EventBus;
+  /**
+   * The IPv4 address the embedded server's API and every proxy listen on (default 127.0.0.1);
+   * the caller warns when it is not loopback (core/listen-address.ts).
+   */
+  listenAddress?: string;
 }
 
 /** The fault layer's configuration; `start()` returns a {@link StartedFleetNetwork}. */
@@ -57,7 +63,7 @@ export class FleetNetwork {
     let url = toxiproxyUrl;
     if (!url) {
       server = await new ToxiproxyServer({
-        host: '127.0.0.1',
+        host: this.options.listenAddress ?? LOOPBACK_ADDRESS,
         port: 0,
         seed: deriveSeed(seed, 'toxiproxy'),
       }).start();
@@ -76,6 +82,7 @@ export class FleetNetwork {
     log('fault layer at %s (%s)', url, server ? 'embedded' : 'external');
     return new StartedFleetNetwork(client, url, server, profiles, seed, this.options.events, {
       removeProxies: !server && !this.options.ownedByRun,
+      listenAddress: this.options.listenAddress ?? LOOPBACK_ADDRESS,
     });
   }
 }
@@ -98,7 +105,10 @@ export class StartedFleetNetwork {
     readonly profiles: ProfileRegistry,
     private readonly seed: number,
     private readonly events: EventBus | undefined,
-    private readonly teardown: { removeProxies: boolean } = { removeProxies: !server },
+    private readonly settings: { removeProxies: boolean; listenAddress: string } = {
+      removeProxies: !server,
+      listenAddress: LOOPBACK_ADDRESS,
+    },
   ) {}
 
   /** True when the fault layer is the embedded server, false for a real Toxiproxy. */
@@ -107,10 +117,16 @@ export class StartedFleetNetwork {
   }
 
   /**
-   * Puts a robot's link behind a new proxy listening on a free loopback port; `upstream` is the
-   * `host:port` the robot serves it on. Clients connect to the returned link's `listen`.
+   * Puts a robot's link behind a new proxy listening on a free port of the fleet's listen address
+   * (loopback unless told otherwise); `upstream` is the `host:port` the robot serves it on.
+   * Clients connect to the returned link's `listen`.
    */
-  async addLink(robot: string, name: string, upstream: string, listen = '127.0.0.1:0'): Promise<RobotLink> {
+  async addLink(
+    robot: string,
+    name: string,
+    upstream: string,
+    listen = `${this.settings.listenAddress}:0`,
+  ): Promise<RobotLink> {
     const proxyName = `${robot}-${name}`;
     let proxy: Proxy;
     // One at a time: a fleet of 100 booting at once would open 100 API connections in a burst,
@@ -251,7 +267,7 @@ export class StartedFleetNetwork {
     for (const link of this.links.values()) link.dispose();
     await runAll([
       // A real Toxiproxy outlives the run: leave it as found. The run's own just goes.
-      ...(!this.teardown.removeProxies
+      ...(!this.settings.removeProxies
         ? []
         : [...this.links.keys()].map((name) => async () => (await this.client.get(name)).remove())),
       () => this.server?.stop(),

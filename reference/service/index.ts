@@ -1,2 +1,3 @@
 export { announceReady, watchLifeline } from './harness-link.ts';
+export { warnUnlessLoopback } from './listen-warning.ts';
 export { reportProcessWarnings } from './process-warnings.ts';

@@ -6,6 +6,7 @@ import { GenericContainer, type WaitStrategy } from 'testcontainers';
 import { onProcessExit } from '../../core/cleanup.ts';
 import { TimeoutError } from '../../core/errors.ts';
 import { READY_PREFIX } from '../../../protocol/service-link.ts';
+import { PRIVATE_NETNS_ENV } from '../../../protocol/listen-address.ts';
 import type { RobotExit } from '../backend.ts';
 import { describeExit } from '../backend.ts';
 import { appendToLog, logMarker, readLogTail } from '../console-log.ts';
@@ -292,8 +293,10 @@ function ignoreNotRunning(error: unknown): void {
 /**
  * A testcontainers container definition as every fleet container needs it: docker's init as PID 1
  * (it reaps, forwards signals, and puts the entry point in its own process group, so that the
- * edge agent's injected power cut, a SIGKILL of that group, works as on the embedded robot), and
- * a hook between create and start.
+ * edge agent's injected power cut, a SIGKILL of that group, works as on the embedded robot), a
+ * hook between create and start, and the word that its network namespace is the run's own: its
+ * servers listen on the container's interface without warning, and only ports published on the
+ * host's loopback reach them from the host (docs/security.md).
  */
 export class FleetContainer extends GenericContainer {
   private createdHook: ((containerId: string) => Promise<void>) | undefined;
@@ -301,6 +304,7 @@ export class FleetContainer extends GenericContainer {
   constructor(image: string) {
     super(image);
     this.hostConfig.Init = true;
+    this.withEnvironment({ [PRIVATE_NETNS_ENV]: '1' });
   }
 
   /**
