@@ -19,7 +19,8 @@ import {
 } from './engines.ts';
 import { DockerFaultLayer } from './fault-layer.ts';
 import { copyImages, ensureImages, ImageBuildError } from './images.ts';
-import { freeLoopbackPorts, freePortsOn } from '../../core/ports.ts';
+import { freePortsOn } from '../../core/ports.ts';
+import { LOOPBACK_ADDRESS } from '../../../protocol/listen-address.ts';
 import { ContainerSupply } from './container-supply.ts';
 
 const log = createDebug('fleetdrill:docker');
@@ -42,6 +43,12 @@ export interface DockerBackendOptions {
    * cloud run there. Default: $FLEETDRILL_DOCKER_HOSTS, else the engine the docker CLI would use.
    */
   engines?: readonly string[];
+  /**
+   * The host address every port the harness uses is published on (default 127.0.0.1): Docker
+   * would publish on all of them otherwise. Servers inside the containers listen on the
+   * container's own interface, on the run's network.
+   */
+  listenAddress?: string;
 }
 
 /** One engine of a run: its client, its run network, and how links cross to it. */
@@ -127,6 +134,7 @@ export class DockerBackend {
           labels: { ...labels, [LABELS.role]: 'toxiproxy' },
           dir: this.options.runDir,
           robots: this.options.robots,
+          publishAddress: this.options.listenAddress ?? LOOPBACK_ADDRESS,
           seed: this.options.seed,
           bootTimeoutMs: this.options.bootTimeoutMs ?? 20_000,
           crossing: crossing && {
@@ -203,6 +211,11 @@ export class StartedDockerBackend implements StartedRobotBackend {
     readonly images: { robot: string; cloud: string },
   ) {}
 
+  /** Where ports the harness uses are published on this machine. */
+  private get publishAddress(): string {
+    return this.options.listenAddress ?? LOOPBACK_ADDRESS;
+  }
+
   get faultLayer(): DockerFaultLayer | undefined {
     return this.layer;
   }
@@ -228,12 +241,15 @@ export class StartedDockerBackend implements StartedRobotBackend {
     const crossing = engine === this.engines[0] ? undefined : engine.crossing;
     // On another host this machine cannot tell a free port: one free here is the best guess.
     const [hostPort] =
-      crossing && !engine.spec.remoteHost ? await freePortsOn(crossing.bind, 1) : await freeLoopbackPorts(1);
+      crossing && !engine.spec.remoteHost
+        ? await freePortsOn(crossing.bind, 1)
+        : await freePortsOn(this.publishAddress, 1);
     const files = robotFiles(join(this.options.runDir, spec.id));
     const supply = new ContainerSupply(spec, files, {
       docker: engine.docker,
       engineUrl: engine.engineUrl,
       published: crossing,
+      publishAddress: this.publishAddress,
       image: this.images.robot,
       network: this.run,
       labels: { ...this.labels, [LABELS.role]: 'robot', [LABELS.robot]: spec.id },
@@ -246,7 +262,7 @@ export class StartedDockerBackend implements StartedRobotBackend {
   }
 
   async startCloud(): Promise<StartedCloudHost> {
-    const [http, mqtt] = await freeLoopbackPorts(2);
+    const [http, mqtt] = await freePortsOn(this.publishAddress, 2);
     const home = this.engines[0]!;
     return startDockerCloud({
       docker: home.docker,
@@ -256,6 +272,7 @@ export class StartedDockerBackend implements StartedRobotBackend {
       labels: { ...this.labels, [LABELS.role]: 'cloud' },
       dir: join(this.options.runDir, 'cloud'),
       hostPorts: { http: http!, mqtt: mqtt! },
+      publishAddress: this.publishAddress,
       bootTimeoutMs: this.options.bootTimeoutMs ?? 20_000,
       env: passedEnv(),
     });

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import type Dockerode from 'dockerode';
 import { CloudHost, cloudBoot, cloudFiles, parseCloudReady, type CloudReadyLine } from '../host/index.ts';
 import { FleetContainer, ServiceContainer } from './service-container.ts';
+import { dialAddress } from '../../core/listen-address.ts';
 
 /** The cloud's name on the run's network, and its ports there. */
 export const CLOUD_HOST = 'cloud';
@@ -18,8 +19,10 @@ export interface CloudContainerContext {
   labels: Record<string, string>;
   /** The cloud's folder in the run dir: data (a bind mount) and console log. */
   dir: string;
-  /** Loopback host ports the HTTP API and MQTT are published on. */
+  /** Host ports the HTTP API and MQTT are published on, at `publishAddress`. */
   hostPorts: { http: number; mqtt: number };
+  /** The host address they are published on (the run's listen address). */
+  publishAddress: string;
   bootTimeoutMs: number;
   env: Record<string, string>;
 }
@@ -52,15 +55,15 @@ export async function startDockerCloud(context: CloudContainerContext): Promise<
       .withUser(`${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`)
       .withTmpFs({ '/tmp': 'rw' })
       .withBindMounts([{ source: files.dataDir, target: '/fleetdrill/data', mode: 'rw' }])
-      .publishOnLoopback(HTTP_PORT, context.hostPorts.http)
-      .publishOnLoopback(MQTT_PORT, context.hostPorts.mqtt),
+      .publishOn(context.publishAddress, HTTP_PORT, context.hostPorts.http)
+      .publishOn(context.publishAddress, MQTT_PORT, context.hostPorts.mqtt),
   });
   const supply = {
     runtime,
     addresses: () => ({
-      httpUrl: `http://127.0.0.1:${context.hostPorts.http}`,
+      httpUrl: `http://${dialAddress(context.publishAddress)}:${context.hostPorts.http}`,
       upstream: `${CLOUD_HOST}:${HTTP_PORT}`,
-      mqttUrl: `mqtt://127.0.0.1:${context.hostPorts.mqtt}`,
+      mqttUrl: `mqtt://${dialAddress(context.publishAddress)}:${context.hostPorts.mqtt}`,
     }),
   };
   return CloudHost.start(supply, files.logPath);

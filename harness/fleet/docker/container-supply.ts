@@ -10,6 +10,7 @@ import {
   type RobotReadyLine,
 } from '../host/index.ts';
 import { FleetContainer, ServiceContainer } from './service-container.ts';
+import { dialAddress } from '../../core/listen-address.ts';
 
 /** rosbridge inside every robot container. */
 export const ROSBRIDGE_PORT = 9090;
@@ -30,10 +31,12 @@ export interface RobotContainerContext {
   engineUrl?: string;
   /**
    * Where rosbridge is published when the robot runs on another engine than the fault layer:
-   * bound on `bind`, dialled at `address` (docs/docker-engines.md). Default: the loopback, and
-   * the fault layer dials the robot by name on the run's network.
+   * bound on `bind`, dialled at `address` (docs/docker-engines.md). Default: `publishAddress`,
+   * and the fault layer dials the robot by name on the run's network.
    */
   published?: { bind: string; address: string };
+  /** The host address rosbridge is published on for the harness (the run's listen address). */
+  publishAddress: string;
   /** The image to run: the reference robot's, or the user's (--robot-image). */
   image: string;
   /** The run's Docker network; the robot's id is its name there. */
@@ -89,7 +92,7 @@ export class ContainerSupply implements PowerSupply, NetworkCable {
       };
     }
     return {
-      rosbridge: `ws://127.0.0.1:${hostPort}`,
+      rosbridge: `ws://${dialAddress(this.context.publishAddress)}:${hostPort}`,
       upstream: `${this.spec.id}:${ROSBRIDGE_PORT}`,
     };
   }
@@ -145,7 +148,7 @@ export class ContainerSupply implements PowerSupply, NetworkCable {
           { source: dirname(spec.worldPath), target: IN_CONTAINER.world, mode: 'ro' },
           { source: dirname(spec.software.factoryArtifact), target: IN_CONTAINER.factory, mode: 'ro' },
         ])
-        .publishOn(context.published?.bind ?? '127.0.0.1', ROSBRIDGE_PORT, context.hostPort)
+        .publishOn(context.published?.bind ?? context.publishAddress, ROSBRIDGE_PORT, context.hostPort)
     );
   }
 }

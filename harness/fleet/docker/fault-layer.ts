@@ -3,7 +3,8 @@ import type Dockerode from 'dockerode';
 import { ConfigError } from '../../core/errors.ts';
 import type { FaultLayerPlacement, RobotSpec } from '../backend.ts';
 import { withLogTail } from '../host/index.ts';
-import { freeLoopbackPorts, freePortsOn } from '../../core/ports.ts';
+import { freePortsOn } from '../../core/ports.ts';
+import { dialAddress } from '../../core/listen-address.ts';
 import { FleetContainer, ServiceContainer } from './service-container.ts';
 
 /** The fault layer's name on the run's network. */
@@ -34,6 +35,8 @@ export interface FaultLayerContext {
   dir: string;
   /** How many robots: one published port per robot link the harness uses. */
   robots: number;
+  /** The host address the API and the harness's links are published on (the run's listen address). */
+  publishAddress: string;
   seed: number;
   bootTimeoutMs: number;
   /**
@@ -52,14 +55,16 @@ export class DockerFaultLayer implements FaultLayerPlacement {
   private constructor(
     private readonly service: ServiceContainer<ToxiproxyReadyLine>,
     private readonly apiPort: number,
-    /** Container port → loopback host port, for the published links. */
+    /** Where the harness dials what is published (loopback for a wildcard publish). */
+    private readonly dialHost: string,
+    /** Container port → host port, for the published links. */
     private readonly published: ReadonlyMap<number, number>,
     /** Container port → `address:port` for the cloud links of robots on other engines. */
     private readonly crossing: ReadonlyMap<number, string>,
   ) {}
 
   static async start(context: FaultLayerContext): Promise<DockerFaultLayer> {
-    const ports = await freeLoopbackPorts(1 + context.robots);
+    const ports = await freePortsOn(context.publishAddress, 1 + context.robots);
     const apiPort = ports[0]!;
     const published = new Map<number, number>();
     const container = new FleetContainer(context.image)
@@ -68,11 +73,11 @@ export class DockerFaultLayer implements FaultLayerPlacement {
       .withNetworkAliases(TOXIPROXY_HOST)
       .withLabels(context.labels)
       .withCommand(['--host=0.0.0.0', `--port=${API_PORT}`, `--seed=${context.seed}`, '--json'])
-      .publishOnLoopback(API_PORT, apiPort);
+      .publishOn(context.publishAddress, API_PORT, apiPort);
     for (let index = 0; index < context.robots; index++) {
       const port = LINK_PORT_BASE.rosbridge! + index;
       published.set(port, ports[1 + index]!);
-      container.publishOnLoopback(port, ports[1 + index]!);
+      container.publishOn(context.publishAddress, port, ports[1 + index]!);
     }
     const crossing = new Map<number, string>();
     if (context.crossing?.robots.length) {
@@ -96,7 +101,13 @@ export class DockerFaultLayer implements FaultLayerPlacement {
       startError: (message, tail) =>
         new ConfigError('toxiproxy', withLogTail(`fault layer container ${message}`, 'toxiproxy', tail)),
     });
-    const layer = new DockerFaultLayer(service, apiPort, published, crossing);
+    const layer = new DockerFaultLayer(
+      service,
+      apiPort,
+      dialAddress(context.publishAddress),
+      published,
+      crossing,
+    );
     try {
       await service.start();
     } catch (error) {
@@ -107,7 +118,7 @@ export class DockerFaultLayer implements FaultLayerPlacement {
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.apiPort}`;
+    return `http://${this.dialHost}:${this.apiPort}`;
   }
 
   listenFor(spec: RobotSpec, link: string): string {
@@ -124,7 +135,7 @@ export class DockerFaultLayer implements FaultLayerPlacement {
     if (hostPort === undefined) {
       throw new ConfigError('link', `proxy port ${port} is not published to the harness`);
     }
-    return `127.0.0.1:${hostPort}`;
+    return `${this.dialHost}:${hostPort}`;
   }
 
   robotAddress(listen: string): string {

@@ -308,16 +308,10 @@ export class FleetContainer extends GenericContainer {
   }
 
   /**
-   * Publishes a container port on the host's loopback only: the harness needs it, the LAN must
-   * not see a test robot. A fixed host port, so that it stays the same across power cycles.
-   */
-  publishOnLoopback(containerPort: number, hostPort: number): this {
-    return this.publishOn('127.0.0.1', containerPort, hostPort);
-  }
-
-  /**
-   * Publishes a container port on one address of the engine's host: a link that crosses engines
-   * needs an address the other engine's containers reach (docs/docker-engines.md).
+   * Publishes a container port on one address of the engine's host, never on all of them by
+   * Docker's default: the run's listen address (loopback unless the user chose another: the LAN
+   * must not see a test robot), or where a link that crosses engines is reached
+   * (docs/docker-engines.md). A fixed host port, so that it stays the same across power cycles.
    */
   publishOn(address: string, containerPort: number, hostPort: number): this {
     const key = `${containerPort}/tcp`;
