@@ -17,8 +17,50 @@ export interface YamlInput {
   lineOf(path: readonly PropertyKey[]): number | undefined;
 }
 
+/**
+ * Deepest nesting a file may have. yaml's parser recurses once per level: a few thousand levels
+ * exhaust the stack, and a later parse that exhausts it while V8 compiles a regular expression
+ * kills the process (a fatal "RegExpCompiler Allocation failed"), so deep files are refused
+ * before yaml sees them. Real qualification files nest about five levels.
+ */
+export const MAX_YAML_DEPTH = 256;
+
+/** The line where `text` first nests deeper than MAX_YAML_DEPTH, by brackets or by indentation. */
+function tooDeepAt(text: string): number | undefined {
+  let flow = 0;
+  let line = 1;
+  let prefix = 0;
+  let inPrefix = true;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '\n') {
+      line++;
+      prefix = 0;
+      inPrefix = true;
+      continue;
+    }
+    // Each block level takes at least two columns of indentation or of `- ` / `? ` indicators.
+    if (inPrefix && (c === ' ' || c === '\t' || c === '-' || c === '?')) {
+      if (++prefix > 2 * MAX_YAML_DEPTH) return line;
+      continue;
+    }
+    inPrefix = false;
+    if (c === '[' || c === '{') {
+      if (++flow > MAX_YAML_DEPTH) return line;
+    } else if ((c === ']' || c === '}') && flow > 0) flow--;
+  }
+  return undefined;
+}
+
 /** Parses YAML text; a syntax error is a ConfigError naming the file and the line. */
 export function parseYaml(text: string, file: string): YamlInput {
+  const deepAt = tooDeepAt(text);
+  if (deepAt !== undefined) {
+    throw new ConfigError(
+      `${file}:${deepAt}`,
+      `is not valid YAML: nests deeper than ${MAX_YAML_DEPTH} levels`,
+    );
+  }
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: true });
   const syntax = doc.errors[0];
