@@ -1,5 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { RobotDiedError, runAll, settleAll } from './errors.ts';
+import { PLANTED_SECRET_ENV, plantedSecret } from './secrets.ts';
 
 test.describe('errors', () => {
   test('runAll runs every step and rethrows the first failure', async () => {
@@ -39,5 +40,16 @@ test.describe('errors', () => {
     expect(error.message).toContain('robot r03 died unexpectedly (signal SIGSEGV)');
     expect(error.message).toContain('line two');
     expect(error.name).toBe('RobotDiedError');
+  });
+
+  test("RobotDiedError's log lines come redacted: a dying robot may print its keys and tokens", () => {
+    const planted = process.env[PLANTED_SECRET_ENV] ?? plantedSecret();
+    const error = new RobotDiedError('r03', 'exit code 1', [
+      `env ROBOT_TOKEN=${planted}`,
+      'Authorization: Bearer abc.def',
+    ]);
+    expect(error.message).not.toContain(planted);
+    expect(error.message).not.toContain('abc.def');
+    expect(error.message).toContain('Authorization: Bearer [redacted: token]');
   });
 });

@@ -1,3 +1,5 @@
+import { redactSecrets } from './secrets.ts';
+
 /**
  * The error hierarchy callers branch on. Messages always name the robot, topic, field or limit
  * involved and the value that was measured, so a failed nightly reads without a debugger.
@@ -40,8 +42,9 @@ export class RobotDiedError extends FleetdrillError {
     readonly exit: string,
     readonly lastLogLines: readonly string[],
   ) {
+    // Redacted: a robot may print its keys or tokens, and the message ends up in the report.
     const tail = lastLogLines.length
-      ? `\n--- last log lines of ${robotId} ---\n${lastLogLines.join('\n')}`
+      ? `\n--- last log lines of ${robotId} ---\n${redactSecrets(lastLogLines.join('\n'))}`
       : '';
     super(`robot ${robotId} died unexpectedly (${exit})${tail}`);
   }

@@ -1,3 +1,4 @@
+import { redactSecrets } from '../../core/secrets.ts';
 import type { RobotExit } from '../backend.ts';
 
 /**
@@ -47,7 +48,12 @@ export interface ServiceBoot<Ready> {
   startError: (message: string, logTail: string[]) => Error;
 }
 
-/** `message` followed by the log tail under a heading, for start errors. */
+/**
+ * `message` followed by the log tail under a heading, for start errors. The tail is redacted: a
+ * service may print its keys or tokens, and the message ends up in the report.
+ */
 export function withLogTail(message: string, who: string, tail: readonly string[]): string {
-  return tail.length ? `${message}\n--- last log lines of ${who} ---\n${tail.join('\n')}` : message;
+  return tail.length
+    ? `${message}\n--- last log lines of ${who} ---\n${redactSecrets(tail.join('\n'))}`
+    : message;
 }
