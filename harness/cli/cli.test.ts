@@ -66,6 +66,8 @@ test.describe('fleetdrill CLI: bad input', () => {
     [['up', '--seed', 'x1'], "--seed must be an integer from 0 to 4294967295, got 'x1'"],
     [['up', '--backend', 'k8s'], "--backend must be one of embedded, docker, got 'k8s'"],
     [['run', '--backend', 'k8s'], "--backend must be one of embedded, docker, got 'k8s'"],
+    [['up', '--listen-address', 'lan'], '--listen-address must be an IPv4 address'],
+    [['run', '--listen-address', '::'], '--listen-address must be an IPv4 address'],
     [
       ['up', '--docker-host', 'unix:///e2.sock'],
       '--docker-host needs --backend docker (got --backend embedded)',

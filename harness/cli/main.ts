@@ -22,10 +22,15 @@ import type { MergeFlags, QualifyFlags } from './qualify.ts';
 import { parseOtaClientFlag } from './ota-client-flag.ts';
 import { ROBOT_VARIANTS } from '../ota/variants.ts';
 import { DOCKER_HOSTS_ENV, resolveEngines } from '../fleet/docker/engines.ts';
+import { LISTEN_ADDRESS_ENV, parseListenAddress } from '../core/listen-address.ts';
 
 const DOCKER_HOST_FLAG = '--docker-host <url>';
 const DOCKER_HOST_HELP =
   'docker backend: an engine to spread robots over (unix:///…, tcp://host:port, ssh://user@host, each =weight optional); repeat it, the first is home';
+
+const LISTEN_ADDRESS_FLAG = '--listen-address <ipv4>';
+const LISTEN_ADDRESS_HELP =
+  "the run's servers (fault layer, robots' rosbridge, cloud) listen here instead of 127.0.0.1 (0.0.0.0: every interface); printed as a warning";
 
 /** Flags `run` and `nightly` share. */
 interface RunFlags {
@@ -38,6 +43,7 @@ interface RunFlags {
   robotImage?: string;
   otaClient?: string;
   dockerHost?: string[];
+  listenAddress?: string;
 }
 
 /** Commander's collector for a repeatable option. */
@@ -59,6 +65,8 @@ function runEnv(flags: RunFlags): NodeJS.ProcessEnv {
     resolveEngines(flags.dockerHost, '--docker-host');
     env[DOCKER_HOSTS_ENV] = flags.dockerHost.join(',');
   }
+  if (flags.listenAddress !== undefined)
+    env[LISTEN_ADDRESS_ENV] = parseListenAddress(flags.listenAddress, '--listen-address');
   return env;
 }
 
@@ -82,6 +90,7 @@ export function buildProgram(): Command {
       `who updates the robots: ${OTA_CLIENTS.join(', ')} (default: config ota.client)`,
     )
     .option('--no-telemetry', 'no edge agents and no fleet cloud: robots only')
+    .option(LISTEN_ADDRESS_FLAG, LISTEN_ADDRESS_HELP)
     .option('--json', 'one JSON object per line on stdout')
     .action(async (flags: UpFlags) => {
       const { up } = await import('./up.ts');
@@ -208,6 +217,7 @@ export function buildProgram(): Command {
     .option('--robot-image <image>', 'docker backend: run this robot image (a Gazebo robot) instead')
     .option(DOCKER_HOST_FLAG, DOCKER_HOST_HELP, repeated, [])
     .option('--ota-client <name>', `who updates the robots: ${OTA_CLIENTS.join(', ')}`)
+    .option(LISTEN_ADDRESS_FLAG, LISTEN_ADDRESS_HELP)
     .addOption(new Option('--project <name>', 'Playwright project (default: embedded, docker-all on docker)'))
     .allowExcessArguments(true)
     .action(async (selectors: string[], flags: RunFlags, command: Command) => {

@@ -8,7 +8,8 @@ import { toxiproxy } from './toxiproxy.ts';
 
 const { values } = parseArgs({
   options: {
-    host: { type: 'string', default: '0.0.0.0' },
+    // The image passes --host=0.0.0.0: in its container, the run's network is the one to serve.
+    host: { type: 'string', default: '127.0.0.1' },
     port: { type: 'string', default: '8474' },
     config: { type: 'string' },
     seed: { type: 'string' },

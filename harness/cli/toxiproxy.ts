@@ -4,6 +4,7 @@ import { parseCount } from '../core/config.ts';
 import { ConfigError } from '../core/errors.ts';
 import { parseSeed } from '../core/seed.ts';
 import { ToxiproxyServer } from '../net/toxiproxy/index.ts';
+import { warnListenAddress } from '../core/listen-address.ts';
 
 /** `fleetdrill toxiproxy` options as commander hands them over (strings, unvalidated). */
 export interface ToxiproxyFlags {
@@ -57,6 +58,7 @@ export async function toxiproxy(flags: ToxiproxyFlags): Promise<number> {
     }
     throw error;
   }
+  warnListenAddress('the fault layer API', flags.host);
   const listeners = server.listeners();
   if (flags.json) {
     console.log(

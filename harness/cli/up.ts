@@ -9,6 +9,7 @@ import { resolveWorld } from '../fleet/world.ts';
 import { provisionRobots } from '../ota/provision.ts';
 import { resolveEngines } from '../fleet/docker/engines.ts';
 import { parseOtaClientFlag } from './ota-client-flag.ts';
+import { parseListenAddress } from '../core/listen-address.ts';
 
 /** `fleetdrill up` options as commander hands them over (strings, unvalidated). */
 export interface UpFlags {
@@ -23,6 +24,8 @@ export interface UpFlags {
   dockerHost?: string[];
   /** Commander's `--no-telemetry` sets this false. */
   telemetry?: boolean;
+  /** `--listen-address`: where the fleet's servers listen instead of loopback. */
+  listenAddress?: string;
   json?: boolean;
 }
 
@@ -54,6 +57,10 @@ export function parseUpFlags(flags: UpFlags) {
     telemetry: flags.telemetry ?? loadConfig().fleet.telemetry,
     profiles: loadConfig().net.profiles,
     otaClient: flags.otaClient === undefined ? loadConfig().ota.client : parseOtaClientFlag(flags.otaClient),
+    listenAddress:
+      flags.listenAddress === undefined
+        ? loadConfig().fleet.listenAddress
+        : parseListenAddress(flags.listenAddress, '--listen-address'),
   };
 }
 

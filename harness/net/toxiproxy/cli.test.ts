@@ -7,6 +7,7 @@ import { test, expect } from '@playwright/test';
 import { Toxiproxy } from 'toxiproxy-node-client';
 import { REPO_ROOT } from '../../core/paths.ts';
 import { listeningPorts } from '../../testing/leftovers.ts';
+import { listeningSockets } from '../../testing/listening-sockets.ts';
 import { connectTo, portOf, startEcho } from './test-helpers.ts';
 
 // `fleetdrill toxiproxy` lives in harness/cli/toxiproxy.ts; its tests sit with the server's.
@@ -98,5 +99,26 @@ test.describe('fleetdrill toxiproxy', () => {
     const badPort = await run(['--port', 'x']);
     expect(badPort.code).toBe(2);
     expect(badPort.stderr.trim()).toBe("fleetdrill: --port must be a whole number from 0 to 65535, got 'x'");
+  });
+
+  test('--host beyond loopback listens there and warns, naming the API and the address', async () => {
+    const child = fleetdrill(['--host', '0.0.0.0', '--port', '0', '--json']);
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    try {
+      const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+      const ready = JSON.parse((await lines.next()).value as string) as { url: string };
+      const port = Number(new URL(ready.url).port);
+      const socket = listeningSockets().find((found) => found.pid === child.pid && found.port === port);
+      expect(socket?.address).toBe('0.0.0.0');
+      // stderr is its own pipe: its line may arrive after the ready line on stdout.
+      await expect
+        .poll(() => stderr)
+        .toContain(
+          'fleetdrill: warning: listening beyond loopback, as asked: the fault layer API on 0.0.0.0 (every interface)',
+        );
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 });
