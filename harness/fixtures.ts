@@ -117,8 +117,10 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
 
   fleet: [
     async ({ robots, seed, world, rtf, backend, robotImage, telemetry, agent, otaClient, events }, use) => {
-      // Custom link profiles come from the config file; they are not a per-test knob.
-      const { profiles } = loadConfig().net;
+      // Custom link profiles and the listen address come from the config (`fleetdrill run
+      // --listen-address` sets it for the workers); they are not per-test knobs.
+      const config = loadConfig();
+      const { profiles } = config.net;
       const fleet = await new Fleet({
         robots,
         seed,
@@ -128,6 +130,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
         robotImage: robotImage || undefined,
         events,
         profiles,
+        listenAddress: config.fleet.listenAddress,
         telemetry,
         provision: provisionRobots({ software: { otaClient }, agent }),
       }).start();
