@@ -1,6 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { createSocket, type Socket } from 'node:dgram';
 import { UdpRelay, UdpToxicError } from './relay.ts';
+import { exposedSockets, listeningSockets } from '../../testing/listening-sockets.ts';
 
 /** Socket buffers large enough that a busy 2-core machine does not drop test traffic itself. */
 const BUFFER_BYTES = 4 * 1024 * 1024;
@@ -215,4 +216,40 @@ test('stop() frees the port', async () => {
   });
   await again.stop();
   await echo.close();
+});
+
+test("a flow's socket to the upstream is no listener: bound where the upstream routes, it takes the upstream's datagrams alone", async () => {
+  const before = new Set(listeningSockets().map((socket) => socket.inode));
+  const bind = async (): Promise<Socket> => {
+    const socket = createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    return socket;
+  };
+  const [upstream, client, stranger] = await Promise.all([bind(), bind(), bind()]);
+  const flowPort = new Promise<number>((resolve) =>
+    upstream.once('message', (_data, from) => resolve(from.port)),
+  );
+  const relay = await UdpRelay.start({
+    name: 'dds',
+    listen: '127.0.0.1:0',
+    upstream: `127.0.0.1:${upstream.address().port}`,
+    seed: 1,
+  });
+  const received: string[] = [];
+  client.on('message', (data) => received.push(data.toString()));
+  try {
+    client.send('hello', Number(relay.listen.split(':')[1]), '127.0.0.1');
+    const port = await flowPort;
+    const opened = listeningSockets().filter((socket) => !before.has(socket.inode));
+    expect(exposedSockets(opened)).toEqual([]);
+    expect(opened.map((socket) => socket.port)).not.toContain(port);
+    stranger.send('forged', port, '127.0.0.1');
+    upstream.send('reply', port, '127.0.0.1');
+    await expect.poll(() => received).toEqual(['reply']);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(received).toEqual(['reply']);
+  } finally {
+    await relay.stop();
+    for (const socket of [upstream, client, stranger]) socket.close();
+  }
 });

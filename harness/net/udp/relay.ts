@@ -81,10 +81,15 @@ function parseAttributes(kind: UdpToxicKind<unknown>, raw: unknown): Record<stri
 const FLOW_IDLE_MS = 60_000;
 
 /** One client address talking through the relay, with its own socket towards the upstream. */
+/** Datagrams a flow holds for the upstream while its socket connects (a tick, unless it fails). */
+const MAX_PENDING = 64;
+
 interface Flow {
   index: number;
   client: RemoteInfo;
   socket: Socket;
+  /** Datagrams for the upstream while the socket connects; undefined once connected. */
+  pending: Buffer[] | undefined;
   lastSeen: number;
   chains: Record<UdpStream, Array<(packet: Datagram) => Datagram[]>>;
 }
@@ -251,9 +256,11 @@ export class UdpRelay {
     }
     flow.lastSeen = Date.now();
     const target = flow;
-    this.pass('upstream', flow, data, (out) =>
-      target.socket.send(out, this.upstreamAddress.port, this.upstreamAddress.host),
-    );
+    this.pass('upstream', flow, data, (out) => {
+      if (!target.pending) target.socket.send(out);
+      // A connect that failed (no route) would otherwise queue the client's stream for ever.
+      else if (target.pending.length < MAX_PENDING) target.pending.push(out);
+    });
   }
 
   private openFlow(client: RemoteInfo): Flow {
@@ -262,6 +269,7 @@ export class UdpRelay {
       index: this.flowCount++,
       client,
       socket,
+      pending: [],
       lastSeen: Date.now(),
       chains: { upstream: [], downstream: [] },
     };
@@ -271,8 +279,15 @@ export class UdpRelay {
       this.pass('downstream', flow, data, (out) => this.socket.send(out, client.port, client.address));
     });
     socket.on('error', () => undefined);
-    // Bind now so the buffer size can be set before the first reply arrives.
-    socket.bind(0, () => socket.setRecvBufferSize(RECV_BUFFER_BYTES));
+    // Connected, not bound to every interface: the kernel binds the one local address that routes
+    // to the upstream and lets in datagrams from the upstream alone, so no other machine can send
+    // the client "replies" through this port. The buffer is sized before the first reply.
+    socket.connect(this.upstreamAddress.port, this.upstreamAddress.host, () => {
+      socket.setRecvBufferSize(RECV_BUFFER_BYTES);
+      const queued = flow.pending ?? [];
+      flow.pending = undefined;
+      for (const out of queued) socket.send(out);
+    });
     this.buildChains(flow);
     return flow;
   }
