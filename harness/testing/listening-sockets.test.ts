@@ -105,20 +105,30 @@ test('with an explicit listen address the fleet binds there, and says so naming 
   console.warn = (...args: unknown[]) => warnings.push(args.join(' '));
   const before = listeningSockets();
   try {
-    fleet = await referenceFleet({ robots: 1, seed: 18, telemetry: false, listenAddress: '0.0.0.0' }).start();
+    fleet = await referenceFleet({ robots: 1, seed: 18, telemetry: true, listenAddress: '0.0.0.0' }).start();
   } finally {
     console.warn = warn;
   }
   expect(warnings.join('\n')).toMatch(
-    /^fleetdrill: warning: listening beyond loopback, as asked: the fleet's fault layer API and proxies, robots' rosbridge on 0\.0\.0\.0 \(every interface\)/m,
+    /^fleetdrill: warning: listening beyond loopback, as asked: the fleet's fault layer API and proxies, robots' rosbridge and the fleet cloud \(HTTP API, MQTT broker\) on 0\.0\.0\.0 \(every interface\)/m,
   );
   const exposedPorts = exposedSockets(openedSince(before)).map((socket) => socket.port);
   const robot = fleet.roster[0]!;
-  for (const url of [fleet.network.url, robot.rosbridgeUrl, robot.directRosbridgeUrl])
+  for (const url of [
+    fleet.network.url,
+    fleet.cloud.url,
+    fleet.cloud.mqttUrl,
+    robot.rosbridgeUrl,
+    robot.directRosbridgeUrl,
+  ])
     expect(exposedPorts, url).toContain(portOf(url));
-  // The robot host was handed the address with its --host flag, and warns in its own console.
+  // The robot host and the cloud were handed the address with their --host flag, and warn in
+  // their own consoles.
   expect(readFileSync(robot.logPath, 'utf8')).toContain(
     `robot-host ${robot.id}: warning: listening beyond loopback, as asked: rosbridge on 0.0.0.0`,
+  );
+  expect(readFileSync(fleet.cloud.logPath, 'utf8')).toContain(
+    'fleet-cloud: warning: listening beyond loopback, as asked: the HTTP API and the MQTT broker on 0.0.0.0',
   );
 });
 
