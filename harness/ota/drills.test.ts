@@ -16,7 +16,7 @@ import {
 } from '../../reference/robot-host/boot/index.ts';
 import { flipByte, payloadOf, sha256, test } from '../../reference/robot-host/boot/test-disk.ts';
 import { inspectDisk, type DiskState } from './disk.ts';
-import { judgeOtaDrill, type OtaDrill, type OtaDrillEvidence } from './drills.ts';
+import { judgeOtaDrill, previousVersion, type OtaDrill, type OtaDrillEvidence } from './drills.ts';
 
 const ROBOT = 'r07';
 const COMMITTED = ['Download', 'ArtifactInstall', 'ArtifactReboot', 'ArtifactCommit'];
@@ -140,6 +140,11 @@ test('each wrong outcome fires its own check, naming the robot', async ({ disk }
   await boot(new BootEnv(moved), 'warm');
   await commit(new BootEnv(moved));
   const onOtherSlot = await inspectDisk(moved);
+  // B written while A still runs: what a refusal must never leave behind.
+  const touched = join(disk, 'touched');
+  await installInitial(new BootEnv(touched), v0, { version: '1.0.0', sha256: sha256(v0) });
+  await writeSlot(touched, 'B', payloadOf('1.0.1'), { version: '1.0.1', sha256: sha256(payloadOf('1.0.1')) });
+  const standbyWritten = await inspectDisk(touched);
   // B corrupted after its commit: the next power-on falls back to A; with A corrupted too, nothing boots.
   flipByte(slotPaths(made.updated, 'B').payload, 10);
   const fallsBack = await inspectDisk(made.updated);
@@ -196,6 +201,12 @@ test('each wrong outcome fires its own check, naming the robot', async ({ disk }
       row: TAMPERED,
       record: deployment(TAMPERED.expect.states, 'failure'),
       seen: evidence(old, onOtherSlot, { rebooted: false }),
+    },
+    {
+      check: 'the refused update changed standby slot B: empty (no version) 0 bytes',
+      row: TAMPERED,
+      record: deployment(TAMPERED.expect.states, 'failure'),
+      seen: evidence(old, standbyWritten, { rebooted: false }),
     },
     {
       check: 'the active slot is written, not committed',
@@ -275,4 +286,12 @@ test('no answer is "could not tell", never a wrong version, and hides no wrong o
   };
   const dead = judgeOtaDrill(GOOD, ROBOT, good, evidence(old, updated, { runningVersion: died }));
   expect(dead.problems).toEqual([`robot ${ROBOT}: ${died.unanswered}`]);
+});
+
+test('previousVersion goes one below the last non-zero part, and says when nothing is older', () => {
+  expect(previousVersion('1.0.3')).toBe('1.0.2');
+  expect(previousVersion('1.2.0')).toBe('1.1.0');
+  expect(previousVersion('1.0.0')).toBe('0.0.0');
+  expect(() => previousVersion('0.0.0')).toThrow('no version is older than 0.0.0');
+  expect(() => previousVersion('1.0')).toThrow(/"1\.0": not major\.minor\.patch/);
 });

@@ -17,6 +17,7 @@ import { reportedStates } from '../fleet/index.ts';
 import { loadTestKeyPair } from './keys.ts';
 import { buildRobotVariant, DRILL_SLOT_CAPACITY, type RobotVariant } from './variants.ts';
 import { buildClientArtifact } from './real/artifacts.ts';
+import { otherSlot, type SlotCheck } from '../../reference/robot-host/index.ts';
 import type { OtaClientName, RealOtaClientName } from '../../protocol/disk-layout.ts';
 
 /** What a drill deploys. */
@@ -26,7 +27,9 @@ export type DrillArtifact =
   /** A good image spoiled: a payload byte changed after signing, signed with a key the robot does not trust, or built for another model. */
   | { broken: 'tampered' | 'bad-signature' | 'wrong-model' }
   /** The version the robot already runs. */
-  | { reinstall: true };
+  | { reinstall: true }
+  /** The good reference software one version below what the robot runs ({@link previousVersion}), correctly signed. */
+  | { older: true };
 
 /** One row of a drill table. */
 export interface OtaDrill {
@@ -37,6 +40,8 @@ export interface OtaDrill {
    * for Download and ArtifactInstall, once `afterFraction` of the bytes are on the disk.
    */
   powerCut?: { at: StateScriptPoint; afterFraction?: number };
+  /** The deployment's allowDowngrade; default the cloud's (false). */
+  allowDowngrade?: boolean;
   expect: {
     status: TerminalStatus;
     /** The version the robot ends on: the one it had, or the one deployed. */
@@ -76,6 +81,27 @@ export function nextPatch(version: string): string {
   return `${match[1]}.${match[2]}.${Number(match[3]) + 1}`;
 }
 
+/**
+ * A version older than `version` by SemVer precedence: its last non-zero part one lower, the
+ * parts after it kept at zero (`1.0.3` → `1.0.2`, `1.2.0` → `1.1.0`, `1.0.0` → `0.0.0`).
+ */
+export function previousVersion(version: string): string {
+  const match = /^(\d+)\.(\d+)\.(\d+)$/.exec(version);
+  if (!match) throw new Error(`cannot go below version "${version}": not major.minor.patch`);
+  const parts = match.slice(1, 4).map(Number);
+  const last = parts.findLastIndex((part) => part > 0);
+  if (last < 0) throw new Error(`no version is older than ${version}`);
+  parts[last]! -= 1;
+  return parts.join('.');
+}
+
+/** The version a row deploys to a robot that runs `running`. */
+function versionFor(artifact: DrillArtifact, running: string): string {
+  if ('reinstall' in artifact) return running;
+  if ('older' in artifact) return previousVersion(running);
+  return nextPatch(running);
+}
+
 /** Runs one row on one robot of the fleet, to the end, and judges it. */
 export async function runOtaDrill(
   fleet: StartedFleet,
@@ -88,7 +114,7 @@ export async function runOtaDrill(
   const before = await inspectDisk(robot.diskPath);
   const bootBefore = (await robot.agent.waitUntilReady()).boot_id;
   const fromVersion = before.activeVersion;
-  const deployedVersion = 'reinstall' in drill.artifact ? fromVersion : nextPatch(fromVersion);
+  const deployedVersion = versionFor(drill.artifact, fromVersion);
   const artifact = await drillArtifact(drill.artifact, deployedVersion, fleet.info.otaClient);
   const info = await fleet.ota.upload(artifact);
 
@@ -106,6 +132,7 @@ export async function runOtaDrill(
     name: `${drill.name} on ${robotId}`,
     artifactId: info.id,
     robots: [robotId],
+    ...(drill.allowDowngrade === undefined ? {} : { allowDowngrade: drill.allowDowngrade }),
   });
   let powerCutAt: string | undefined;
   if (cut) {
@@ -203,6 +230,12 @@ export function judgeOtaDrill(
   if (drill.expect.ends === 'old' && after.env.active !== before.env.active) {
     problems.push(`active slot ${after.env.active}, expected the old slot ${before.env.active}`);
   }
+  // Refused before ArtifactInstall: not a byte may have reached the standby slot.
+  if (!drill.expect.states.includes('ArtifactInstall') && drill.powerCut === undefined) {
+    const standby = otherSlot(before.env.active);
+    const [was, is] = [slotSummary(before.slots[standby]), slotSummary(after.slots[standby])];
+    if (was !== is) problems.push(`the refused update changed standby slot ${standby}: ${was} → ${is}`);
+  }
   if (after.slots[after.env.active].meta.state !== 'committed') {
     problems.push(`the active slot is ${after.slots[after.env.active].meta.state}, not committed`);
   }
@@ -229,6 +262,12 @@ export function judgeOtaDrill(
   };
 }
 
+/** What a slot holds, as one comparable line. */
+function slotSummary(check: SlotCheck): string {
+  const { state, version, size, sha256 } = check.meta;
+  return `${state} ${version || '(no version)'} ${size} bytes, meta sha256 ${sha256 || 'none'}, content ${check.contentSha256 ?? 'none'}`;
+}
+
 /** A question the robot left unanswered: "could not tell", unless the robot died, which is evidence. */
 function untold(what: string, answer: Unanswered): string {
   return answer.died ? answer.unanswered : `could not tell ${what} (${answer.unanswered})`;
@@ -247,7 +286,7 @@ async function drillArtifact(
       (await buildRobotVariant({ variant: artifact.variant, version, slotCapacityBytes: capacity })).path,
     );
   }
-  if ('reinstall' in artifact) {
+  if ('reinstall' in artifact || 'older' in artifact) {
     return readFile(
       (await buildRobotVariant({ variant: 'good', version, slotCapacityBytes: capacity })).path,
     );
@@ -298,7 +337,7 @@ async function realClientArtifact(
   const options =
     'variant' in artifact
       ? { variant: artifact.variant }
-      : 'reinstall' in artifact
+      : 'reinstall' in artifact || 'older' in artifact
         ? { variant: 'good' as const }
         : artifact.broken === 'tampered'
           ? { variant: 'good' as const, tampered: true }
