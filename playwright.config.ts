@@ -4,13 +4,21 @@ import { defineConfig } from '@playwright/test';
 import type { FleetWorkerOptions } from './harness/index.ts';
 import { loadConfig } from './harness/core/config.ts';
 import { runSeed } from './harness/core/seed.ts';
+import { plantedSecret } from './harness/core/secrets.ts';
 import { ALLURE_CATEGORIES } from './harness/report/allure-categories.ts';
 import { separateUnitTestsFromDrills } from './harness/report/allure-suites.ts';
+import { redactStdio } from './harness/report/redacted-output.ts';
+import { withPlantedSecretScan } from './harness/testing/planted-secret/projects.ts';
 
 // Loaded by the runner first, then by every worker: the seed chosen here travels to the workers
 // through the environment, so the whole run shares one seed.
 const config = loadConfig();
 const seed = config.seed ?? runSeed();
+// Minted the same way: one secret per run, searched for in its reports when it ends (docs/security.md).
+plantedSecret();
+// Every worker loads this file too, after Playwright has taken over its stdout and stderr to send
+// them to the reports: from here on, what any test prints reaches them redacted.
+if (process.env.TEST_WORKER_INDEX !== undefined) redactStdio();
 const version = (createRequire(import.meta.url)('./package.json') as { version: string }).version;
 
 export default defineConfig<object, FleetWorkerOptions>({
@@ -42,6 +50,8 @@ export default defineConfig<object, FleetWorkerOptions>({
         listeners: [separateUnitTestsFromDrills],
       },
     ],
+    // Last: searches the reports the others wrote for the run's planted secret.
+    ['./harness/testing/planted-secret/reporter.ts'],
   ],
   use: {
     robots: config.fleet.robots,
@@ -52,7 +62,7 @@ export default defineConfig<object, FleetWorkerOptions>({
     robotImage: config.fleet.robotImage ?? '',
     telemetry: config.fleet.telemetry,
   },
-  projects: [
+  projects: withPlantedSecretScan([
     // The project's own tests: unit tests beside the code.
     { name: 'unit', testDir: '.', testMatch: /^(?!.*node_modules).*\.test\.ts$/ },
     // The drills tagged @smoke: part of `npm test`.
@@ -80,5 +90,5 @@ export default defineConfig<object, FleetWorkerOptions>({
     { name: 'docker', testDir: 'scenarios', grep: /@smoke|@docker/, use: { backend: 'docker' } },
     // Every drill on containers: `fleetdrill run --backend docker`.
     { name: 'docker-all', testDir: 'scenarios', use: { backend: 'docker' } },
-  ],
+  ]),
 });

@@ -13,7 +13,7 @@ import { provisionRobots } from './ota/provision.ts';
 import { assertNoProcessWarnings, logSize } from './fleet/process-warnings.ts';
 import { attachEvidence, labelTest, markEvidence, recordDrillSetup } from './report/evidence.ts';
 import { attachBootTimes } from './report/boot-evidence.ts';
-import { redactStdio, redactTestOutput } from './report/redacted-output.ts';
+import { redactTestOutput } from './report/redacted-output.ts';
 
 /** Knobs a project or `test.use()` can set; `playwright.config.ts` fills them from the config. */
 export interface FleetWorkerOptions {
@@ -41,8 +41,6 @@ interface WorkerFixtures extends FleetWorkerOptions {
   events: EventBus;
   /** A fleet shared by the tests of one worker, started on first use. */
   fleet: StartedFleet;
-  /** Keys and tokens out of what the worker prints (docs/security.md). */
-  redactedStdio: void;
 }
 
 interface TestFixtures {
@@ -83,19 +81,8 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
   // The config file's `ota.client`, read when a worker first needs it; test.use() overrides it.
   otaClient: [async ({}, use) => use(loadConfig().ota.client), { option: true, scope: 'worker' }],
 
-  // Registered before the other auto fixtures so that they come down after them: what the
-  // evidence fixture attaches and throws on the way down is redacted too.
-  redactedStdio: [
-    async ({}, use) => {
-      const restore = redactStdio();
-      try {
-        await use();
-      } finally {
-        restore();
-      }
-    },
-    { scope: 'worker', auto: true, box: true },
-  ],
+  // Registered before the other auto fixtures so that it comes down after them: what the evidence
+  // fixture attaches and throws on the way down is redacted too.
   redactedOutput: [
     async ({}, use, testInfo) => {
       const output = redactTestOutput(testInfo);
