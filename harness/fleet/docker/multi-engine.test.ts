@@ -70,6 +70,20 @@ test.describe('docker fleet over two engines', () => {
         'r05',
         'toxiproxy',
       ]);
+      // Docker publishes on every address unless told one: each port names loopback, or its run
+      // network's gateway where a link crosses engines (docs/security.md).
+      const [run] = runs;
+      const gateways = await Promise.all(
+        [home, second.docker].map(
+          async (docker) => (await docker.getNetwork(run!).inspect()).IPAM?.Config?.[0]?.Gateway as string,
+        ),
+      );
+      const wide = [...onHome, ...onSecond].flatMap((info) =>
+        info.Ports.filter((port) => port.PublicPort && !['127.0.0.1', ...gateways].includes(port.IP)).map(
+          (port) => `${info.Names[0]} publishes ${port.PrivatePort} on ${port.IP || '*'}:${port.PublicPort}`,
+        ),
+      );
+      expect(wide).toEqual([]);
 
       // Every robot streams through its proxy: /odom over the fault layer's rosbridge link ...
       for (const robot of fleet.roster) {
