@@ -29,6 +29,8 @@ export default defineConfig<object, FleetWorkerOptions>({
   workers: process.env.FLEETDRILL_WORKERS ? Number(process.env.FLEETDRILL_WORKERS) : 2,
   globalSetup: './harness/report/global-setup.ts',
   reporter: [
+    // First: redacts each result in place before the reporters below read it (docs/security.md).
+    ['./harness/report/redacting-reporter.ts'],
     [process.env.CI ? 'line' : 'list'],
     // `fleetdrill qualify` runs each shard into a directory of its own: these three say where.
     ['json', { outputFile: process.env.FLEETDRILL_RESULTS_JSON ?? 'reports/results.json' }],
@@ -82,6 +84,13 @@ export default defineConfig<object, FleetWorkerOptions>({
       testDir: 'scenarios',
       grep: /@qos(?![\w-])/,
       grepInvert: /@smoke|@telemetry|@ota(?![\w-])/,
+    },
+    // The security drills (@security): hostile-input fuzzing and the link drills. Part of `npm test`.
+    {
+      name: 'security',
+      testDir: 'scenarios',
+      grep: /@security/,
+      grepInvert: /@smoke|@telemetry|@ota(?![\w-])|@qos(?![\w-])/,
     },
     // Every drill on the embedded fleet: `fleetdrill run` and the nightly suite select with tags.
     { name: 'embedded', testDir: 'scenarios', use: { backend: 'embedded' } },
