@@ -16,6 +16,8 @@ export const LAYERS = [
   ['fleet'],
   ['telemetry', 'ota', 'qos', 'hil'],
   ['report'],
+  // Hostile-input fuzzing reaches every loader, the qualification's included, and the servers.
+  ['hostile'],
   ['cli'],
 ];
 

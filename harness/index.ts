@@ -160,3 +160,11 @@ export {
   type DdsCellResult,
   type QosMatrixResult,
 } from './qos/index.ts';
+export {
+  FUZZ_TARGETS,
+  fuzzRuns,
+  fuzzKpi,
+  replayHint,
+  type FuzzReport,
+  type RunnableFuzzTarget,
+} from './hostile/index.ts';
