@@ -9,6 +9,7 @@ import { parseCount, parsePositive } from '../core/config.ts';
 import { parseSeed, runSeed } from '../core/seed.ts';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../core/paths.ts';
+import { FUZZ_RUNS_ENV, NIGHTLY_FUZZ_RUNS } from '../hostile/runs.ts';
 // Each command's module is loaded when that command runs: loading all of them (Docker, SSH, ONNX
 // Runtime, the fleet) cost every invocation seconds, a bad flag included.
 import type { UpFlags } from './up.ts';
@@ -300,6 +301,8 @@ export function buildProgram(): Command {
     .action(async (flags: RunFlags & { history?: string }) => {
       const env = runEnv(flags);
       env.FLEETDRILL_SEED ??= String(runSeed(env));
+      // The hostile-inputs drill's nightly volume, unless the caller chose another.
+      env[FUZZ_RUNS_ENV] ??= String(NIGHTLY_FUZZ_RUNS);
       const code = await runPlaywright(['--project=embedded', '--grep', '@nightly'], env);
       const { nightlyWithHistory } = await import('./qualify.ts');
       const dir = await nightlyWithHistory({
