@@ -85,6 +85,13 @@ export default defineConfig<object, FleetWorkerOptions>({
       grep: /@qos(?![\w-])/,
       grepInvert: /@smoke|@telemetry|@ota(?![\w-])/,
     },
+    // The security drills (@security): hostile-input fuzzing and the link drills. Part of `npm test`.
+    {
+      name: 'security',
+      testDir: 'scenarios',
+      grep: /@security/,
+      grepInvert: /@smoke|@telemetry|@ota(?![\w-])|@qos(?![\w-])/,
+    },
     // Every drill on the embedded fleet: `fleetdrill run` and the nightly suite select with tags.
     { name: 'embedded', testDir: 'scenarios', use: { backend: 'embedded' } },
     // On containers (Docker): the @smoke drills and those tagged @docker, a subset of the
