@@ -288,6 +288,22 @@ test.describe('toxiproxy API over raw HTTP', () => {
     expect((await call(server.url, 'POST', '/populate', { name: 'x' })).status).toBe(400);
   });
 
+  test('a listen address that is no interface of this machine is a 400 naming it; nothing is created', async ({
+    server,
+    echo,
+  }) => {
+    for (const listen of ['no-such-host.invalid:0', '192.0.2.1:0']) {
+      const answer = await call(server.url, 'POST', '/proxies', {
+        name: 'far',
+        listen,
+        upstream: echo.address,
+      });
+      expect(answer.status).toBe(400);
+      expect(answer.body!.error).toContain(`proxy far: listen ${listen}: `);
+    }
+    expect(await call(server.url, 'GET', '/proxies')).toMatchObject({ status: 200, body: {} });
+  });
+
   test('every response carries a request id; browsers get 403', async ({ server }) => {
     const ids = new Set<string>();
     for (const [method, path] of [

@@ -88,8 +88,11 @@ export class Proxy {
         server.off('error', reject);
         resolve();
       });
-    }).catch((error: Error) => {
-      throw new ApiError(500, `proxy ${this.name}: listen ${this.listen}: ${error.message}`);
+    }).catch((error: NodeJS.ErrnoException) => {
+      // An address that names no interface of this machine is the request's fault (found by
+      // fuzzing: `"listen": "a:1"` was a 500). A taken or privileged port stays a 500, as in Toxiproxy.
+      const status = error.code === 'ENOTFOUND' || error.code === 'EADDRNOTAVAIL' ? 400 : 500;
+      throw new ApiError(status, `proxy ${this.name}: listen ${this.listen}: ${error.message}`);
     });
     server.on('error', (error) => log('proxy %s: listener: %s', this.name, error.message));
     const address = server.address() as AddressInfo;
