@@ -26,8 +26,8 @@ const UPSTREAM = '127.0.0.1:9';
 /**
  * The fault layer's HTTP API: proxies and toxics created, updated and deleted with bodies one
  * field from valid, and garbage. `/reset` is left out: it removes every toxic, the kept one too,
- * as documented. Listen addresses stay on loopback port 0 or malformed: a well-formed address
- * that cannot bind answers 500, as real Toxiproxy does (docs/security.md, "Hostile inputs").
+ * as documented. Listen addresses are loopback port 0, an address of no interface here (400) or
+ * malformed: never a port that may be taken, which is a 500 as in Toxiproxy (docs/network-faults.md).
  */
 export const faultApiTarget: FuzzTarget<HttpInput> = {
   name: 'fault-api',
@@ -77,7 +77,7 @@ export const faultApiTarget: FuzzTarget<HttpInput> = {
     const proxyBody = fc
       .tuple(
         fc.constantFrom(...FUZZ_PROXIES),
-        fc.constantFrom('127.0.0.1:0', '[::1]:0', undefined),
+        fc.constantFrom('127.0.0.1:0', '[::1]:0', '192.0.2.1:0', undefined),
         fc.boolean(),
       )
       .chain(([proxy, listen, enabled]) =>
