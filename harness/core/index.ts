@@ -10,7 +10,13 @@ export {
   settleAll,
 } from './errors.ts';
 export { SEED_ENV, parseSeed, runSeed, deriveSeed, SeededRandom } from './seed.ts';
-export { redact, redactionMarker, MIN_KNOWN_SECRET_LENGTH, type KnownSecret } from './redact.ts';
+export {
+  redact,
+  redactStrings,
+  redactionMarker,
+  MIN_KNOWN_SECRET_LENGTH,
+  type KnownSecret,
+} from './redact.ts';
 export { PLANTED_SECRET_ENV, plantedSecret, registerSecret, knownSecrets, redactSecrets } from './secrets.ts';
 export { EventBus, type FleetEvent, type RecordedEvent } from './events.ts';
 export {

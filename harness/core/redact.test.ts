@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { expect, test } from '@playwright/test';
 import fc from 'fast-check';
-import { MIN_KNOWN_SECRET_LENGTH, redact, redactionMarker } from './redact.ts';
+import { MIN_KNOWN_SECRET_LENGTH, redact, redactionMarker, redactStrings } from './redact.ts';
 import { knownSecrets, PLANTED_SECRET_ENV, plantedSecret, registerSecret } from './secrets.ts';
 
 const { privateKey: rsaPkcs8 } = generateKeyPairSync('rsa', {
@@ -124,6 +124,27 @@ test.describe('redact', () => {
       'password: x token=y ssh://u:p@h {"secret":"s"} ?token=t',
     ];
     for (const text of samples) expect(redact(redact(text))).toBe(redact(text));
+  });
+});
+
+test.describe('redactStrings', () => {
+  test('redacts every string of a structure, keeps its keys, numbers and shape', () => {
+    const when = new Date(0);
+    const value = {
+      note: `cut key -----BEGIN RSA PRIVATE KEY-----\nMIIE`,
+      drills: [{ message: 'Authorization: Bearer abc', count: 2 }],
+      password: 7,
+      when,
+    };
+    const out = redactStrings(value, (text) => redact(text));
+    expect(out).toEqual({
+      note: `cut key ${redactionMarker('private key')}`,
+      drills: [{ message: `Authorization: Bearer ${redactionMarker('token')}`, count: 2 }],
+      password: 7,
+      when,
+    });
+    expect(value.drills[0]!.message).toBe('Authorization: Bearer abc');
+    expect(JSON.parse(JSON.stringify(out))).toBeTruthy();
   });
 });
 

@@ -104,3 +104,19 @@ function fieldKind(key: string): string {
   if (/secret/.test(lower)) return 'secret';
   return /key/.test(lower) ? 'api key' : 'token';
 }
+
+/**
+ * A copy of `value` with `redactText` applied to every string in it, keys left as they are: for
+ * structured output (a JSON report), where redacting the serialised text could cut through its
+ * syntax (a key with no END line runs to the end of the text).
+ */
+export function redactStrings<T>(value: T, redactText: (text: string) => string): T {
+  if (typeof value === 'string') return redactText(value) as T;
+  if (Array.isArray(value)) return value.map((item: unknown) => redactStrings(item, redactText)) as T;
+  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [key, redactStrings(item, redactText)]),
+    ) as T;
+  }
+  return value;
+}

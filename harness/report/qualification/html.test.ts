@@ -66,3 +66,22 @@ test('writes the HTML, the qualification as JSON, and the JUnit XML', async () =
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('the written report carries no key or token a drill message quoted', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'fleetdrill-qualification-'));
+  try {
+    const q = sampleQualification();
+    q.notes.push('robot r01 died: MQTT_PASSWORD=hunter2 -----BEGIN EC PRIVATE KEY-----\nMHcCAQEE');
+    const files = await writeQualificationReport(join(dir, 'out'), q);
+    for (const file of [files.json, files.junit, files.html]) {
+      const text = await readFile(file, 'utf8');
+      expect(text, file).not.toContain('hunter2');
+      expect(text, file).not.toContain('MHcCAQEE');
+    }
+    expect(JSON.parse(await readFile(files.json, 'utf8')).notes).toContain(
+      'robot r01 died: MQTT_PASSWORD=[redacted: password] [redacted: private key]',
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -5,6 +5,8 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { redactStrings } from '../../core/redact.ts';
+import { redactSecrets } from '../../core/secrets.ts';
 import { ChartDataError } from '../../core/vega.ts';
 import { latencyHistogram } from '../../hil/histogram.ts';
 import type { MatrixCell } from '../../qos/matrix-plot.ts';
@@ -214,12 +216,17 @@ export interface QualificationReportFiles {
   junit: string;
 }
 
-/** Writes `qualification.html`, `qualification.json` (the Qualification as is) and `qualification-junit.xml` into `dir`. */
+/**
+ * Writes `qualification.html`, `qualification.json` (the Qualification as is) and
+ * `qualification-junit.xml` into `dir`. Every string is redacted first: drill messages and notes
+ * quote what drills and robots printed, and the report is kept with the release.
+ */
 export async function writeQualificationReport(
   dir: string,
-  q: Qualification,
+  given: Qualification,
   extras: QualificationExtras = {},
 ): Promise<QualificationReportFiles> {
+  const q = redactStrings(given, redactSecrets);
   await mkdir(dir, { recursive: true });
   const files = {
     html: join(dir, 'qualification.html'),
