@@ -3,6 +3,8 @@ import { join, resolve } from 'node:path';
 import Table from 'cli-table3';
 import { ConfigError } from '../core/errors.ts';
 import { parseSeed, runSeed } from '../core/seed.ts';
+import { redactStrings } from '../core/redact.ts';
+import { redactSecrets } from '../core/secrets.ts';
 import {
   contractForModel,
   ddsDrillsAvailability,
@@ -114,7 +116,10 @@ export async function qos(flags: QosFlags): Promise<number> {
         ),
     });
     mkdirSync(flags.out, { recursive: true });
-    writeFileSync(join(flags.out, 'qos-matrix.json'), JSON.stringify(result, null, 2));
+    writeFileSync(
+      join(flags.out, 'qos-matrix.json'),
+      JSON.stringify(redactStrings(result, redactSecrets), null, 2),
+    );
     writeFileSync(
       join(flags.out, 'qos-matrix.svg'),
       await qosMatrixChart(plotCells(result), `QoS matrix: ${contract.model}, seed ${seed}`),

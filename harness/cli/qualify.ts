@@ -21,6 +21,8 @@ import { join, resolve } from 'node:path';
 import { loadConfig } from '../core/config.ts';
 import { ConfigError } from '../core/errors.ts';
 import { parseSeed } from '../core/seed.ts';
+import { redactStrings } from '../core/redact.ts';
+import { redactSecrets } from '../core/secrets.ts';
 import { REPO_ROOT } from '../core/paths.ts';
 import { runHil } from '../hil/run.ts';
 import { runOtaFuzz } from '../ota/fuzz.ts';
@@ -188,7 +190,11 @@ async function runShard(run: ShardRun): Promise<void> {
       const result = await runSource(source, run);
       if ('missing' in result) missing.push({ source, reason: result.missing });
       else {
-        await writeFile(join(run.out, 'sources', `${source}.json`), JSON.stringify(result.data));
+        // A source's data quotes what it ran (the HIL stage's device logs): redacted like a report.
+        await writeFile(
+          join(run.out, 'sources', `${source}.json`),
+          JSON.stringify(redactStrings(result.data, redactSecrets)),
+        );
         ran.push(source);
       }
     } catch (error) {
