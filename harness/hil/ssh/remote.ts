@@ -8,6 +8,7 @@ import createDebug from 'debug';
 import ssh2 from 'ssh2';
 import type { ClientChannel, SFTPWrapper } from 'ssh2';
 import { runAll } from '../../core/errors.ts';
+import { registerSecret } from '../../core/secrets.ts';
 import { HilError } from '../types.ts';
 import { fingerprintOf, knownHostsVerdict } from './host-key.ts';
 import type { DEFAULTS, SshStageOptions } from './options.ts';
@@ -66,6 +67,8 @@ export class Remote {
     const keyText = await readFile(keyPath).catch((error: NodeJS.ErrnoException) => {
       throw new HilError(`${stage}: cannot read private key ${keyPath}: ${error.code ?? error.message}`);
     });
+    // Known by value from now on: whatever quotes it (a log, an error) reaches the report redacted.
+    registerSecret(keyText.toString('utf8').trim(), 'private key');
     const parsed = utils.parseKey(keyText);
     if (parsed instanceof Error) throw new HilError(`${stage}: private key ${keyPath}: ${parsed.message}`);
     const knownHosts =

@@ -14,6 +14,7 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { test as base, expect } from '@playwright/test';
 import { REPO_ROOT } from '../../core/paths.ts';
+import { knownSecrets } from '../../core/secrets.ts';
 import { onProcessExit } from '../../core/cleanup.ts';
 import { parseTegrastats } from '../parsers/index.ts';
 import { parseSshTarget, SshStage, type SshStageOptions } from './index.ts';
@@ -387,6 +388,9 @@ test.describe('SshStage over a real sshd', () => {
     await expect(stage.start(device.model)).rejects.toThrow(
       `${device.target}: authentication failed (key ${sshd.wrongKey})`,
     );
+    // The key it read is known by value, so a report that quoted it would show a marker instead.
+    const keyText = (await readFile(sshd.wrongKey, 'utf8')).trim();
+    expect(knownSecrets()).toContainEqual({ value: keyText, label: 'private key' });
   });
 
   test('a closed port is a clear error', async ({ device }) => {
