@@ -151,11 +151,15 @@ export async function up(flags: UpFlags): Promise<number> {
     console.log(`Toxiproxy API: ${fleet.network.url} (proxies named <robot>-rosbridge, <robot>-cloud)`);
     if (fleet.telemetry) {
       const mqtt = new URL(fleet.cloud.mqttUrl);
+      const files = fleet.cloud.operator?.files;
+      // Over TLS, the hand tools present the harness's operator certificate (the run dir holds it).
+      const curlTls = files ? `--cacert ${files.ca} --cert ${files.cert} --key ${files.key} ` : '';
+      const mqttTls = files ? ` --cafile ${files.ca} --cert ${files.cert} --key ${files.key}` : '';
       console.log(
-        `Fleet cloud: ${fleet.cloud.url} (try ${fleet.cloud.url}/v1/robots/${fleet.roster[0]!.id}/telemetry)`,
+        `Fleet cloud: ${fleet.cloud.url} (try curl ${curlTls}${fleet.cloud.url}/v1/robots/${fleet.roster[0]!.id}/telemetry)`,
       );
       console.log(
-        `Live metrics: mosquitto_sub -h ${mqtt.hostname} -p ${mqtt.port} -t 'fleetdrill/+/metrics'`,
+        `Live metrics: mosquitto_sub -h ${mqtt.hostname} -p ${mqtt.port}${mqttTls} -t 'fleetdrill/+/metrics'`,
       );
     }
     console.log(`${fleet.roster.length} robot(s) ready in ${fleet.info.readyMs} ms. Ctrl-C to stop.`);

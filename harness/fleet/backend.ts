@@ -1,3 +1,4 @@
+import type { IssuedIdentity } from '../../reference/fleet-pki/index.ts';
 import type { AgentSettings } from '../../reference/edge-agent/index.ts';
 import type { OtaClientName } from '../../protocol/disk-layout.ts';
 import type { ProgressProbe } from './readiness.ts';
@@ -15,7 +16,11 @@ export interface RobotSpec {
   /** Simulation real-time factor. */
   rtf: number;
   /** Run the edge agent on this robot, talking to the cloud at `cloudUrl` (the robot's radio link). */
-  agent?: { cloudUrl: string; settings: AgentSettings };
+  agent?: {
+    cloudUrl: string;
+    settings: AgentSettings;
+    /** Its certificate, for an https:// cloud. */ identity?: IssuedIdentity;
+  };
   /** What the robot boots: the factory image a fresh disk gets, and the bootloader's settings. */
   software: RobotSoftwareSpec;
 }
@@ -148,7 +153,8 @@ export interface StartedRobotBackend {
   /** The backend's own fault layer; undefined: the fleet starts one on this machine. */
   readonly faultLayer?: FaultLayerPlacement;
   startRobot(spec: RobotSpec): Promise<StartedRobotHost>;
-  startCloud(): Promise<StartedCloudHost>;
+  /** Starts the cloud; with `identity`, over TLS (HTTPS, MQTT over TLS) as that certificate. */
+  startCloud(options?: { identity?: IssuedIdentity }): Promise<StartedCloudHost>;
   /** Where the robot runs, for the report, when the backend has several places (Docker engines). */
   engineOf?(spec: RobotSpec): string;
   stop(): Promise<void>;

@@ -27,6 +27,10 @@ import { createRunDir, type RunDir } from './run-dir.ts';
 import { parseListenAddress, warnListenAddress } from '../core/listen-address.ts';
 import { LOOPBACK_ADDRESS } from '../../protocol/listen-address.ts';
 import { BringUpProgress } from './readiness-progress.ts';
+import { basename } from 'node:path';
+import { CLOUD_SERVER_NAME } from '../../reference/fleet-pki/index.ts';
+import { FleetPki } from './pki.ts';
+import { cloudFetch } from './clients/cloud-fetch.ts';
 
 const log = createDebug('fleetdrill:fleet');
 
@@ -57,6 +61,11 @@ export interface FleetOptions {
   profiles?: Readonly<Record<string, CustomProfileConfig>>;
   /** Run an edge agent on every robot and a fleet cloud (default true). */
   telemetry?: boolean;
+  /**
+   * Agents and the harness reach the cloud over mutual TLS, with certificates from a CA made for
+   * the run (default true; docs/security.md). Off: plain HTTP and MQTT, open to anyone.
+   */
+  tls?: boolean;
   /**
    * What the robots boot and how their agents are set: the reference stack's is
    * `provisionRobots(...)` of harness/ota. The fleet only boots what it is given.
@@ -127,6 +136,7 @@ export class Fleet {
     let backend: StartedRobotBackend | undefined;
     let network: StartedFleetNetwork | undefined;
     let cloudHost: StartedCloudHost | undefined;
+    let pki: FleetPki | undefined;
     try {
       const startBackend = backendFactory(backendName);
       const { software, agent: agentSettings } = await options.provision();
@@ -161,10 +171,13 @@ export class Fleet {
       }).start();
       const net = network;
       if (telemetry) {
-        cloudHost = await backend.startCloud();
+        if (options.tls ?? true) pki = await FleetPki.create(runDir.path, basename(runDir.path));
+        const identity = await pki?.issue({ kind: 'cloud', name: CLOUD_SERVER_NAME });
+        cloudHost = await backend.startCloud({ identity });
         events.emit({ kind: 'cloud-ready', url: cloudHost.httpUrl, mqtt: cloudHost.mqttUrl });
       }
       const cloud = cloudHost;
+      const runPki = pki;
       const specs: RobotSpec[] = Array.from({ length: options.robots }, (_, index) => {
         const id = robotId(index, options.robots);
         return {
@@ -197,7 +210,11 @@ export class Fleet {
                 placement?.listenFor(spec, 'cloud'),
               );
               const reach = placement ? placement.robotAddress(cloudLink.listen) : cloudLink.listen;
-              spec.agent = { cloudUrl: `http://${reach}`, settings: agentSettings };
+              spec.agent = {
+                cloudUrl: `${runPki ? 'https' : 'http'}://${reach}`,
+                settings: agentSettings,
+                identity: await runPki?.issue({ kind: 'robot', name: spec.id }),
+              };
             }
             const host = await started.startRobot(spec);
             hosts.push(host);
@@ -229,7 +246,7 @@ export class Fleet {
       const readyMs = Math.round(performance.now() - startedAt);
       events.emit({ kind: 'fleet-ready', robots: robots.length, ms: readyMs });
       log('fleet of %d ready in %d ms', robots.length, readyMs);
-      return new StartedFleet(robots, hosts, backend, network, runDir, events, cloudHost, {
+      return new StartedFleet(robots, hosts, backend, network, runDir, events, cloudHost, pki, {
         seed: options.seed,
         world,
         rtf,
@@ -271,6 +288,8 @@ export class StartedFleet {
     private readonly runDir: RunDir,
     readonly events: EventBus,
     private readonly cloudHost: StartedCloudHost | undefined,
+    /** The run's CA, when the cloud runs with TLS: the harness talks to it as its operator. */
+    private readonly pki: FleetPki | undefined,
     readonly info: {
       seed: number;
       world: ResolvedWorld;
@@ -287,7 +306,7 @@ export class StartedFleet {
       robot.onDeath((error) => this.deathLog.push({ robot: robot.id, error, t: Date.now() }));
     }
     if (cloudHost) {
-      this.fleetCloud = new StartedFleetCloud(cloudHost, events);
+      this.fleetCloud = new StartedFleetCloud(cloudHost, events, pki?.operator);
       // The cloud dying on its own fails the running drill, as a robot dying does.
       cloudHost.onUnexpectedExit((exit) => {
         events.emit({ kind: 'cloud-died', exit: describeExit(exit) });
@@ -311,7 +330,11 @@ export class StartedFleet {
     if (!this.cloudHost) {
       throw new ConfigError('telemetry', "is off: OTA needs the fleet cloud and the robots' edge agents");
     }
-    this.fleetOta ??= new FleetOta(this.cloudHost.httpUrl, this.events);
+    this.fleetOta ??= new FleetOta(
+      this.cloudHost.httpUrl,
+      this.events,
+      cloudFetch(this.pki?.operator.identity),
+    );
     return this.fleetOta;
   }
 

@@ -1,4 +1,4 @@
-/* A standard MQTT client from outside the project watches one robot's live metrics. */
+/* A standard MQTT client from outside the project watches one robot's live metrics, over TLS. */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { expect, test } from '@playwright/test';
@@ -11,9 +11,16 @@ test("Debian's mosquitto_sub sees r02's live metrics, sent by its edge agent, in
   const fleet = await referenceFleet({ robots: 2, seed: 7 }).start();
   try {
     const broker = new URL(fleet.cloud.mqttUrl);
+    // Over TLS, as `fleetdrill up` prints it: the operator's certificate from the run dir.
+    const files = fleet.cloud.operator?.files;
+    expect(files, 'the reference fleet runs with TLS').toBeDefined();
     const { stdout } = await run(
       'mosquitto_sub',
-      ['-h', broker.hostname, '-p', broker.port, '-t', 'fleetdrill/r02/metrics', '-C', '3', '-W', '20'],
+      [
+        ...['-h', broker.hostname, '-p', broker.port],
+        ...['--cafile', files!.ca, '--cert', files!.cert, '--key', files!.key],
+        ...['-t', 'fleetdrill/r02/metrics', '-C', '3', '-W', '20'],
+      ],
       { timeout: 30_000 },
     );
     const records = stdout

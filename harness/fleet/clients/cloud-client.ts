@@ -5,6 +5,7 @@ import type {
   TelemetryRecord,
   Tier,
 } from '../../../protocol/telemetry.ts';
+import type { CloudFetch } from './cloud-fetch.ts';
 import { FleetdrillError } from '../../core/errors.ts';
 
 /** A stored record with what the cloud added to it. */
@@ -21,6 +22,7 @@ export class CloudClient {
   constructor(
     /** The cloud's HTTP API. */
     readonly url: string,
+    private readonly send: CloudFetch = (url, init) => fetch(url, init),
     private readonly timeoutMs = 10_000,
   ) {}
 
@@ -78,7 +80,7 @@ export class CloudClient {
   private async fetch(path: string): Promise<Response> {
     let response: Response;
     try {
-      response = await fetch(`${this.url}${path}`, { signal: AbortSignal.timeout(this.timeoutMs) });
+      response = await this.send(`${this.url}${path}`, { signal: AbortSignal.timeout(this.timeoutMs) });
     } catch (error) {
       const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
       throw new CloudQueryError(

@@ -1,6 +1,8 @@
 import type { EventBus } from '../../core/events.ts';
 import type { StartedCloudHost } from '../backend.ts';
+import type { OperatorIdentity } from '../pki.ts';
 import { CloudClient } from './cloud-client.ts';
+import { cloudFetch, tlsOptions, type CloudFetch } from './cloud-fetch.ts';
 
 /**
  * The fleet cloud of a running fleet, as drills use it: its query API, its broker's address and
@@ -10,11 +12,30 @@ export class StartedFleetCloud {
   /** The query API. */
   readonly api: CloudClient;
 
+  /** `fetch` as the fleet's operator: over mutual TLS when the cloud runs with it. */
+  readonly fetch: CloudFetch;
+
   constructor(
     private readonly host: StartedCloudHost,
     private readonly events: EventBus,
+    /** The harness's certificate, when the cloud runs with TLS. */
+    readonly operator?: OperatorIdentity,
   ) {
-    this.api = new CloudClient(host.httpUrl);
+    this.fetch = cloudFetch(operator?.identity);
+    this.api = new CloudClient(host.httpUrl, this.fetch);
+  }
+
+  /** Whether the cloud runs with TLS (https://, mqtts://). */
+  get tls(): boolean {
+    return this.operator !== undefined;
+  }
+
+  /**
+   * Node TLS options for an MQTT (or other) client of the cloud as the operator; undefined when
+   * the cloud runs without TLS. MQTT.js: `connectAsync(fleet.cloud.mqttUrl, { ...fleet.cloud.clientTls() })`.
+   */
+  clientTls(): ReturnType<typeof tlsOptions> | undefined {
+    return this.operator && tlsOptions(this.operator.identity);
   }
 
   /** The cloud's HTTP API, straight (robots reach it through their own proxies). */
@@ -22,7 +43,7 @@ export class StartedFleetCloud {
     return this.host.httpUrl;
   }
 
-  /** The cloud's MQTT broker: `mosquitto_sub -h HOST -p PORT -t 'fleetdrill/r01/metrics'`. */
+  /** The cloud's MQTT broker (mqtts:// with TLS: clients need {@link clientTls}). */
   get mqttUrl(): string {
     return this.host.mqttUrl;
   }

@@ -60,7 +60,7 @@ test('polls the cloud drops are asked again; the wait ends when the robot finish
     json(response, 200, deployment(poll >= 4 ? 'success' : null));
   });
   try {
-    const finished = await new FleetOta(server.url, undefined, 2_000).waitUntilFinished('d1', {
+    const finished = await new FleetOta(server.url, undefined, undefined, 2_000).waitUntilFinished('d1', {
       timeoutMs: 10_000,
     });
     expect(finished.robots[0]!.status).toBe('success');
@@ -75,7 +75,7 @@ test('a refusal ends the wait at once; a cloud that never answers ends it in a t
     json(response, 404, { error: 'no deployment d1' }),
   );
   try {
-    const error = await new FleetOta(refusing.url, undefined, 2_000)
+    const error = await new FleetOta(refusing.url, undefined, undefined, 2_000)
       .waitUntilFinished('d1', { timeoutMs: 10_000 })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OtaApiError);
@@ -87,7 +87,7 @@ test('a refusal ends the wait at once; a cloud that never answers ends it in a t
 
   const silent = await cloud((_poll, request) => request.socket.destroy());
   try {
-    const error = await new FleetOta(silent.url, undefined, 2_000)
+    const error = await new FleetOta(silent.url, undefined, undefined, 2_000)
       .waitUntilFinished('d1', { timeoutMs: 600 })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TimeoutError);

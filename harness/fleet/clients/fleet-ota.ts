@@ -12,6 +12,7 @@ import type {
 } from '../../../protocol/ota-cloud.ts';
 import { FleetdrillError, TimeoutError } from '../../core/errors.ts';
 import type { EventBus } from '../../core/events.ts';
+import type { CloudFetch } from './cloud-fetch.ts';
 
 /** The cloud's OTA API refused a call, or did not answer (`answered` false: no verdict at all). */
 export class OtaApiError extends FleetdrillError {
@@ -34,6 +35,7 @@ export class FleetOta {
     /** The cloud's HTTP API. */
     readonly url: string,
     private readonly events?: EventBus,
+    private readonly send: CloudFetch = (url, init) => fetch(url, init),
     private readonly timeoutMs = 30_000,
   ) {}
 
@@ -144,7 +146,7 @@ export class FleetOta {
   ): Promise<T> {
     let response: Response;
     try {
-      response = await fetch(`${this.url}${path}`, {
+      response = await this.send(`${this.url}${path}`, {
         method,
         ...init,
         signal: AbortSignal.timeout(this.timeoutMs),

@@ -1,3 +1,4 @@
+import type { IssuedIdentity } from '../../../reference/fleet-pki/index.ts';
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -261,7 +262,7 @@ export class StartedDockerBackend implements StartedRobotBackend {
     return RobotHost.start(spec, files, supply);
   }
 
-  async startCloud(): Promise<StartedCloudHost> {
+  async startCloud(options: { identity?: IssuedIdentity } = {}): Promise<StartedCloudHost> {
     const [http, mqtt] = await freePortsOn(this.publishAddress, 2);
     const home = this.engines[0]!;
     return startDockerCloud({
@@ -275,6 +276,7 @@ export class StartedDockerBackend implements StartedRobotBackend {
       publishAddress: this.publishAddress,
       bootTimeoutMs: this.options.bootTimeoutMs ?? 20_000,
       env: passedEnv(),
+      identity: options.identity,
     });
   }
 

@@ -1,6 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import type Dockerode from 'dockerode';
-import { CloudHost, cloudBoot, cloudFiles, parseCloudReady, type CloudReadyLine } from '../host/index.ts';
+import { writeIdentity, type IssuedIdentity } from '../../../reference/fleet-pki/index.ts';
+import {
+  CloudHost,
+  cloudBoot,
+  cloudFiles,
+  cloudSchemes,
+  parseCloudReady,
+  type CloudReadyLine,
+} from '../host/index.ts';
 import { FleetContainer, ServiceContainer } from './service-container.ts';
 import { dialAddress } from '../../core/listen-address.ts';
 
@@ -25,12 +33,25 @@ export interface CloudContainerContext {
   publishAddress: string;
   bootTimeoutMs: number;
   env: Record<string, string>;
+  /** The cloud's certificate: HTTPS and MQTT over TLS. */
+  identity?: IssuedIdentity;
 }
+
+/** The image's own arguments (docker/cloud/Dockerfile CMD), where the run dir is mounted. */
+const CLOUD_ARGS = [
+  '--data=/fleetdrill/data',
+  '--host=0.0.0.0',
+  `--http-port=${HTTP_PORT}`,
+  `--mqtt-port=${MQTT_PORT}`,
+];
+const IDENTITY_IN_CONTAINER = '/fleetdrill/identity';
 
 /** Starts the fleet cloud as a container; its data is a bind mount, so it survives a crash and restart. */
 export async function startDockerCloud(context: CloudContainerContext): Promise<CloudHost> {
   const files = cloudFiles(context.dir);
   mkdirSync(files.dataDir, { recursive: true });
+  if (context.identity) await writeIdentity(files.identityDir, context.identity);
+  const scheme = cloudSchemes(context.identity !== undefined);
   const runtime = new ServiceContainer<CloudReadyLine>({
     ...cloudBoot({
       logPath: files.logPath,
@@ -54,16 +75,22 @@ export async function startDockerCloud(context: CloudContainerContext): Promise<
       .withEnvironment({ ...context.env, FLEETDRILL_ROLE: 'fleet-cloud' })
       .withUser(`${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`)
       .withTmpFs({ '/tmp': 'rw' })
-      .withBindMounts([{ source: files.dataDir, target: '/fleetdrill/data', mode: 'rw' }])
+      .withCommand(context.identity ? [...CLOUD_ARGS, `--tls-dir=${IDENTITY_IN_CONTAINER}`] : CLOUD_ARGS)
+      .withBindMounts([
+        { source: files.dataDir, target: '/fleetdrill/data', mode: 'rw' },
+        ...(context.identity
+          ? [{ source: files.identityDir, target: IDENTITY_IN_CONTAINER, mode: 'ro' as const }]
+          : []),
+      ])
       .publishOn(context.publishAddress, HTTP_PORT, context.hostPorts.http)
       .publishOn(context.publishAddress, MQTT_PORT, context.hostPorts.mqtt),
   });
   const supply = {
     runtime,
     addresses: () => ({
-      httpUrl: `http://${dialAddress(context.publishAddress)}:${context.hostPorts.http}`,
+      httpUrl: `${scheme.http}://${dialAddress(context.publishAddress)}:${context.hostPorts.http}`,
       upstream: `${CLOUD_HOST}:${HTTP_PORT}`,
-      mqttUrl: `mqtt://${dialAddress(context.publishAddress)}:${context.hostPorts.mqtt}`,
+      mqttUrl: `${scheme.mqtt}://${dialAddress(context.publishAddress)}:${context.hostPorts.mqtt}`,
     }),
   };
   return CloudHost.start(supply, files.logPath);

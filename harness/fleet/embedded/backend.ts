@@ -1,3 +1,4 @@
+import type { IssuedIdentity } from '../../../reference/fleet-pki/index.ts';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RobotSpec, StartedCloudHost, StartedRobotBackend, StartedRobotHost } from '../backend.ts';
@@ -74,7 +75,7 @@ export class StartedEmbeddedBackend implements StartedRobotBackend {
     return RobotHost.start(spec, files, supply);
   }
 
-  async startCloud(): Promise<StartedCloudHost> {
+  async startCloud(options: { identity?: IssuedIdentity } = {}): Promise<StartedCloudHost> {
     if (!this.entries.cloud)
       throw new Error('embedded backend started without telemetry: no fleet cloud to start');
     return startEmbeddedCloud({
@@ -82,6 +83,7 @@ export class StartedEmbeddedBackend implements StartedRobotBackend {
       dir: join(this.options.runDir, 'cloud'),
       host: this.options.host ?? '127.0.0.1',
       bootTimeoutMs: this.options.bootTimeoutMs ?? 20_000,
+      identity: options.identity,
     });
   }
 

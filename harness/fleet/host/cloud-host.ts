@@ -30,10 +30,21 @@ export interface CloudFiles {
   logPath: string;
   /** Its database and objects: they survive a crash and restart. */
   dataDir: string;
+  /** Its certificate, key and the fleet CA, when it runs with TLS (`--tls-dir`). */
+  identityDir: string;
 }
 
 export function cloudFiles(dir: string): CloudFiles {
-  return { logPath: join(dir, 'console.log'), dataDir: join(dir, 'data') };
+  return {
+    logPath: join(dir, 'console.log'),
+    dataDir: join(dir, 'data'),
+    identityDir: join(dir, 'identity'),
+  };
+}
+
+/** http or https, mqtt or mqtts: the cloud's URL schemes with and without TLS. */
+export function cloudSchemes(tls: boolean): { http: string; mqtt: string } {
+  return tls ? { http: 'https', mqtt: 'mqtts' } : { http: 'http', mqtt: 'mqtt' };
 }
 
 /** How the fleet cloud boots under any runtime; `what` names the runtime in errors. */

@@ -15,6 +15,7 @@ export {
   CloudUnavailableError,
   cloudBoot,
   cloudFiles,
+  cloudSchemes,
   parseCloudReady,
   type CloudAddresses,
   type CloudFiles,

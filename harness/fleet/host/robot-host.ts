@@ -1,3 +1,6 @@
+import { join } from 'node:path';
+import { writeIdentity } from '../../../reference/fleet-pki/index.ts';
+import { IDENTITY_DIR } from '../../../protocol/disk-layout.ts';
 import { mkdir } from 'node:fs/promises';
 import createDebug from 'debug';
 import { RobotUnreachableError, runAll } from '../../core/errors.ts';
@@ -77,6 +80,8 @@ export class RobotHost implements StartedRobotHost {
     const host = new RobotHost(spec, supply, files);
     try {
       if (supply.realDisk) host.disk = await spec.software.prepareDisk?.(files.diskPath);
+      // The robot's certificate is on its disk before its first boot, as a factory provisions it.
+      if (spec.agent?.identity) await writeIdentity(join(files.diskPath, IDENTITY_DIR), spec.agent.identity);
       await host.powerOn();
     } catch (error) {
       await host.stop().catch(() => {});
