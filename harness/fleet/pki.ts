@@ -7,6 +7,7 @@
  * dir, which goes with the run, and the CA's own key never leaves memory.
  */
 import { join } from 'node:path';
+import { registerSecret } from '../core/secrets.ts';
 import {
   CertificateAuthority,
   writeIdentity,
@@ -33,11 +34,18 @@ export class FleetPki {
   /** A fresh CA for the run in `runDir`, and the operator's certificate in `<runDir>/operator`. */
   static async create(runDir: string, runId: string): Promise<FleetPki> {
     const ca = await CertificateAuthority.create(`fleetdrill run ${runId}`);
-    const identity = await ca.issue({ kind: 'operator', name: 'fleetdrill-harness' });
+    const identity = registered(await ca.issue({ kind: 'operator', name: 'fleetdrill-harness' }));
     return new FleetPki(ca, { identity, files: await writeIdentity(join(runDir, 'operator'), identity) });
   }
 
-  issue(party: Party): Promise<IssuedIdentity> {
-    return this.ca.issue(party);
+  async issue(party: Party): Promise<IssuedIdentity> {
+    return registered(await this.ca.issue(party));
   }
+}
+
+// Every key the run makes is known by value in this process, so a log or error quoting it reaches
+// the report redacted (docs/security.md, Secrets in reports).
+function registered(identity: IssuedIdentity): IssuedIdentity {
+  registerSecret(identity.keyPem.trim(), 'private key');
+  return identity;
 }
