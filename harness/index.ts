@@ -68,6 +68,8 @@ export {
   linkQuality,
   tierFor,
   WifiCoverage,
+  startImpostorCloud,
+  type ImpostorCloud,
   type InlineProfile,
   type LinkProfile,
   type ToxicSpec,

@@ -27,6 +27,8 @@ export type FleetEvent =
   | { kind: 'topic-stall'; robot: string; topic: string; ms: number }
   | { kind: 'fault-applied'; robot: string; link: string; profile: string; reason: string }
   | { kind: 'fault-cleared'; robot: string; link: string; reason: string }
+  | { kind: 'link-redirected'; robot: string; link: string; upstream: string; reason: string }
+  | { kind: 'link-restored'; robot: string; link: string; upstream: string; reason: string }
   | { kind: 'dead-zone-entered'; robot: string; x: number; y: number; rssiDbm: number | null }
   | { kind: 'dead-zone-left'; robot: string; x: number; y: number; rssiDbm: number; afterMs: number }
   | { kind: 'link-quality'; robot: string; profile: string; rssiDbm: number | null; ap: string | null }

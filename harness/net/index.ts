@@ -6,6 +6,7 @@ export {
   type InlineProfile,
 } from './network.ts';
 export { RobotLink } from './link.ts';
+export { startImpostorCloud, type ImpostorCloud } from './impostor-cloud.ts';
 export {
   BUILTIN_PROFILES,
   ProfileRegistry,

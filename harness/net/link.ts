@@ -52,6 +52,10 @@ export class RobotLink {
   private queue: Promise<void> = Promise.resolve();
   private generation = 0;
   private current = 'clear';
+  /** Where the link leads now: its own end, or where a drill redirected it. */
+  private upstream: string;
+  /** Where the link belongs: the robot's own service, or its cloud. */
+  readonly home: string;
 
   constructor(
     readonly robot: string,
@@ -60,7 +64,10 @@ export class RobotLink {
     /** Where clients connect: `host:port` of the proxy's listener. */
     readonly listen: string,
     private readonly events: EventBus | undefined,
-  ) {}
+  ) {
+    this.home = proxy.upstream;
+    this.upstream = proxy.upstream;
+  }
 
   get proxyName(): string {
     return this.proxy.name;
@@ -119,6 +126,34 @@ export class RobotLink {
       this.unplugged = false;
       await this.followProfile();
     });
+  }
+
+  /**
+   * Leads the link somewhere else, as a rogue access point or a poisoned DNS answer would: open
+   * connections are closed, new ones reach `upstream` (`host:port`). Faults on the link still
+   * apply. {@link restore} leads it home again.
+   */
+  async redirect(upstream: string, reason = 'drill'): Promise<void> {
+    await this.enqueue(() => this.setUpstream(upstream));
+    this.events?.emit({ kind: 'link-redirected', robot: this.robot, link: this.name, upstream, reason });
+  }
+
+  /** Leads the link to where it belongs again; nothing when it is already there. */
+  async restore(reason = 'drill'): Promise<void> {
+    if (this.upstream === this.home) return;
+    await this.enqueue(() => this.setUpstream(this.home));
+    this.events?.emit({
+      kind: 'link-restored',
+      robot: this.robot,
+      link: this.name,
+      upstream: this.home,
+      reason,
+    });
+  }
+
+  /** Where the link leads now. */
+  get target(): string {
+    return this.upstream;
   }
 
   /** Stops phase timers; the proxy itself is removed by the network. */
@@ -209,8 +244,14 @@ export class RobotLink {
 
   private async setEnabled(enabled: boolean): Promise<void> {
     // The API takes the whole proxy; the same listen and upstream leave the listener alone.
-    await this.proxy.update({ enabled, listen: this.proxy.listen, upstream: this.proxy.upstream });
+    await this.proxy.update({ enabled, listen: this.proxy.listen, upstream: this.upstream });
     this.enabled = enabled;
+  }
+
+  private async setUpstream(upstream: string): Promise<void> {
+    // A new upstream restarts the listener: the fault layer closes the connections it carried.
+    await this.proxy.update({ enabled: this.enabled, listen: this.proxy.listen, upstream });
+    this.upstream = upstream;
   }
 
   /** A handle on a toxic this link applied, for update and removal. */

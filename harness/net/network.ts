@@ -202,10 +202,15 @@ export class StartedFleetNetwork {
     return this.profiles.combine(profile);
   }
 
-  /** Clears a robot's links (all of them, or `options.link`). */
+  /** Clears a robot's links (all of them, or `options.link`): no faults, each leading home. */
   async clear(robot: string, options: { link?: string; reason?: string } = {}): Promise<void> {
     const links = options.link ? [this.link(robot, options.link)] : this.linksOf(robot);
-    await Promise.all(links.map((link) => link.clear(options.reason)));
+    await Promise.all(
+      links.map(async (link) => {
+        await link.clear(options.reason);
+        await link.restore(options.reason);
+      }),
+    );
   }
 
   /**
@@ -256,6 +261,7 @@ export class StartedFleetNetwork {
       [...this.links.values()].map(async (link) => {
         await link.clear(reason);
         await link.plugIn();
+        await link.restore(reason);
       }),
     );
   }
