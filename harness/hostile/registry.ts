@@ -29,6 +29,10 @@ export const FUZZ_TARGETS: readonly RunnableFuzzTarget[] = [
   lazily('cloud-telemetry', async () => (await import('./targets/cloud-telemetry.ts')).cloudTelemetryTarget),
   lazily('cloud-blackbox', async () => (await import('./targets/cloud-blackbox.ts')).cloudBlackboxTarget),
   lazily('cloud-artifacts', async () => (await import('./targets/cloud-artifacts.ts')).cloudArtifactsTarget),
+  lazily(
+    'cloud-deployments',
+    async () => (await import('./targets/cloud-deployments.ts')).cloudDeploymentsTarget,
+  ),
   lazily('blackbox-file', async () => (await import('./targets/blackbox-file.ts')).blackboxFileTarget),
   lazily('artifact-file', async () => (await import('./targets/artifact-file.ts')).artifactFileTarget),
   lazily('world-file', async () => (await import('./targets/files.ts')).worldFileTarget),

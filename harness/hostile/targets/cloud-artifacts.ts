@@ -60,5 +60,7 @@ export const cloudArtifactsTarget = cloudTarget('cloud-artifacts', ARTIFACT_STAT
         ...(robot === null ? {} : { 'x-robot-id': robot }),
       },
     }));
-  return fc.oneof({ weight: 3, arbitrary: uploads }, { weight: 2, arbitrary: reads });
+  return {
+    inputs: fc.oneof({ weight: 3, arbitrary: uploads }, { weight: 2, arbitrary: reads }),
+  };
 });

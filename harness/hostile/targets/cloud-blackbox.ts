@@ -118,11 +118,13 @@ export const cloudBlackboxTarget = cloudTarget('cloud-blackbox', BLACKBOX_STATUS
     method: 'GET',
     path: `/v1/blackbox?${new URLSearchParams({ robot }).toString()}`,
   }));
-  return fc.oneof(
-    { weight: 6, arbitrary: uploads },
-    { weight: 4, arbitrary: wholeFiles },
-    { weight: 3, arbitrary: badHeaders },
-    { weight: 3, arbitrary: reads },
-    { weight: 1, arbitrary: listings },
-  );
+  return {
+    inputs: fc.oneof(
+      { weight: 6, arbitrary: uploads },
+      { weight: 4, arbitrary: wholeFiles },
+      { weight: 3, arbitrary: badHeaders },
+      { weight: 3, arbitrary: reads },
+      { weight: 1, arbitrary: listings },
+    ),
+  };
 });

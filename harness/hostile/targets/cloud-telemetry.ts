@@ -113,15 +113,17 @@ export const cloudTelemetryTarget = cloudTarget('cloud-telemetry', TELEMETRY_STA
     )
     .map(([method, path, body]): HttpInput => ({ method, path, body }));
   // A body past the limit costs 4 MiB a time: rare, but in every run.
-  return fc.oneof(
-    { weight: 100, arbitrary: batches },
-    { weight: 20, arbitrary: keptAgain },
-    { weight: 30, arbitrary: queries },
-    { weight: 20, arbitrary: others },
-    {
-      weight: 10,
-      arbitrary: fc.uint8Array({ maxLength: 512 }).map((bytes) => post(bytes, 'application/json')),
-    },
-    { weight: 1, arbitrary: oversized },
-  );
+  return {
+    inputs: fc.oneof(
+      { weight: 100, arbitrary: batches },
+      { weight: 20, arbitrary: keptAgain },
+      { weight: 30, arbitrary: queries },
+      { weight: 20, arbitrary: others },
+      {
+        weight: 10,
+        arbitrary: fc.uint8Array({ maxLength: 512 }).map((bytes) => post(bytes, 'application/json')),
+      },
+      { weight: 1, arbitrary: oversized },
+    ),
+  };
 });

@@ -90,7 +90,8 @@ export class CloudUnderFuzz {
     return exchange(this.cloud.httpUrl, input);
   }
 
-  async #expect(input: HttpInput, status: number): Promise<HttpAnswer> {
+  /** Sends a request that must get `status`: setting up and reading back kept data. */
+  async expectStatus(input: HttpInput, status: number): Promise<HttpAnswer> {
     const answer = await this.send(input);
     if (answer.status !== status) {
       throw new OracleViolation(
@@ -102,7 +103,7 @@ export class CloudUnderFuzz {
 
   private async store(): Promise<void> {
     const json = { 'content-type': 'application/json' };
-    await this.#expect(
+    await this.expectStatus(
       {
         method: 'POST',
         path: '/v1/telemetry',
@@ -112,7 +113,7 @@ export class CloudUnderFuzz {
       200,
     );
     const box = this.blackboxBytes;
-    await this.#expect(
+    await this.expectStatus(
       {
         method: 'PUT',
         path: this.keptBlackboxPath,
@@ -124,14 +125,17 @@ export class CloudUnderFuzz {
       },
       200,
     );
-    await this.#expect({ method: 'POST', path: '/v1/artifacts', body: this.artifactBytes }, 201);
+    await this.expectStatus({ method: 'POST', path: '/v1/artifacts', body: this.artifactBytes }, 201);
   }
 
   private async holdings(): Promise<Holdings> {
-    await this.#expect({ method: 'GET', path: '/health' }, 200);
-    const records = await this.#expect({ method: 'GET', path: `/v1/robots/${KEPT_ROBOT}/records` }, 200);
-    const blackbox = await this.#expect({ method: 'GET', path: this.keptBlackboxPath }, 200);
-    const artifact = await this.#expect({ method: 'GET', path: `/v1/artifacts/${this.artifactId}` }, 200);
+    await this.expectStatus({ method: 'GET', path: '/health' }, 200);
+    const records = await this.expectStatus({ method: 'GET', path: `/v1/robots/${KEPT_ROBOT}/records` }, 200);
+    const blackbox = await this.expectStatus({ method: 'GET', path: this.keptBlackboxPath }, 200);
+    const artifact = await this.expectStatus(
+      { method: 'GET', path: `/v1/artifacts/${this.artifactId}` },
+      200,
+    );
     return {
       records: JSON.parse(records.body.toString('utf8')),
       blackbox: blackbox.body,
@@ -152,6 +156,13 @@ export class CloudUnderFuzz {
   }
 }
 
+/** What a cloud target fuzzes with, made once the cloud is up: inputs, and any data of its own to keep. */
+export interface CloudFuzzPlan {
+  inputs: fc.Arbitrary<HttpInput>;
+  /** Reads back what the plan stored itself; throws OracleViolation when it changed. */
+  check?: () => Promise<void>;
+}
+
 /**
  * A fuzz target over a fresh CloudUnderFuzz: each input is one request, judged by the statuses
  * the API documents for it; after the inputs the cloud must answer and hold its kept data.
@@ -159,20 +170,30 @@ export class CloudUnderFuzz {
 export function cloudTarget(
   name: string,
   documented: ReadonlySet<number>,
-  inputs: (under: CloudUnderFuzz) => fc.Arbitrary<HttpInput>,
+  plan: (under: CloudUnderFuzz) => CloudFuzzPlan | Promise<CloudFuzzPlan>,
 ): FuzzTarget<HttpInput> {
   return {
     name,
     async start() {
       const under = await CloudUnderFuzz.start();
       const stop = () => under.stop();
+      let planned: CloudFuzzPlan;
+      try {
+        planned = await plan(under);
+      } catch (error) {
+        await stop();
+        throw error;
+      }
       return {
-        inputs: inputs(under),
+        inputs: planned.inputs,
         async send(input) {
           const answer = await under.send(input);
           return judgeStatus(answer.status, documented, describeRequest(input));
         },
-        check: () => under.check(),
+        async check() {
+          await under.check();
+          await planned.check?.();
+        },
         stop,
         [Symbol.asyncDispose]: stop,
       };
