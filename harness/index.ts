@@ -14,6 +14,7 @@ export {
   deriveSeed,
   SeededRandom,
   loadConfig,
+  registerSecret,
   type FleetEvent,
   type RecordedEvent,
   type FleetdrillConfig,
