@@ -35,6 +35,28 @@ test.describe('redact', () => {
     expect(out).toMatch(/\nafter$/);
   });
 
+  test("a PuTTY key file's private lines go, its public lines stay", () => {
+    const ppk = [
+      'PuTTY-User-Key-File-3: ssh-ed25519',
+      'Public-Lines: 1',
+      'AAAAC3NzaC1lZDI1NTE5AAAAIPx',
+      'Private-Lines: 2',
+      'AAAAIFx3n1pCqYAN5YbBl1Hm4yQ0Yt5nqsWcE7s',
+      'WEv3BG8ZcAAAAJgTn8yOE5/M',
+      'Private-MAC: 1b2c',
+    ].join('\n');
+    expect(redact(ppk)).toBe(
+      [
+        'PuTTY-User-Key-File-3: ssh-ed25519',
+        'Public-Lines: 1',
+        'AAAAC3NzaC1lZDI1NTE5AAAAIPx',
+        'Private-Lines: 2',
+        redactionMarker('private key'),
+        'Private-MAC: 1b2c',
+      ].join('\n'),
+    );
+  });
+
   test('a key cut off before its END line (a log tail) goes to the end of the text', () => {
     const cut = OPENSSH_KEY.split('\n').slice(0, 3).join('\n');
     expect(redact(`robot r01 printed:\n${cut}`)).toBe(

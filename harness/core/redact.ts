@@ -32,7 +32,8 @@ export const MIN_KNOWN_SECRET_LENGTH = 8;
 const PEM_PRIVATE_KEY =
   /-----BEGIN ([A-Z0-9 ]*?)PRIVATE KEY-----[\s\S]*?(?:-----END \1PRIVATE KEY-----|$(?![\s\S]))/g;
 // A PuTTY key file's private part.
-const PUTTY_PRIVATE_LINES = /^(Private-Lines: \d+)(?:\r?\n[A-Za-z0-9+/=]+)+/gm;
+// Whole lines only: the line after them (Private-MAC) stays.
+const PUTTY_PRIVATE_LINES = /^(Private-Lines: \d+)(?:\r?\n[A-Za-z0-9+/=]+\r?$)+/gm;
 // `Authorization: Bearer x`, `"authorization": "Basic x"`, `-H 'Authorization: token x'`.
 const AUTHORIZATION_HEADER =
   /\b((?:proxy-)?authorization)(["']?\s*[:=]\s*["']?)(?![A-Za-z]*\s*\[redacted)(?:(bearer|basic|token|digest|negotiate)\s+)?[^\s"',;]+/gi;
