@@ -19,7 +19,8 @@ import type { Figure, Measured } from './runner.ts';
 import { maxRobotsAtRtf1 } from './scale.ts';
 import { largestPassing } from './search.ts';
 import { median } from './stats.ts';
-import { ingestSamplesPerSecond, telemetryE2eP99Ms } from './telemetry.ts';
+import { INGEST_LOAD, ingestSamplesPerSecond, telemetryE2eP99Ms } from './telemetry.ts';
+import { tlsIngestSamplesPerSecond, type TlsIngestResult } from './tls-ingest.ts';
 import { measureWorkerRestart } from './worker-restart.ts';
 
 /** What the figures need from the run: its seed, and where load points are collected for the report. */
@@ -43,6 +44,12 @@ function sharedPerRun<T>(measure: (run: number) => Promise<T>): (run: number) =>
     }
     return result;
   };
+}
+
+/** A settled measurement's value, or its error thrown for the figure that reads it. */
+function valueOf<T>(result: PromiseSettledResult<T>): T {
+  if (result.status === 'rejected') throw result.reason;
+  return result.value;
 }
 
 function once(work: () => Promise<void>): () => Promise<void> {
@@ -83,6 +90,23 @@ export function benchFigures({ seed, loadPoints, log }: FigureContext): Figure[]
     log(`  fault layer run ${run + 1}: ${JSON.stringify(result)}`);
     return result;
   });
+
+  // Plaintext then TLS, back to back in each run with the same load, so the two figures see the
+  // same moment of a shared machine and compare; a failure of one does not fail the other.
+  const ingest = sharedPerRun(async () => {
+    const [plain] = await Promise.allSettled([ingestSamplesPerSecond()]);
+    const [tls] = await Promise.allSettled([tlsIngestSamplesPerSecond(INGEST_LOAD)]);
+    return { plain, tls };
+  });
+  const tlsNote = (tls: TlsIngestResult, plain: PromiseSettledResult<number>): string =>
+    [
+      ...(plain.status === 'fulfilled'
+        ? [
+            `plaintext in the same run ${plain.value} records/s (TLS ${(tls.recordsPerS / plain.value).toFixed(2)}×)`,
+          ]
+        : []),
+      `${tls.connections} TLS connections for ${tls.batches} batches`,
+    ].join(', ');
 
   return [
     { name: 'fleet_up_ms_10', unit: 'ms', measure: (run) => up(10, run) },
@@ -139,7 +163,17 @@ export function benchFigures({ seed, loadPoints, log }: FigureContext): Figure[]
       name: 'ingest_samples_per_s',
       unit: 'records/s',
       target: { op: '>=', value: 20000 },
-      measure: () => ingestSamplesPerSecond(),
+      measure: async (run) => valueOf((await ingest(run)).plain),
+    },
+    {
+      name: 'tls_ingest_samples_per_s',
+      unit: 'records/s',
+      target: { op: '>=', value: 20000 },
+      measure: async (run) => {
+        const { plain, tls } = await ingest(run);
+        const result = valueOf(tls);
+        return { value: result.recordsPerS, note: tlsNote(result, plain) };
+      },
     },
     {
       name: 'telemetry_e2e_p99_ms',

@@ -5,14 +5,18 @@ import { Fleet, type Robot } from '../harness/fleet/index.ts';
 import { provisionRobots } from '../harness/ota/index.ts';
 import type { CloudClient, StoredRecord } from '../harness/fleet/index.ts';
 import { percentile } from './stats.ts';
+import type { IngestLoad } from './tls-ingest.ts';
 
 /**
- * Durable records per second into a fresh fleet cloud over HTTP on loopback, shaped as a fleet's
- * agents send them: 5 robots uploading at once, in batches of 200 (the agent's default
- * `upload.batchRecords`), 100,000 records in all.
+ * The load of both ingest figures, plaintext and TLS, shaped as a fleet's agents send it: 5 robots
+ * uploading at once, in batches of 200 (the agent's default `upload.batchRecords`), 100,000
+ * records in all.
  */
+export const INGEST_LOAD: IngestLoad = { records: 100_000, batchSize: 200, robots: 5 };
+
+/** Durable records per second into a fresh fleet cloud over plain HTTP on loopback, {@link INGEST_LOAD}. */
 export function ingestSamplesPerSecond(): Promise<number> {
-  return benchIngest({ records: 100_000, batchSize: 200, robots: 5 });
+  return benchIngest(INGEST_LOAD);
 }
 
 /** What one run of the end-to-end telemetry bench saw. */
