@@ -10,15 +10,24 @@ import { PLANTED_SECRET_ENV } from '../../core/secrets.ts';
 import { describeOccurrences, scanForSecret } from '../../report/secret-scan.ts';
 import { reportRoots } from './projects.ts';
 
+/** Where to look; the defaults are the run's environment and its report directories. */
+export interface PlantedSecretReporterOptions {
+  env?: NodeJS.ProcessEnv;
+  roots?: string[];
+}
+
 export default class PlantedSecretReporter implements Reporter {
+  constructor(private readonly options: PlantedSecretReporterOptions = {}) {}
+
   printsToStdio(): boolean {
     return false;
   }
 
   async onEnd(result: FullResult): Promise<{ status: FullResult['status'] } | undefined> {
-    const secret = process.env[PLANTED_SECRET_ENV];
+    const env = this.options.env ?? process.env;
+    const secret = env[PLANTED_SECRET_ENV];
     if (!secret) return undefined;
-    const found = await scanForSecret(reportRoots(), secret, REPO_ROOT);
+    const found = await scanForSecret(this.options.roots ?? reportRoots(env), secret, REPO_ROOT);
     if (found.length === 0) return undefined;
     console.error(
       `fleetdrill: ${PLANTED_SECRET_ENV} leaked into the run's reports:\n${describeOccurrences(found)}`,
