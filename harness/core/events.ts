@@ -21,6 +21,7 @@ export type FleetEvent =
   | { kind: 'network-disconnected'; robot: string }
   | { kind: 'network-reconnected'; robot: string }
   | { kind: 'power-on'; robot: string }
+  | { kind: 'robot-clock'; robot: string; at: string }
   | { kind: 'robot-shutdown'; robot: string }
   | { kind: 'ros-disconnected'; robot: string; url: string }
   | { kind: 'ros-reconnected'; robot: string; url: string; downMs: number }

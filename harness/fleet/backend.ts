@@ -84,6 +84,8 @@ export interface StartedRobotHost {
   onInjectedPowerCut(listener: (where: string) => void): void;
   /** The robot's disk as the harness can read it: slots, boot environment, the agent's store. */
   readonly diskPath: string;
+  /** The robot's hardware state outside its disk: pose, charge, its clock (protocol/robot-clock.ts). */
+  readonly stateDir: string;
   /** The last lines of the robot's console log. */
   logTail(lines?: number): string[];
   /**

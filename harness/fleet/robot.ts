@@ -1,4 +1,7 @@
+import { rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { OTA_SERVICES, type ArmedFault } from '../../protocol/power-cut.ts';
+import { CLOCK_FILE, type RobotClockFile } from '../../protocol/robot-clock.ts';
 import { ConfigError, RobotDiedError, RobotUnreachableError, TimeoutError } from '../core/errors.ts';
 import { EdgeAgentHandle } from './clients/agent.ts';
 import type { EventBus } from '../core/events.ts';
@@ -333,6 +336,20 @@ export class Robot {
     });
     const { position, orientation } = odom.pose.pose;
     return { x: position.x, y: position.y, yaw: yawOf(orientation) };
+  }
+
+  /**
+   * Sets the robot's wall clock, as its software sees it (protocol/robot-clock.ts): `at` a time
+   * (1970 for a robot without an RTC battery), or `null` for the right time, as NTP would set it.
+   * Its edge agent reads it on its next request; the robot's simulation keeps its own sim time.
+   */
+  async setClock(at: Date | null): Promise<void> {
+    const path = join(this.host.stateDir, CLOCK_FILE);
+    const file: RobotClockFile = { offsetMs: at === null ? 0 : at.getTime() - Date.now() };
+    // Replaced whole, so the agent never reads half a file.
+    await writeFile(`${path}.tmp`, JSON.stringify(file));
+    await rename(`${path}.tmp`, path);
+    this.events?.emit({ kind: 'robot-clock', robot: this.id, at: at === null ? 'synced' : at.toISOString() });
   }
 
   /**

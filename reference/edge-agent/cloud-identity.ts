@@ -27,8 +27,11 @@ export function cloudHttpsAgent(): HttpsAgent | undefined {
   return httpsAgent;
 }
 
-/** Why the agent refused its cloud's certificate, once per reason per boot. */
-export type RefusalListener = (reason: string) => void;
+/**
+ * Why the agent refused its cloud's certificate, once per reason per boot: `clock` when the
+ * certificate is good but not by the robot's clock, `certificate` for any other refusal.
+ */
+export type RefusalListener = (reason: string, cause: 'clock' | 'certificate') => void;
 
 /** The reason a server certificate is not good at `nowMs` by the robot's clock, or undefined. */
 export function clockProblem(
@@ -59,10 +62,12 @@ export function tlsRefusal(error: unknown): string | undefined {
   return undefined;
 }
 
+const CLOCK_CODE = 'ERR_TLS_CERT_CLOCK';
+
 /** The cloud's certificate is good, but not by the robot's clock. */
 class CloudCertificateError extends Error {
   override name = 'CloudCertificateError';
-  readonly code = 'ERR_TLS_CERT_CLOCK';
+  readonly code = CLOCK_CODE;
 }
 
 /** The robot's side of mutual TLS: a fetch and a node:https agent that present its certificate. */
@@ -108,7 +113,7 @@ export function cloudIdentity(dir: string, now: () => number, onRefused: Refusal
       const refusal = tlsRefusal(error);
       if (refusal && !heard.has(refusal)) {
         heard.add(refusal);
-        onRefused(refusal);
+        onRefused(refusal, refusal.includes(CLOCK_CODE) ? 'clock' : 'certificate');
       }
       throw error;
     }

@@ -51,6 +51,7 @@ export class RobotHost implements StartedRobotHost {
   private readonly powerCutListeners = new Set<(where: string) => void>();
   readonly logPath: string;
   readonly diskPath: string;
+  readonly stateDir: string;
   readonly cable: NetworkCable | undefined;
 
   private constructor(
@@ -61,6 +62,7 @@ export class RobotHost implements StartedRobotHost {
     this.log = createDebug(`fleetdrill:robot:${spec.id}`);
     this.logPath = files.logPath;
     this.diskPath = files.diskPath;
+    this.stateDir = files.stateDir;
     this.cable = hasNetworkCable(supply) ? supply : undefined;
     supply.runtime.onUnexpectedExit((exit) =>
       routeRobotExit(exit, {
