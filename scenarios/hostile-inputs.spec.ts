@@ -16,7 +16,7 @@ test.describe('hostile inputs', { tag: ['@security', '@nightly'] }, () => {
     test(`${target.name}: hostile inputs, no crash, no 5xx, every refusal documented, stored data intact`, async ({
       seed,
     }) => {
-      // Up to ~17 ms an input on a loaded machine (4 MiB bodies, fsyncs), twice that as margin, plus the start.
+      // Up to ~17 ms an input on a loaded machine (4 MiB bodies, fsyncs): twice that, plus the start.
       test.setTimeout(60_000 + runs * 40);
       const report = await target.run({ runSeed: seed, runs });
       await test.info().attach(`hostile inputs: ${target.name}`, {
