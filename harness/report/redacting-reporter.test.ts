@@ -2,8 +2,9 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
-import type { TestResult } from '@playwright/test/reporter';
-import { redactAttachmentFiles, redactResult } from './redacting-reporter.ts';
+import type { TestResult, TestStep } from '@playwright/test/reporter';
+import { registerSecret } from '../core/secrets.ts';
+import RedactingReporter, { redactAttachmentFiles, redactResult } from './redacting-reporter.ts';
 
 const SECRET = 'Qm4vT9xLr2Ps';
 const hide = (text: string) => text.replaceAll(SECRET, '[redacted: token]');
@@ -67,4 +68,16 @@ test("text files attached under the output dir are redacted in place; others are
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test("a step's error and text attachments are redacted when the step ends", () => {
+  const step = {
+    error: { message: `step ${SECRET}` },
+    attachments: [{ name: 'log', contentType: 'text/plain', body: Buffer.from(`log ${SECRET}`) }],
+  } as unknown as TestStep;
+  // The reporter redacts with this process's known secrets, as it does in the runner.
+  registerSecret(SECRET, 'token');
+  new RedactingReporter().onStepEnd(undefined, {} as TestResult, step);
+  expect(step.error?.message).toBe('step [redacted: token]');
+  expect(step.attachments[0]!.body!.toString()).toBe('log [redacted: token]');
 });

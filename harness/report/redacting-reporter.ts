@@ -40,7 +40,15 @@ export function redactResult(result: TestResult, redactText: (text: string) => s
   for (const annotation of result.annotations) {
     if (annotation.description !== undefined) annotation.description = redactText(annotation.description);
   }
-  for (const attachment of result.attachments as Array<Mutable<TestResult['attachments'][number]>>) {
+  redactAttachmentBodies(result.attachments, redactText);
+}
+
+/** Redacts text attachment bodies in place; binary ones pass as they are. */
+export function redactAttachmentBodies(
+  attachments: TestResult['attachments'],
+  redactText: (text: string) => string = redactSecrets,
+): void {
+  for (const attachment of attachments as Array<Mutable<TestResult['attachments'][number]>>) {
     if (attachment.body && isTextAttachment(attachment.contentType)) {
       attachment.body = Buffer.from(redactText(attachment.body.toString('utf8')));
     }
@@ -78,8 +86,10 @@ export default class RedactingReporter implements Reporter {
     return false;
   }
 
+  // Allure writes a step's attachments and error when the step ends, before the test does.
   onStepEnd(_test: unknown, _result: TestResult, step: TestStep): void {
     if (step.error) redactError(step.error, redactSecrets);
+    redactAttachmentBodies(step.attachments);
   }
 
   onTestEnd(test: TestCase, result: TestResult): void {
