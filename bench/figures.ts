@@ -12,6 +12,7 @@ import { hilOverhead } from './hil.ts';
 import { otaThroughput } from './ota.ts';
 import { otaFuzzCutsPerMinute, otaRollbackSeconds } from './ota-drills.ts';
 import { menderInstallSeconds } from './ota-clients.ts';
+import { pairedPerRun, valueOf } from './paired.ts';
 import { qualifyWallSeconds } from './qualify.ts';
 import { ddsRelayAddedLatencyP50Us, qosMatrixReducedSeconds } from './qos.ts';
 import { rosbridgeMessagesPerSecond } from './rosbridge.ts';
@@ -44,12 +45,6 @@ function sharedPerRun<T>(measure: (run: number) => Promise<T>): (run: number) =>
     }
     return result;
   };
-}
-
-/** A settled measurement's value, or its error thrown for the figure that reads it. */
-function valueOf<T>(result: PromiseSettledResult<T>): T {
-  if (result.status === 'rejected') throw result.reason;
-  return result.value;
 }
 
 function once(work: () => Promise<void>): () => Promise<void> {
@@ -91,13 +86,8 @@ export function benchFigures({ seed, loadPoints, log }: FigureContext): Figure[]
     return result;
   });
 
-  // Plaintext then TLS, back to back in each run with the same load, so the two figures see the
-  // same moment of a shared machine and compare; a failure of one does not fail the other.
-  const ingest = sharedPerRun(async () => {
-    const [plain] = await Promise.allSettled([ingestSamplesPerSecond()]);
-    const [tls] = await Promise.allSettled([tlsIngestSamplesPerSecond(INGEST_LOAD)]);
-    return { plain, tls };
-  });
+  // Plaintext and TLS with the same load, back to back in each run, so the two figures compare.
+  const ingest = pairedPerRun(ingestSamplesPerSecond, () => tlsIngestSamplesPerSecond(INGEST_LOAD));
   const tlsNote = (tls: TlsIngestResult, plain: PromiseSettledResult<number>): string =>
     [
       ...(plain.status === 'fulfilled'
@@ -163,14 +153,14 @@ export function benchFigures({ seed, loadPoints, log }: FigureContext): Figure[]
       name: 'ingest_samples_per_s',
       unit: 'records/s',
       target: { op: '>=', value: 20000 },
-      measure: async (run) => valueOf((await ingest(run)).plain),
+      measure: async (run) => valueOf((await ingest(run)).a),
     },
     {
       name: 'tls_ingest_samples_per_s',
       unit: 'records/s',
       target: { op: '>=', value: 20000 },
       measure: async (run) => {
-        const { plain, tls } = await ingest(run);
+        const { a: plain, b: tls } = await ingest(run);
         const result = valueOf(tls);
         return { value: result.recordsPerS, note: tlsNote(result, plain) };
       },
