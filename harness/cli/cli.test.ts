@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createHash, randomUUID } from 'node:crypto';
 import { expect, test } from '@playwright/test';
+import { Agent, fetch as tlsFetch } from 'undici';
 import { REPO_ROOT } from '../core/paths.ts';
 import {
   loadTestKeyPair,
@@ -222,7 +223,20 @@ test.describe('fleetdrill up', () => {
       const cloud = lines.find((line) => line.event === 'cloud');
       const cloudHttp = new URL(cloud?.http as string);
       const cloudMqtt = new URL(cloud?.mqtt as string);
-      expect(((await (await fetch(`${cloudHttp.origin}/health`)).json()) as { ok: boolean }).ok).toBe(true);
+      // Over mutual TLS, with the operator's files the line names.
+      expect(cloudHttp.protocol).toBe('https:');
+      const files = cloud?.tls as { ca: string; cert: string; key: string };
+      const operator = new Agent({
+        connect: {
+          ca: readFileSync(files.ca),
+          cert: readFileSync(files.cert),
+          key: readFileSync(files.key),
+          servername: 'fleet-cloud',
+        },
+      });
+      const health = await tlsFetch(`${cloudHttp.origin}/health`, { dispatcher: operator });
+      expect(((await health.json()) as { ok: boolean }).ok).toBe(true);
+      await operator.close();
       for (const robot of robots)
         expect(proxies[`${robot.id as string}-cloud`]?.upstream).toBe(cloudHttp.host);
       const ports = [

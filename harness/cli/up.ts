@@ -125,7 +125,14 @@ export async function up(flags: UpFlags): Promise<number> {
       });
     print({ event: 'toxiproxy', url: fleet.network.url, embedded: fleet.network.embedded });
     if (fleet.telemetry)
-      print({ event: 'cloud', http: fleet.cloud.url, mqtt: fleet.cloud.mqttUrl, log: fleet.cloud.logPath });
+      print({
+        event: 'cloud',
+        http: fleet.cloud.url,
+        mqtt: fleet.cloud.mqttUrl,
+        log: fleet.cloud.logPath,
+        // The operator's certificate, key and the run's CA: what a client of the cloud presents.
+        ...(fleet.cloud.operator ? { tls: fleet.cloud.operator.files } : {}),
+      });
     print({
       event: 'ready',
       robots: fleet.roster.length,
