@@ -5,13 +5,8 @@ import { join } from 'node:path';
 import { batchSchema } from '../protocol/telemetry.ts';
 import { startFleetCloud } from '../reference/fleet-cloud/index.ts';
 import { CertificateAuthority, CLOUD_SERVER_NAME } from '../reference/fleet-pki/index.ts';
-import {
-  expectAllStored,
-  ingestBodies,
-  postBatch,
-  robotDispatcher,
-  tlsIngestSamplesPerSecond,
-} from './tls-ingest.ts';
+import { ingestBodies } from '../reference/fleet-cloud/bench.ts';
+import { expectAllStored, postBatch, robotDispatcher, tlsIngestSamplesPerSecond } from './tls-ingest.ts';
 
 const decode = (body: Buffer) => batchSchema.parse(JSON.parse(body.toString()));
 

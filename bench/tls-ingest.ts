@@ -2,13 +2,13 @@
  * The ingest bench over mutual TLS: the load of `ingest_samples_per_s` (INGEST_LOAD in
  * bench/telemetry.ts), sent to a cloud that serves HTTPS and knows each client by its certificate,
  * as a fleet with TLS runs. The plaintext figure's client is the reference cloud's own bench
- * (reference/fleet-cloud/bench.ts); this one builds the same bodies for the same robot ids.
+ * (reference/fleet-cloud/bench.ts); both send the bodies of its `ingestBodies`.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, buildConnector, request, type Dispatcher } from 'undici';
-import type { IngestBatch, TelemetryRecord } from '../protocol/telemetry.ts';
+import { ingestBodies } from '../reference/fleet-cloud/bench.ts';
 import { startFleetCloud } from '../reference/fleet-cloud/index.ts';
 import {
   CertificateAuthority,
@@ -24,42 +24,6 @@ export interface IngestLoad {
   batchSize: number;
   /** Robots uploading at once, each its batches one after another on its own connection. */
   robots: number;
-}
-
-/**
- * The bench's robots and the bodies each POSTs, serialised in order: robot `bench00`..., metrics
- * records numbered from seq 1 per robot, `load.batchSize` to a batch (the last one short).
- */
-export function ingestBodies(
-  load: IngestLoad,
-  capturedAt: number,
-): Array<{ robotId: string; bodies: Buffer[] }> {
-  for (const field of ['records', 'batchSize', 'robots'] as const) {
-    if (!Number.isInteger(load[field]) || load[field] < 1)
-      throw new RangeError(`ingest load: ${field} must be a whole number >= 1, got ${load[field]}`);
-  }
-  const perRobot = Math.ceil(load.records / load.robots);
-  return Array.from({ length: load.robots }, (_, r) => {
-    const robotId = `bench${String(r).padStart(2, '0')}`;
-    const count = Math.max(0, Math.min(perRobot, load.records - r * perRobot));
-    const bodies: Buffer[] = [];
-    for (let from = 1; from <= count; from += load.batchSize) {
-      const records: TelemetryRecord[] = [];
-      for (let seq = from; seq < from + load.batchSize && seq <= count; seq++)
-        records.push({
-          bootId: 'bench',
-          seq,
-          tier: 'metrics',
-          name: 'robot',
-          capturedAt: capturedAt + seq,
-          simTime: seq / 10,
-          data: { battery: 0.87, cpu: 0.31, x: 12.5, y: 4.25, yaw: 1.57, errors: 0 },
-        });
-      const batch: IngestBatch = { robotId, sentAt: capturedAt, records };
-      bodies.push(Buffer.from(JSON.stringify(batch)));
-    }
-    return { robotId, bodies };
-  });
 }
 
 /** Throws unless the cloud holds exactly the records sent: a figure of lost records is no figure. */
