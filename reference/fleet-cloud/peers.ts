@@ -38,10 +38,28 @@ const REASONS: Record<string, string> = {
   CERT_SIGNATURE_FAILURE: 'has a bad signature',
 };
 
+/** Each connection's verdict: its certificate does not change while it lasts. */
+const verdicts = new WeakMap<TLSSocket, Peer | HttpError>();
+
 /** The peer of a request on a TLS server; throws the 401 a bad certificate gets. */
 export function peerOf(req: IncomingMessage): Peer {
   const socket = req.socket as TLSSocket;
   if (typeof socket.getPeerCertificate !== 'function') return { kind: 'anyone' };
+  let verdict = verdicts.get(socket);
+  if (!verdict) {
+    try {
+      verdict = judgePeer(socket);
+    } catch (error) {
+      if (!(error instanceof HttpError)) throw error;
+      verdict = error;
+    }
+    verdicts.set(socket, verdict);
+  }
+  if (verdict instanceof HttpError) throw verdict;
+  return verdict;
+}
+
+function judgePeer(socket: TLSSocket): Peer {
   const cert = socket.getPeerCertificate();
   if (!cert || Object.keys(cert).length === 0)
     throw new HttpError(401, 'a client certificate signed by the fleet CA is required');
