@@ -94,9 +94,12 @@ test('two shards merged give the verdicts and counts of one unsharded run with t
       fleetdrill(['qualify', ...common, '--seed', '77', '--shard', '1/2', '--out', join(dir, 's1')]),
       fleetdrill(['qualify', ...common, '--seed', '77', '--shard', '2/2', '--out', join(dir, 's2')]),
     ]);
-    expect(whole.code, whole.stderr.slice(-2000)).toBe(2);
-    expect(one.code, one.stderr.slice(-2000)).toBe(0);
-    expect(two.code, two.stderr.slice(-2000)).toBe(0);
+    // The verdict goes to stdout, errors to stderr: a failure shows both.
+    const said = (run: { stdout: string; stderr: string }) =>
+      `${run.stdout.slice(-3000)}\n${run.stderr.slice(-2000)}`;
+    expect(whole.code, said(whole)).toBe(2);
+    expect(one.code, said(one)).toBe(0);
+    expect(two.code, said(two)).toBe(0);
     const merged = await fleetdrill([
       'merge',
       join(dir, 's1'),
@@ -107,7 +110,7 @@ test('two shards merged give the verdicts and counts of one unsharded run with t
       '--out',
       join(dir, 'merged'),
     ]);
-    expect(merged.code, merged.stderr.slice(-2000)).toBe(2);
+    expect(merged.code, said(merged)).toBe(2);
 
     const read = async (name: string) =>
       JSON.parse(
