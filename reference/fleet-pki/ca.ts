@@ -60,10 +60,7 @@ export class CertificateAuthority {
 
   /** A new root, valid from a day ago for `days`. */
   static async create(organisation: string, days = 30): Promise<CertificateAuthority> {
-    const keys = (await webcrypto.subtle.generateKey(ALGORITHM, false, [
-      'sign',
-      'verify',
-    ]));
+    const keys = await webcrypto.subtle.generateKey(ALGORITHM, false, ['sign', 'verify']);
     const now = Date.now();
     const cert = await x509.X509CertificateGenerator.createSelfSigned({
       serialNumber: serial(),
@@ -90,10 +87,7 @@ export class CertificateAuthority {
    * 127.0.0.1 for servers; every other party's is a client certificate.
    */
   async issue(party: Party, validity: Validity = {}): Promise<IssuedIdentity> {
-    const keys = (await webcrypto.subtle.generateKey(ALGORITHM, true, [
-      'sign',
-      'verify',
-    ]));
+    const keys = await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']);
     const now = Date.now();
     const server = party.kind === 'cloud';
     const cert = await x509.X509CertificateGenerator.create({
