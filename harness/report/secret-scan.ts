@@ -4,14 +4,14 @@
  * report writer is searched the day it appears.
  */
 import { readdir, readFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 
 /** How the secret appeared in a file. */
 export type SecretEncoding = 'plain' | 'base64' | 'hex' | 'url' | 'json';
 
 /** One place a secret was found. */
 export interface SecretOccurrence {
-  /** Path of the file, relative to `base` when the scan was given one. */
+  /** Path of the file, relative to `base` when the scan was given one and the file is inside it. */
   file: string;
   /** 1-based line of the first byte of the occurrence. */
   line: number;
@@ -77,6 +77,13 @@ function lineAt(content: Buffer, index: number): number {
  * Every occurrence of `secret`, in any of its forms, in the files under `roots` (missing roots
  * are skipped). Compressed archives (zipped traces, blob reports) are searched as bytes only.
  */
+/** A path relative to `base` when it lies inside it; absolute otherwise (`../../tmp/…` helps no one). */
+function shown(path: string, base: string | undefined): string {
+  if (!base) return path;
+  const inside = relative(base, path);
+  return inside.startsWith('..') || isAbsolute(inside) ? path : inside;
+}
+
 export async function scanForSecret(
   roots: readonly string[],
   secret: string,
@@ -93,7 +100,7 @@ export async function scanForSecret(
       const content = await readFile(path);
       for (const { encoding, needle } of forms) {
         for (let at = content.indexOf(needle); at !== -1; at = content.indexOf(needle, at + 1)) {
-          found.push({ file: base ? relative(base, path) : path, line: lineAt(content, at), encoding });
+          found.push({ file: shown(path, base), line: lineAt(content, at), encoding });
         }
       }
     }
