@@ -20,3 +20,14 @@ export {
   type TelemetryEvidence,
   type TelemetryOracle,
 } from './oracles/index.ts';
+export {
+  judgeNatKeepalive,
+  judgeVpnRecovery,
+  judgeVpnRoam,
+  type DeliveredRecord,
+  type NatKeepaliveEvidence,
+  type QuietPeerProbe,
+  type VpnRecoveryEvidence,
+  type VpnRoamEvidence,
+  type VpnVerdict,
+} from './vpn-drills.ts';
