@@ -23,6 +23,18 @@ export interface RobotSpec {
   };
   /** What the robot boots: the factory image a fresh disk gets, and the bootloader's settings. */
   software: RobotSoftwareSpec;
+  /** The robot runs in this network namespace (a VPN robot, harness/fleet/vpn.ts); embedded backend only. */
+  netns?: RobotNetns;
+}
+
+/**
+ * Where a VPN robot's host runs: its network namespace, the fixed rosbridge port it binds on
+ * 127.0.0.1 inside it, and the root-namespace `host:port` that reaches that port.
+ */
+export interface RobotNetns {
+  name: string;
+  rosbridgePort: number;
+  reach: string;
 }
 
 /** The robot's software and boot settings. */

@@ -93,6 +93,8 @@ export class FleetNetwork {
  */
 export class StartedFleetNetwork {
   private readonly links = new Map<string, RobotLink>();
+  // Robots whose radio is a tunnel's underlay (harness/fleet/vpn.ts): no cloud link here.
+  private readonly tunnels = new Map<string, { reason: string; clear: () => Promise<void> }>();
   private readonly randoms = new Map<string, SeededRandom>();
   private stopped = false;
   private creating: Promise<void> = Promise.resolve();
@@ -152,9 +154,20 @@ export class StartedFleetNetwork {
     return link;
   }
 
+  /**
+   * Marks a robot whose agent ↔ cloud link runs through a VPN tunnel: its radio is a UDP underlay
+   * the TCP profiles cannot shape, so asking for its cloud link, a profile on all its links or a
+   * pulled cable fails with `reason`; `clear` (the underlay's) runs with every clear of the robot.
+   */
+  tunnelled(robot: string, tunnel: { reason: string; clear: () => Promise<void> }): void {
+    this.tunnels.set(robot, tunnel);
+  }
+
   /** The link of a robot; throws naming the links there are. */
   link(robot: string, name = 'rosbridge'): RobotLink {
     const link = this.links.get(`${robot}-${name}`);
+    const tunnel = this.tunnels.get(robot);
+    if (!link && tunnel && name === 'cloud') throw new ConfigError('vpn', tunnel.reason);
     if (!link) {
       throw new ConfigError(
         'link',
@@ -186,6 +199,7 @@ export class StartedFleetNetwork {
     options: { link?: string; reason?: string } = {},
   ): Promise<void> {
     const resolved = this.resolve(profile);
+    this.refuseWholeRadio(robot, options.link);
     const links = options.link ? [this.link(robot, options.link)] : this.linksOf(robot);
     await Promise.all(
       links.map((link) => link.apply(resolved, this.random(robot, link.name), options.reason)),
@@ -205,12 +219,14 @@ export class StartedFleetNetwork {
   /** Clears a robot's links (all of them, or `options.link`): no faults, each leading home. */
   async clear(robot: string, options: { link?: string; reason?: string } = {}): Promise<void> {
     const links = options.link ? [this.link(robot, options.link)] : this.linksOf(robot);
-    await Promise.all(
-      links.map(async (link) => {
+    const tunnel = options.link ? undefined : this.tunnels.get(robot);
+    await Promise.all([
+      ...links.map(async (link) => {
         await link.clear(options.reason);
         await link.restore(options.reason);
       }),
-    );
+      tunnel?.clear(),
+    ]);
   }
 
   /**
@@ -219,6 +235,7 @@ export class StartedFleetNetwork {
    * meanwhile, until {@link reconnect} or {@link clearAll}.
    */
   async disconnect(robot: string): Promise<void> {
+    this.refuseWholeRadio(robot, undefined);
     await Promise.all(this.linksOf(robot).map((link) => link.unplug()));
   }
 
@@ -257,13 +274,20 @@ export class StartedFleetNetwork {
 
   /** Clears every link and plugs every pulled cable back in: what the fixtures do after each drill. */
   async clearAll(reason = 'drill ended'): Promise<void> {
-    await Promise.all(
-      [...this.links.values()].map(async (link) => {
+    await Promise.all([
+      ...[...this.links.values()].map(async (link) => {
         await link.clear(reason);
         await link.plugIn();
         await link.restore(reason);
       }),
-    );
+      ...[...this.tunnels.values()].map((tunnel) => tunnel.clear()),
+    ]);
+  }
+
+  /** A tunnelled robot's whole radio is its underlay: the fault layer's TCP links are not all of it. */
+  private refuseWholeRadio(robot: string, link: string | undefined): void {
+    const tunnel = this.tunnels.get(robot);
+    if (tunnel && link === undefined) throw new ConfigError('vpn', tunnel.reason);
   }
 
   /** Removes every proxy this network made and stops the embedded server. Idempotent. */
@@ -271,6 +295,7 @@ export class StartedFleetNetwork {
     if (this.stopped) return;
     this.stopped = true;
     for (const link of this.links.values()) link.dispose();
+    this.tunnels.clear();
     await runAll([
       // A real Toxiproxy outlives the run: leave it as found. The run's own just goes.
       ...(!this.settings.removeProxies

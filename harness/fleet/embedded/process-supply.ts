@@ -30,6 +30,10 @@ export interface EmbeddedHostContext {
  * of it, and the lifeline powers the robot off if the harness goes away.
  */
 export function processSupply(spec: RobotSpec, files: RobotFiles, context: EmbeddedHostContext): PowerSupply {
+  // A VPN robot runs in its own namespace (`ip netns exec` execs node: same pid and group), with
+  // rosbridge on the namespace's 127.0.0.1 at a fixed port, reached from here through the hub.
+  const netns = spec.netns;
+  const host = netns ? '127.0.0.1' : context.host;
   const runtime = new ServiceProcess<RobotReadyLine>({
     ...robotHostBoot(spec, {
       logPath: files.logPath,
@@ -44,14 +48,15 @@ export function processSupply(spec: RobotSpec, files: RobotFiles, context: Embed
         factory: spec.software.factoryArtifact,
         disk: files.diskPath,
         stateDir: files.stateDir,
-        host: context.host,
+        host,
         // The same port after every power-on, as a real robot keeps its address.
-        port: previous?.rosbridgePort ?? 0,
+        port: netns?.rosbridgePort ?? previous?.rosbridgePort ?? 0,
         agentEntry: context.agentEntry,
         realDisk: true,
       }),
     ],
     env: { ...process.env, ...robotHostEnv(spec), FLEETDRILL_HARNESS_PID: String(process.pid) },
+    launcher: netns ? ['ip', 'netns', 'exec', netns.name] : undefined,
   });
   return {
     runtime,
@@ -61,9 +66,12 @@ export function processSupply(spec: RobotSpec, files: RobotFiles, context: Embed
       part === 'host' || context.agentEntry === undefined
         ? runtime.progressProbes()
         : { log: logSizeProbe(files.logPath), cpu: childCpuTimeProbe(runtime.pid, context.agentEntry) },
-    endpoints: (ready) => ({
-      rosbridge: `ws://${context.host}:${ready.rosbridgePort}`,
-      upstream: `${context.host}:${ready.rosbridgePort}`,
-    }),
+    endpoints: (ready) =>
+      netns
+        ? { rosbridge: `ws://${netns.reach}`, upstream: netns.reach }
+        : {
+            rosbridge: `ws://${context.host}:${ready.rosbridgePort}`,
+            upstream: `${context.host}:${ready.rosbridgePort}`,
+          },
   };
 }

@@ -20,6 +20,11 @@ export interface ServiceProcessOptions<Ready> extends ServiceBoot<Ready> {
   command: (previous: Ready | undefined) => readonly string[];
   /** The process's environment; default the harness's own. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * A command that runs Node for it and execs it in place (`ip netns exec <netns>`), so the pid,
+   * process group and lifeline are the service's own.
+   */
+  launcher?: readonly string[];
 }
 
 /**
@@ -66,7 +71,8 @@ export class ServiceProcess<Ready> implements ServiceRuntime<Ready> {
   async start(banner = 'start'): Promise<Ready> {
     const logFd = openSync(this.options.logPath, 'a');
     writeSync(logFd, logMarker(banner));
-    const child = spawn(process.execPath, ['--enable-source-maps', ...this.options.command(this.previous)], {
+    const [file, ...prefix] = [...(this.options.launcher ?? []), process.execPath];
+    const child = spawn(file, [...prefix, '--enable-source-maps', ...this.options.command(this.previous)], {
       detached: true,
       stdio: ['pipe', logFd, logFd, 'pipe'],
       env: this.options.env ?? process.env,
