@@ -144,6 +144,32 @@ test('attach, list and detach one file; detaching twice is fine; a deleted back-
   expect((await listLoops()).map((loop) => loop.device)).not.toContain(held);
 });
 
+test('a detach while another process holds the device open returns once the kernel let go; a holder that never lets go is named', async () => {
+  const dir = folder('fd-loop-XXXX');
+  const device = await attachLoop(sparse(join(dir, 'held.img')));
+  // A concurrent `losetup --find` or a block-device probe holds a device for a moment; so does this.
+  const holder = spawn('sh', ['-c', `exec 3<${device}; sleep 0.4`]);
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  let released = false;
+  holder.once('exit', () => (released = true));
+  await detachLoop(device);
+  expect(released, 'detachLoop returned before the holder closed the device').toBe(true);
+  expect((await listLoops()).map((loop) => loop.device)).not.toContain(device);
+
+  const stuck = await attachLoop(sparse(join(dir, 'stuck.img')));
+  const sleeper = spawn('sh', ['-c', `exec 3<${stuck}; exec sleep 30`]);
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const error = await detachLoop(stuck, { waitMs: 300 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LoopDeviceError);
+    expect((error as Error).message).toMatch(
+      new RegExp(`${stuck}: still attached .* held open by ${sleeper.pid} \\(sleep\\)`),
+    );
+  } finally {
+    sleeper.kill('SIGKILL');
+  }
+});
+
 test('six attaches at the same moment get six different devices, each over its own file', async () => {
   const dir = folder('fd-loop-XXXX');
   const files = Array.from({ length: 6 }, (_, i) => sparse(join(dir, `f${i}.img`)));

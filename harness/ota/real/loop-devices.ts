@@ -6,7 +6,7 @@
  * the pid in their run dir's name.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { promisify } from 'node:util';
@@ -20,6 +20,9 @@ const log = createDebug('fleetdrill:loop');
 /** How often an attach that lost a race is tried again, and how long it waits between tries. */
 const ATTACH_TRIES = 5;
 const ATTACH_RETRY_MS = 100;
+/** How long a detach may wait for the device's last holder to close it, and how often it looks. */
+const DETACH_WAIT_MS = 10_000;
+const DETACH_POLL_MS = 20;
 /**
  * What losetup says when another process configured the device it picked, or the device node is
  * not there yet: the kernel's LOOP_CONFIGURE refuses a bound device (EBUSY), so two racers never
@@ -89,31 +92,91 @@ export async function attachLoop(file: string): Promise<string> {
 }
 
 /**
- * Detaches `device`. A device that is no longer attached is fine; so is one this process attached
+ * Detaches `device` and returns once the kernel let go of it (`waitMs`, default 10 s, for the last
+ * process holding it open). A device that is no longer attached is fine; so is one this process attached
  * whose number now serves another file (it was detached behind our back and reused: that one is
  * someone else's and stays).
  */
-export async function detachLoop(device: string): Promise<void> {
+export async function detachLoop(device: string, options: { waitMs?: number } = {}): Promise<void> {
   const mine = attached.get(device);
   attached.delete(device);
   mine?.unregister();
-  await detachIfHolding(device, mine?.backFile);
+  await detachIfHolding(device, mine?.backFile, options.waitMs);
 }
 
 /**
  * Detaches `device` unless it no longer holds `backFile` (when given); true when this call
  * detached it, false when there was nothing of ours to detach.
  */
-async function detachIfHolding(device: string, backFile: string | undefined): Promise<boolean> {
+async function detachIfHolding(
+  device: string,
+  backFile: string | undefined,
+  waitMs = DETACH_WAIT_MS,
+): Promise<boolean> {
   if (backFile !== undefined && backFileOf(device) !== backFile) return false;
+  const holding = backFile ?? backFileOf(device);
   try {
     await run('losetup', ['--detach', device]);
-    log('detached %s', device);
-    return true;
   } catch (error) {
     const said = stderrOf(error);
     if (NOT_ATTACHED.test(said)) return false;
     throw new LoopDeviceError(`losetup --detach ${device}: ${said}`);
+  }
+  if (holding !== undefined) await untilReleased(device, holding, waitMs);
+  log('detached %s', device);
+  return true;
+}
+
+/**
+ * Waits until `device` no longer holds `backFile`. The kernel only marks a device that something
+ * still has open (another tool probing block devices, a reader finishing) for detach at its last
+ * close, and `losetup --detach` returns at once: without this wait, the device still shows as
+ * attached to our file right after a release, and provisioning the same disk again refuses it.
+ */
+async function untilReleased(device: string, backFile: string, waitMs: number): Promise<void> {
+  const deadline = Date.now() + waitMs;
+  while (backFileOf(device) === backFile) {
+    if (Date.now() > deadline) {
+      throw new LoopDeviceError(
+        `losetup --detach ${device}: still attached to ${backFile} after ${waitMs / 1000} s; held open by ${holdersOf(device).join(', ') || 'no process this user can see'}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, DETACH_POLL_MS));
+  }
+}
+
+/** The processes that have `device` open, as `pid (command)`, from /proc. */
+function holdersOf(device: string): string[] {
+  const holders: string[] = [];
+  for (const pid of safeReaddir('/proc').filter((name) => /^\d+$/.test(name))) {
+    const fds = safeReaddir(`/proc/${pid}/fd`);
+    if (!fds.some((fd) => safeReadlink(`/proc/${pid}/fd/${fd}`) === device)) continue;
+    holders.push(`${pid} (${safeRead(`/proc/${pid}/comm`).trim() || '?'})`);
+  }
+  return holders;
+}
+
+function safeReaddir(path: string): string[] {
+  try {
+    return readdirSync(path);
+  } catch {
+    return [];
+  }
+}
+
+function safeReadlink(path: string): string | undefined {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+function safeRead(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
   }
 }
 
