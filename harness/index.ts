@@ -112,6 +112,13 @@ export {
   type BuiltClientArtifact,
 } from './ota/index.ts';
 export {
+  ContainerOtaRig,
+  containerOtaUnavailable,
+  runContainerOtaDrill,
+  type ContainerOtaDrill,
+  type ContainerOtaResult,
+} from './ota/container/index.ts';
+export {
   OTA_CLIENTS,
   type AgentStatus,
   type OtaClientName,
