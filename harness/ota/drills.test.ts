@@ -31,6 +31,12 @@ const TAMPERED: OtaDrill = {
   expect: { status: 'failure', ends: 'old', states: ['Download', 'ArtifactFailure'] },
 };
 
+const OLDER: OtaDrill = {
+  name: 'an older artifact is refused on the offer',
+  artifact: { older: true },
+  expect: { status: 'failure', ends: 'old', states: ['ArtifactFailure'] },
+};
+
 /** A deployment of one robot that reported `states` and ended with `status`. */
 function deployment(states: readonly string[], status: 'success' | 'failure' | null): DeploymentDetail {
   const history = states.map((state, i) => ({
@@ -106,6 +112,7 @@ function evidence(
     after,
     runningVersion: { version: after.activeVersion },
     rebooted: true,
+    bytesFetched: 0,
     ...more,
   };
 }
@@ -124,6 +131,13 @@ test('rows that held pass: a good update committed, a tampered one refused', asy
     evidence(old, old, { rebooted: false }),
   );
   expect(refused.problems).toEqual([]);
+  const older = judgeOtaDrill(
+    OLDER,
+    ROBOT,
+    deployment(OLDER.expect.states, 'failure'),
+    evidence(old, old, { rebooted: false }),
+  );
+  expect(older.problems).toEqual([]);
 });
 
 test('each wrong outcome fires its own check, naming the robot', async ({ disk }) => {
@@ -177,6 +191,12 @@ test('each wrong outcome fires its own check, naming the robot', async ({ disk }
       row: TAMPERED,
       record: deployment(TAMPERED.expect.states, 'failure'),
       seen: evidence(old, old, { rebooted: true }),
+    },
+    {
+      check: 'fetched 4096 bytes of the artifact, though the offer was refused',
+      row: OLDER,
+      record: deployment(OLDER.expect.states, 'failure'),
+      seen: evidence(old, old, { rebooted: false, bytesFetched: 4096 }),
     },
     {
       check: 'the robot never rebooted',

@@ -69,6 +69,8 @@ export interface OtaDrillResult {
   runningVersion: string | null;
   /** Whether the robot booted again; null when its agent gave no answer. */
   rebooted: boolean | null;
+  /** Bytes of the artifact the cloud served to the robot during this deployment. */
+  bytesFetched: number;
   ms: number;
   /** Empty when the row held. */
   problems: string[];
@@ -128,6 +130,9 @@ export async function runOtaDrill(
     await robot.armPowerCut({ at, afterBytes });
     cut = robot.waitForInjectedPowerCut(options.timeoutMs ?? 120_000);
   }
+  // The cloud counts an artifact's bytes per robot over every deployment of it (a drill before this
+  // one may have sent the same build): what this deployment fetched is the difference.
+  const servedBefore = await bytesServedTo(fleet, info.id, robotId);
   const deployment = await fleet.ota.deploy({
     name: `${drill.name} on ${robotId}`,
     artifactId: info.id,
@@ -158,10 +163,17 @@ export async function runOtaDrill(
     deployedVersion,
     before,
     after,
+    bytesFetched: (await bytesServedTo(fleet, info.id, robotId)) - servedBefore,
     runningVersion,
     rebooted: 'told' in bootAfter ? bootAfter.told !== bootBefore : bootAfter,
   });
   return { ...result, powerCutAt, ms: Math.round(performance.now() - started) };
+}
+
+/** Bytes of artifact `artifactId` the cloud has served to `robotId`, over all deployments. */
+async function bytesServedTo(fleet: StartedFleet, artifactId: string, robotId: string): Promise<number> {
+  const downloads = await fleet.ota.downloads(artifactId);
+  return downloads.robots.find((entry) => entry.robotId === robotId)?.bytesServed ?? 0;
 }
 
 /** What a drill saw of the robot, for {@link judgeOtaDrill}. */
@@ -171,6 +183,8 @@ export interface OtaDrillEvidence {
   /** The robot's disk before the deployment and after it finished. */
   before: DiskState;
   after: DiskState;
+  /** Bytes of the artifact the cloud served to the robot during this deployment. */
+  bytesFetched: number;
   /** What /get_version said at the end, or why it said nothing. */
   runningVersion: VersionAnswer;
   /** Whether the robot booted again (its agent's boot id changed), or why its agent said nothing. */
@@ -230,6 +244,10 @@ export function judgeOtaDrill(
   if (drill.expect.ends === 'old' && after.env.active !== before.env.active) {
     problems.push(`active slot ${after.env.active}, expected the old slot ${before.env.active}`);
   }
+  // Refused on the offer (no Download state): not a byte of the artifact may have been fetched.
+  if (!drill.expect.states.includes('Download') && drill.powerCut === undefined && seen.bytesFetched > 0) {
+    problems.push(`fetched ${seen.bytesFetched} bytes of the artifact, though the offer was refused`);
+  }
   // Refused before ArtifactInstall: not a byte may have reached the standby slot.
   if (!drill.expect.states.includes('ArtifactInstall') && drill.powerCut === undefined) {
     const standby = otherSlot(before.env.active);
@@ -258,6 +276,7 @@ export function judgeOtaDrill(
     after,
     runningVersion: 'version' in running ? running.version : null,
     rebooted: typeof seen.rebooted === 'boolean' ? seen.rebooted : null,
+    bytesFetched: seen.bytesFetched,
     problems: problems.map((problem) => `robot ${robotId}: ${problem}`),
   };
 }

@@ -27,6 +27,7 @@ function resultOf(drill: OtaDrill, status: OtaDrillResult['status']): OtaDrillRe
     after: disk,
     runningVersion: '1.0.3',
     rebooted: true,
+    bytesFetched: 0,
     ms: 8_412,
     problems: [],
   };
