@@ -71,9 +71,11 @@ test.describe('LocalStage', () => {
     for (const result of [real, floor, quarter])
       expect(result.valid, result.invalidReasons.join('; ')).toBe(true);
     expect(real.model.name).toBe('perception-cnn.onnx');
-    expect(real.latencyMs.p50).toBeGreaterThan(10 * floor.latencyMs.p50);
+    // Compared on each run's fastest query: a busy machine slows some queries of any model (and
+    // the trivial one most, relatively), while the fastest query is the work itself.
+    expect(real.latencyMs.min).toBeGreaterThan(10 * floor.latencyMs.min);
     // 224² has four times the pixels (and MACs) of 112².
-    expect(real.latencyMs.p50).toBeGreaterThan(2 * quarter.latencyMs.p50);
+    expect(real.latencyMs.min).toBeGreaterThan(2 * quarter.latencyMs.min);
     expect(real.environment).toMatchObject({
       intra_op_threads: '1',
       execution_provider: 'cpu',
