@@ -5,6 +5,7 @@
  *   node container-updater.mjs --robot r01 --cloud http://127.0.0.1:8080 --state-dir DIR \
  *     --device NAME --initial-image IMAGE --public-key FILE [--label k=v]...
  *
+ * With --lifeline it ends when its stdin closes (the harness that started it is gone).
  * Prints {"event":"ready"} once the containers agree with its state file, then applies what the
  * cloud deploys until SIGTERM.
  */
@@ -23,6 +24,7 @@ function main(): void {
       'public-key': { type: 'string', multiple: true, default: [] },
       label: { type: 'string', multiple: true, default: [] },
       'poll-ms': { type: 'string' },
+      lifeline: { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -47,6 +49,12 @@ function main(): void {
     labels,
     ...(values['poll-ms'] ? { pollMs: Number(values['poll-ms']) } : {}),
   });
+  if (values.lifeline) {
+    // The harness that powers this robot is gone (even SIGKILLed): so is the robot's power.
+    process.stdin.on('end', () => process.exit(0));
+    process.stdin.on('error', () => process.exit(0));
+    process.stdin.resume();
+  }
   process.once('SIGTERM', () => updater.stop());
   process.once('SIGINT', () => updater.stop());
   void updater

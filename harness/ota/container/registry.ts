@@ -40,10 +40,15 @@ export function freePort(): Promise<number> {
   });
 }
 
-function alive(pid: number): boolean {
+/** True while `pid` runs; a killed process nobody has reaped yet (a zombie) is gone all the same. */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return false;
   }
@@ -62,7 +67,7 @@ export function sweepDeadRegistries(root = tmpdir()): number {
   let swept = 0;
   for (const name of readdirSync(root)) {
     const owner = new RegExp(`^${DIR_PREFIX}(\\d+)-`).exec(name)?.[1];
-    if (!owner || alive(Number(owner))) continue;
+    if (!owner || processAlive(Number(owner))) continue;
     const dir = join(root, name);
     try {
       const pid = Number(readFileSync(join(dir, 'registry.pid'), 'utf8'));

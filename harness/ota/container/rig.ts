@@ -15,7 +15,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, rmSync, type WriteStream } from 'node:fs';
+import { createWriteStream, readdirSync, rmSync, type WriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,7 +41,13 @@ import { ToxiproxyServer, type StartedToxiproxyServer } from '../../net/toxiprox
 import { buildArtifact } from '../build.ts';
 import { loadTestKeyPair, TEST_KEYS_DIR } from '../keys.ts';
 import { APP_REPOSITORY, ensureAppImage, pushAppImage, type AppVariant } from './app-images.ts';
-import { freePort, registryUnavailable, startRegistry, type StartedRegistry } from './registry.ts';
+import {
+  freePort,
+  processAlive,
+  registryUnavailable,
+  startRegistry,
+  type StartedRegistry,
+} from './registry.ts';
 
 const log = createDebug('fleetdrill:container-ota');
 
@@ -76,31 +82,46 @@ export interface AppContainer {
   running: boolean;
 }
 
-/** Removes images (pulled by the robot) whose run's owner is gone, by their owner label. */
+/** Removes images (pulled by the robot) whose run's owner is gone, by their owner label. Returns how many. */
 export function sweepDeadRunImages(): number {
   const host = hostname();
-  const lines = docker([
+  const listed = docker([
     'image',
     'ls',
     '--filter',
     `label=${LABELS.managed}=true`,
     '--format',
-    `{{.ID}} {{.Repository}}:{{.Tag}} {{.Label "${LABELS.owner}"}}`,
-  ]);
+    '{{.Repository}}:{{.Tag}}',
+  ])
+    .split('\n')
+    .filter((ref) => ref && !ref.includes('<none>'));
   let swept = 0;
-  for (const line of lines.split('\n').filter(Boolean)) {
-    const [id, ref, owner] = line.split(' ');
-    const [ownerHost, pid] = (owner ?? '').split(':');
-    if (ownerHost !== host) continue;
-    try {
-      process.kill(Number(pid), 0);
-      continue;
-    } catch {
-      /* gone */
-    }
-    spawnSync('docker', ['image', 'rm', '--force', ref?.endsWith(':<none>') ? id! : ref!], {
-      stdio: 'ignore',
-    });
+  for (const ref of listed) {
+    // `docker image ls` cannot print labels on every engine version; inspect can.
+    const owner = spawnSync(
+      'docker',
+      ['image', 'inspect', '--format', `{{index .Config.Labels "${LABELS.owner}"}}`, ref],
+      {
+        encoding: 'utf8',
+      },
+    ).stdout.trim();
+    const [ownerHost, pid] = owner.split(':');
+    if (ownerHost !== host || !pid || processAlive(Number(pid))) continue;
+    spawnSync('docker', ['image', 'rm', '--force', ref], { stdio: 'ignore' });
+    swept++;
+  }
+  return swept;
+}
+
+const RIG_DIR_PREFIX = 'fleetdrill-container-ota-';
+
+/** Removes the folders (robot disk, cloud data) of rigs whose harness process is gone. Returns how many. */
+export function sweepDeadRigDirs(root = tmpdir()): number {
+  let swept = 0;
+  for (const name of readdirSync(root)) {
+    const owner = new RegExp(`^${RIG_DIR_PREFIX}(\\d+)-`).exec(name)?.[1];
+    if (!owner || processAlive(Number(owner))) continue;
+    rmSync(join(root, name), { recursive: true, force: true });
     swept++;
   }
   return swept;
@@ -150,7 +171,8 @@ export class ContainerOtaRig {
     const seed = options.seed ?? deriveSeed(runSeed(), 'container-ota', robotId);
     await removeLeftovers(dockerClient());
     sweepDeadRunImages();
-    const dir = await mkdtemp(join(tmpdir(), `fleetdrill-container-ota-${process.pid}-`));
+    sweepDeadRigDirs();
+    const dir = await mkdtemp(join(tmpdir(), `${RIG_DIR_PREFIX}${process.pid}-`));
     const started: Array<{ stop(): Promise<void> }> = [];
     try {
       const registry = await startRegistry();
@@ -235,10 +257,13 @@ export class ContainerOtaRig {
       `--initial-image=${initialImage ?? this.imageRef(`${FACTORY_VERSION}-good`)}`,
       `--public-key=${join(TEST_KEYS_DIR, 'test-ota.pub')}`,
       '--poll-ms=300',
+      '--lifeline',
       ...Object.entries(this.labels).map(([key, value]) => `--label=${key}=${value}`),
     ];
     this.#updaterLog ??= createWriteStream(join(this.dir, 'updater.log'), { flags: 'a' });
-    const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group: a power cut kills it with the docker commands it runs. Its stdin is
+    // a lifeline: should this process die without a teardown, the updater ends too.
+    const child = spawn(process.execPath, args, { detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
     this.#updater = child;
     const logStream = this.#updaterLog;
     createInterface({ input: child.stderr }).on('line', (line) => {
