@@ -4,6 +4,7 @@
  * nothing behind for the next one.
  */
 import { measureAgentUsage, type AgentUsage } from './agent-resources.ts';
+import { containerOtaSwapSeconds } from './container-ota.ts';
 import { deadZoneApplyLagMs } from './dead-zone.ts';
 import { dockerFleetUp, dockerPowerCycleMs, prepareDockerImages } from './docker.ts';
 import { measureFaultLayer, type FaultLayerResult } from './fault-layer.ts';
@@ -214,6 +215,12 @@ export function benchFigures({ seed, loadPoints, log }: FigureContext): Figure[]
       measure: (run) => otaFuzzCutsPerMinute(seed + run, 'rauc'),
     },
     { name: 'ota_install_s_mender_64mib', unit: 's', measure: () => menderInstallSeconds() },
+    {
+      // Deployment to the new container healthy and committed (docs/container-ota.md); tracked, no target.
+      name: 'container_ota_swap_s',
+      unit: 's',
+      measure: (run) => containerOtaSwapSeconds(seed + run),
+    },
     {
       name: 'qualify_wall_s',
       unit: 's',
