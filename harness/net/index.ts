@@ -49,3 +49,17 @@ export {
   type NetnsPath,
   type NetnsPrivileges,
 } from './netns/index.ts';
+export {
+  parseWgDump,
+  startVpnHub,
+  sweepStaleVpn,
+  VpnError,
+  vpnOwnerPid,
+  vpnPrivileges,
+  type VpnHub,
+  type VpnHubOptions,
+  type VpnPeerState,
+  type VpnRobot,
+  type VpnRobotOptions,
+  type VpnUnderlay,
+} from './vpn/index.ts';

@@ -54,12 +54,12 @@ const NFT_TABLE = 'fdl';
 
 let linkCounter = 0;
 
-function ipToInt(ip: string): number {
+export function ipToInt(ip: string): number {
   return ip.split('.').reduce((acc, octet) => acc * 256 + Number(octet), 0);
 }
 
 /** IPv4 ranges already in use in the root namespace, from its addresses and routes. */
-async function takenRanges(): Promise<Array<[number, number]>> {
+export async function takenRanges(): Promise<Array<[number, number]>> {
   const text =
     (await sh('ip', ['-4', '-o', 'addr', 'show'])) +
     (await sh('ip', ['-4', 'route', 'show', 'table', 'all']));
@@ -88,7 +88,7 @@ function pidAlive(pid: number): boolean {
 }
 
 /** Runs `body` holding the machine-wide subnet lock, so two runs never pick the same /24. */
-async function withAllocationLock<T>(body: () => Promise<T>): Promise<T> {
+export async function withAllocationLock<T>(body: () => Promise<T>): Promise<T> {
   const deadline = Date.now() + 10_000;
   for (;;) {
     try {

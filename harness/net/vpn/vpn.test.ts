@@ -1,0 +1,246 @@
+/**
+ * A real WireGuard tunnel (wireguard-go, wg) from a robot namespace behind an nftables NAT to a
+ * hub namespace, its underlay a UDP proxy on the embedded fault layer. Real processes, namespaces
+ * and packets; the oracles are TCP round trips, probes and the hub's own `wg show` counters.
+ */
+import { expect, test } from '@playwright/test';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Toxiproxy } from 'toxiproxy-node-client';
+import { sh } from '../netns/system.ts';
+import { ToxiproxyServer, type StartedToxiproxyServer } from '../toxiproxy/index.ts';
+import { startEcho, type TcpServer } from '../toxiproxy/test-helpers.ts';
+import { startVpnHub, vpnPrivileges, type VpnHub } from './index.ts';
+import { nsClient, vpnLeftovers } from './vpn.test-helpers.ts';
+
+const privileges = vpnPrivileges();
+test.skip(!privileges.ok, `the VPN needs ${privileges.ok ? '' : privileges.missing}`);
+
+const DOOR = fileURLToPath(new URL('./door.mjs', import.meta.url));
+
+async function probe(netns: string, host: string, port: number, timeoutMs = 1_000): Promise<boolean> {
+  try {
+    await sh('ip', [
+      'netns',
+      'exec',
+      netns,
+      process.execPath,
+      DOOR,
+      'probe',
+      host,
+      String(port),
+      String(timeoutMs),
+    ]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const it = test.extend<{ faults: StartedToxiproxyServer; cloud: TcpServer; hub: VpnHub }>({
+  faults: async ({}, use) => {
+    const server = await new ToxiproxyServer({ seed: 19 }).start();
+    await use(server);
+    await server.stop();
+  },
+  cloud: async ({}, use) => {
+    const echo = await startEcho();
+    await use(echo);
+    await echo.stop();
+  },
+  hub: async ({ faults, cloud }, use) => {
+    const runDir = mkdtempSync(join(tmpdir(), 'vpn-test-'));
+    const hub = await startVpnHub({
+      seed: 19,
+      runDir,
+      faults: new Toxiproxy(faults.url),
+      expose: [cloud.port],
+    });
+    await use(hub);
+    await hub.close();
+    rmSync(runDir, { recursive: true, force: true });
+  },
+});
+
+it('a robot reaches the cloud through the tunnel, and the harness reaches the robot', async ({
+  hub,
+  cloud,
+}) => {
+  const robot = await hub.addRobot('r1', { robotPorts: [7_411] });
+  const client = await nsClient(robot.netns, hub.tunnelAddress, cloud.port);
+  expect(await client.roundTrip('hello through the tunnel', 5_000)).toBe('hello through the tunnel');
+  await client.close();
+  // Something on the robot's 127.0.0.1, reached from root 127.0.0.1 through the robot's door.
+  const inside = spawn('ip', [
+    'netns',
+    'exec',
+    robot.netns,
+    process.execPath,
+    DOOR,
+    'pipe',
+    'test',
+    'echo:127.0.0.1:7411',
+  ]);
+  await new Promise((resolve) => inside.stdout.once('data', resolve));
+  try {
+    const { connect } = await import('node:net');
+    const socket = connect({ host: '127.0.0.1', port: robot.robotPort(7_411) });
+    const back = await new Promise<string>((resolve, reject) => {
+      socket.once('data', (data) => resolve(data.toString()));
+      socket.once('error', reject);
+      socket.write('to the robot');
+    });
+    socket.destroy();
+    expect(back).toBe('to the robot');
+  } finally {
+    inside.kill('SIGKILL');
+  }
+  expect(() => robot.robotPort(1)).toThrow(/1 is not one of robotPorts \(7411\)/);
+  const peer = await robot.hubPeer();
+  expect(peer.latestHandshakeMs).toBeGreaterThan(Date.now() - 60_000);
+  expect(peer.rxBytes).toBeGreaterThan(0);
+});
+
+it('the cloud is reachable only through the tunnel', async ({ hub, cloud }) => {
+  const robot = await hub.addRobot('r1');
+  // Every address the robot could try: all of the root namespace's, the NAT's, the hub's underlay.
+  const addresses = new Set<string>(['127.0.0.1', '192.168.77.1']);
+  for (const match of (await sh('ip', ['-4', '-o', 'addr', 'show'])).matchAll(/inet (\d+\.\d+\.\d+\.\d+)/g))
+    addresses.add(match[1]!);
+  for (const ns of (await sh('ip', ['netns', 'list'])).split('\n').map((l) => l.split(' ')[0] ?? ''))
+    if (ns.startsWith(robot.netns.slice(0, -1)) || /^fdv\d+x\d+h$/.test(ns))
+      for (const match of (await sh('ip', ['-n', ns, '-4', '-o', 'addr', 'show'])).matchAll(
+        /inet (\d+\.\d+\.\d+\.\d+)/g,
+      ))
+        if (match[1] !== hub.tunnelAddress && match[1] !== robot.tunnelAddress) addresses.add(match[1]!);
+  const results = await Promise.all(
+    [...addresses].map(
+      async (address) => [address, await probe(robot.netns, address, cloud.port, 500)] as const,
+    ),
+  );
+  expect(results.filter(([, open]) => open).map(([address]) => address)).toEqual([]);
+  expect(addresses.size).toBeGreaterThan(4);
+  // The same probe opens a connection through the tunnel: it can tell.
+  expect(await probe(robot.netns, hub.tunnelAddress, cloud.port)).toBe(true);
+  // And the root namespace has no path into the tunnel at all.
+  const fromRoot = await sh(process.execPath, [
+    DOOR,
+    'probe',
+    hub.tunnelAddress,
+    String(cloud.port),
+    '1000',
+  ]).then(
+    () => true,
+    () => false,
+  );
+  expect(fromRoot).toBe(false);
+});
+
+it('a dead zone on the underlay stops the tunnel; clearing it brings the same connection back', async ({
+  hub,
+  cloud,
+}) => {
+  test.setTimeout(60_000);
+  const robot = await hub.addRobot('r1');
+  const client = await nsClient(robot.netns, hub.tunnelAddress, cloud.port);
+  try {
+    expect(await client.roundTrip('before', 5_000)).toBe('before');
+    const before = await robot.hubPeer();
+    await robot.underlay.deadZone();
+    const lost = client.roundTrip('in the dead zone', 2_000);
+    await expect(lost).rejects.toThrow(/no answer/);
+    const during = await robot.hubPeer();
+    expect(during.rxBytes, 'nothing reaches the hub in a dead zone').toBe(before.rxBytes);
+    await robot.underlay.clear();
+    // TCP retransmits the line lost in the dead zone, then carries the next one.
+    const began = performance.now();
+    expect(await client.roundTrip('after', 15_000)).toMatch(/after|in the dead zone/);
+    test.info().annotations.push({
+      type: 'recovery',
+      description: `${Math.round(performance.now() - began)} ms from clear to the first echo`,
+    });
+    expect((await robot.hubPeer()).rxBytes).toBeGreaterThan(during.rxBytes);
+  } finally {
+    await client.close();
+  }
+});
+
+it('a roam to a new underlay address keeps an open connection and moves the hub endpoint', async ({
+  hub,
+  cloud,
+}) => {
+  test.setTimeout(60_000);
+  const robot = await hub.addRobot('r1');
+  const client = await nsClient(robot.netns, hub.tunnelAddress, cloud.port);
+  try {
+    expect(await client.roundTrip('before the roam', 5_000)).toBe('before the roam');
+    const before = (await robot.hubPeer()).endpoint;
+    const { from, to } = await robot.roam();
+    expect(to).not.toBe(from);
+    expect(await client.roundTrip('after the roam', 10_000)).toBe('after the roam');
+    const after = (await robot.hubPeer()).endpoint;
+    expect(before).toBeDefined();
+    expect(after, 'the NAT mapped the new address anew, so the hub sees a new endpoint').not.toBe(before);
+    const lan = await sh('ip', ['-n', robot.netns, '-4', '-o', 'addr', 'show', 'dev', 'lan1']);
+    expect(lan).toContain(to);
+    expect(lan).not.toContain(`${from}/`);
+  } finally {
+    await client.close();
+  }
+});
+
+it('a NAT mapping shorter than no keepalive hides a quiet robot; a keepalive below it keeps it reachable', async ({
+  hub,
+}) => {
+  test.setTimeout(60_000);
+  const NAT_S = 4;
+  const [quiet, kept] = await Promise.all([
+    hub.addRobot('quiet', { natUdpTimeoutS: NAT_S }),
+    hub.addRobot('kept', { natUdpTimeoutS: NAT_S, keepaliveS: 1 }),
+  ]);
+  const PORT = 7_500;
+  await Promise.all([quiet.listenInside(PORT), kept.listenInside(PORT)]);
+  // The robot sends (here: a TCP probe to the hub through the tunnel); its NAT mapping is fresh.
+  await probe(quiet.netns, hub.tunnelAddress, 9, 1_000);
+  expect(await quiet.reachableFromHub(PORT, 2_000), 'reachable while the mapping is fresh').toBe(true);
+  expect(await kept.reachableFromHub(PORT, 2_000)).toBe(true);
+  // The conntrack timeouts are the NAT namespace's own, not the machine's.
+  const nat = quiet.netns.replace(/r$/, 'n');
+  expect(
+    await sh('ip', ['netns', 'exec', nat, 'sysctl', '-n', 'net.netfilter.nf_conntrack_udp_timeout_stream']),
+  ).toBe(`${NAT_S}\n`);
+  await new Promise((resolve) => setTimeout(resolve, (NAT_S + 2) * 1_000));
+  const [quietNow, keptNow] = await Promise.all([
+    quiet.reachableFromHub(PORT, 2_000),
+    kept.reachableFromHub(PORT, 2_000),
+  ]);
+  expect(quietNow, 'the quiet robot mapping expired: the hub cannot reach it').toBe(false);
+  expect(keptNow, 'keepalive 1 s < NAT 4 s: still reachable').toBe(true);
+  // The quiet robot sends (any packet through the tunnel), the NAT maps it anew, the hub reaches it.
+  await probe(quiet.netns, hub.tunnelAddress, 9, 1_000);
+  expect(await quiet.reachableFromHub(PORT, 2_000)).toBe(true);
+});
+
+it('close() leaves no namespace, tun device, veth, nft table, socket or process', async ({
+  faults,
+  cloud,
+}) => {
+  const runDir = mkdtempSync(join(tmpdir(), 'vpn-test-'));
+  const hub = await startVpnHub({ seed: 3, runDir, faults: new Toxiproxy(faults.url), expose: [cloud.port] });
+  const robot = await hub.addRobot('r1', { robotPorts: [7_411], natUdpTimeoutS: 10 });
+  await robot.listenInside(7_500);
+  const up = await vpnLeftovers(process.pid);
+  // Proof the oracle sees them: hub netns + veth, robot and NAT netns, NAT veth, 3 doors, 2 wireguard-go, 2 sockets.
+  expect(up.filter((x) => x.startsWith('netns'))).toHaveLength(3);
+  expect(up.filter((x) => x.startsWith('process')).length).toBeGreaterThanOrEqual(5);
+  expect(up.filter((x) => x.startsWith('socket'))).toHaveLength(2);
+  await hub.close();
+  await hub.close();
+  expect(await vpnLeftovers(process.pid)).toEqual([]);
+  const proxies = (await (await fetch(`${faults.url}/proxies`)).json()) as Record<string, unknown>;
+  expect(Object.keys(proxies)).toEqual([]);
+  rmSync(runDir, { recursive: true, force: true });
+});
