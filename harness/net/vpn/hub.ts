@@ -185,6 +185,7 @@ class Owned {
   readonly children = new Set<ChildProcess>();
   readonly netns: string[] = [];
   readonly links: string[] = [];
+  /** Directories and files (wireguard-go's control sockets, which a SIGKILLed wireguard-go leaves). */
   readonly dirs: string[] = [];
 
   syncCleanup(): void {
@@ -283,6 +284,7 @@ async function startWireguard(owned: Owned, netns: string, ifname: string): Prom
     LOG_LEVEL: 'error',
   });
   const socket = join(WG_SOCKET_DIR, `${ifname}.sock`);
+  owned.dirs.push(socket);
   const deadline = Date.now() + 10_000;
   while (!existsSync(socket)) {
     if (child.exitCode !== null || child.signalCode !== null)
@@ -915,7 +917,8 @@ class StartedVpnRobot implements VpnRobot {
     rmSync(join(this.hub.dir, `${this.netns}.key`), { force: true });
     for (const port of this.ports.keys())
       rmSync(join(this.hub.socketDir, `${this.netns}-${port}.sock`), { force: true });
-    this.owned.netns.length = this.owned.links.length = 0;
+    for (const path of this.owned.dirs) rmSync(path, { recursive: true, force: true });
+    this.owned.netns.length = this.owned.links.length = this.owned.dirs.length = 0;
     this.unregister();
     this.hub.forget(this.id);
     if (errors.length > 0) throw errors[0];
