@@ -23,6 +23,10 @@ export {
 } from './registry.ts';
 export {
   ContainerOtaRig,
+  parseRegistryAddress,
+  REGISTRY_ENV,
+  type ContainerOtaRigOptions,
+  type RegistryEndpoint,
   containerOtaUnavailable,
   sweepDeadRunImages,
   FACTORY_VERSION,

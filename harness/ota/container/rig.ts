@@ -32,6 +32,7 @@ import type { DeploymentDetail } from '../../../protocol/ota-cloud.ts';
 import { CONTAINER_UPDATER_ENTRY } from '../../../reference/container-updater/index.ts';
 import { startFleetCloud, type StartedFleetCloud } from '../../../reference/fleet-cloud/index.ts';
 import { onProcessExit } from '../../core/cleanup.ts';
+import { ConfigError } from '../../core/errors.ts';
 import { deriveSeed, runSeed } from '../../core/seed.ts';
 import { FleetOta } from '../../fleet/clients/fleet-ota.ts';
 import { checkEngine, dockerClient, LABELS, ownerLabel, removeLeftovers } from '../../fleet/docker/engine.ts';
@@ -41,15 +42,46 @@ import { ToxiproxyServer, type StartedToxiproxyServer } from '../../net/toxiprox
 import { buildArtifact } from '../build.ts';
 import { loadTestKeyPair, TEST_KEYS_DIR } from '../keys.ts';
 import { APP_REPOSITORY, ensureAppImage, pushAppImage, type AppVariant } from './app-images.ts';
-import {
-  freePort,
-  processAlive,
-  registryUnavailable,
-  startRegistry,
-  type StartedRegistry,
-} from './registry.ts';
+import { freePort, processAlive, registryUnavailable, startRegistry } from './registry.ts';
 
 const log = createDebug('fleetdrill:container-ota');
+
+/** Env var: `host:port` of a registry of the user's to push to and pull from, instead of a local one. */
+export const REGISTRY_ENV = 'FLEETDRILL_OTA_REGISTRY';
+
+/** What the rig needs of a registry: where it is, and how to be done with it. */
+export interface RegistryEndpoint {
+  /** `host:port`, as image references start. */
+  readonly address: string;
+  /** The local registry's process; undefined for a user's registry. */
+  readonly pid: number | undefined;
+  stop(): Promise<void>;
+}
+
+/** How a rig starts. */
+export interface ContainerOtaRigOptions {
+  /** Default r01. */
+  robotId?: string;
+  /** Default derived from the run seed. */
+  seed?: number;
+  /** `host:port` of the user's registry; default $FLEETDRILL_OTA_REGISTRY, else a local `docker-registry`. */
+  registry?: string;
+}
+
+/** A `host:port` registry address, checked; undefined stays undefined (a local registry). */
+export function parseRegistryAddress(value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (
+    !/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?:\d{1,5}$/.test(value) ||
+    Number(value.split(':')[1]) > 65535
+  ) {
+    throw new ConfigError(
+      REGISTRY_ENV,
+      `must be host:port of a registry (such as 10.0.0.5:5000), got '${value}'`,
+    );
+  }
+  return value;
+}
 
 /** Bytes of each pushed image's run stamp: what a pull must fetch through the fault layer. */
 export const STAMP_BYTES = 4 * 1024 * 1024;
@@ -139,11 +171,13 @@ export class ContainerOtaRig {
   #stopping: Promise<void> | undefined;
   readonly #unregister: () => void;
   #images = new Set<string>();
+  #factory = '';
 
   private constructor(
     readonly robotId: string,
     readonly dir: string,
-    readonly registry: StartedRegistry,
+    /** The run's registry, or the user's ({@link REGISTRY_ENV}). */
+    readonly registry: RegistryEndpoint,
     readonly faults: StartedToxiproxyServer,
     /** `127.0.0.1:<port>`: the fault layer's proxy to the registry, where the robot pulls from. */
     readonly pullAddress: string,
@@ -166,8 +200,9 @@ export class ContainerOtaRig {
   }
 
   /** Starts registry, fault layer and cloud, pushes the factory image and powers the robot on. */
-  static async start(options: { robotId?: string; seed?: number } = {}): Promise<ContainerOtaRig> {
+  static async start(options: ContainerOtaRigOptions = {}): Promise<ContainerOtaRig> {
     const robotId = options.robotId ?? 'r01';
+    const external = parseRegistryAddress(options.registry ?? process.env[REGISTRY_ENV]);
     const seed = options.seed ?? deriveSeed(runSeed(), 'container-ota', robotId);
     await removeLeftovers(dockerClient());
     sweepDeadRunImages();
@@ -175,7 +210,9 @@ export class ContainerOtaRig {
     const dir = await mkdtemp(join(tmpdir(), `${RIG_DIR_PREFIX}${process.pid}-`));
     const started: Array<{ stop(): Promise<void> }> = [];
     try {
-      const registry = await startRegistry();
+      const registry: RegistryEndpoint = external
+        ? { address: external, pid: undefined, stop: () => Promise.resolve() }
+        : await startRegistry();
       started.push(registry);
       const proxyPort = await freePort();
       const faults = await new ToxiproxyServer({
@@ -188,8 +225,8 @@ export class ContainerOtaRig {
       const rig = new ContainerOtaRig(robotId, dir, registry, faults, `127.0.0.1:${proxyPort}`, cloud, seed);
       started.length = 0;
       try {
-        const factory = await rig.push('good', FACTORY_VERSION);
-        await rig.powerOn(factory);
+        rig.#factory = await rig.push('good', FACTORY_VERSION);
+        await rig.powerOn();
       } catch (error) {
         await rig.stop();
         throw error;
@@ -203,12 +240,13 @@ export class ContainerOtaRig {
   }
 
   /**
-   * Builds (once) and pushes the variant at `version` as `<version>-<variant>`; returns the
-   * reference the robot pulls, through the fault layer.
+   * Builds (once) and pushes the variant at `version` as `<version>-<variant>-<run>` (a shared
+   * registry may serve several runs at once); returns the reference the robot pulls, through
+   * the fault layer.
    */
   async push(variant: AppVariant, version: string): Promise<string> {
     const image = await ensureAppImage(variant, version);
-    const tag = `${version}-${variant}`;
+    const tag = `${version}-${variant}-${this.run}`;
     await pushAppImage({
       image,
       registry: this.registry.address,
@@ -244,7 +282,7 @@ export class ContainerOtaRig {
   }
 
   /** Starts the updater (power-on); resolves once it has reconciled its containers with its state. */
-  async powerOn(initialImage?: string): Promise<void> {
+  async powerOn(): Promise<void> {
     if (this.#updater) throw new Error(`robot ${this.robotId}: already on`);
     const bundle = await ensureBundle(CONTAINER_UPDATER_ENTRY, 'container-updater');
     const args = [
@@ -254,7 +292,7 @@ export class ContainerOtaRig {
       `--cloud=${this.cloud.httpUrl}`,
       `--state-dir=${join(this.dir, 'disk')}`,
       `--device=${this.device}`,
-      `--initial-image=${initialImage ?? this.imageRef(`${FACTORY_VERSION}-good`)}`,
+      `--initial-image=${this.#factory}`,
       `--public-key=${join(TEST_KEYS_DIR, 'test-ota.pub')}`,
       '--poll-ms=300',
       '--lifeline',
