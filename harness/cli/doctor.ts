@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { delimiter, join } from 'node:path';
 import Table from 'cli-table3';
 import { REPO_ROOT } from '../core/paths.ts';
-import { netnsPrivileges } from '../net/index.ts';
+import { netnsPrivileges, vpnPrivileges } from '../net/index.ts';
 import { ddsProbeAvailability } from '../qos/index.ts';
 import { REAL_CLIENT_TOOLS } from '../ota/real/availability.ts';
 
@@ -267,6 +267,23 @@ const CHECKS: Check[] = [
             fix: privileges.missing.startsWith('root')
               ? 'nothing to install: run as root (sudo)'
               : `${APT} iproute2 nftables`,
+          };
+    },
+  },
+  {
+    name: 'WireGuard tunnel',
+    neededFor: 'the @vpn drills: robots behind NAT over wireguard-go (docs/vpn.md)',
+    blocking: false,
+    run() {
+      const privileges = vpnPrivileges();
+      return privileges.ok
+        ? { ok: true, found: 'root, /dev/net/tun, wireguard-go, wg, ip, tc and nft', fix: '' }
+        : {
+            ok: false,
+            found: `missing ${privileges.missing}`,
+            fix: privileges.missing.startsWith('root')
+              ? 'nothing to install: run as root (sudo)'
+              : `${APT} wireguard-go wireguard-tools iproute2 nftables`,
           };
     },
   },
