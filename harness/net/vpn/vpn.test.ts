@@ -244,3 +244,52 @@ it('close() leaves no namespace, tun device, veth, nft table, socket or process'
   expect(Object.keys(proxies)).toEqual([]);
   rmSync(runDir, { recursive: true, force: true });
 });
+
+it('conditions shape the WireGuard datagrams: latency on both streams, a rate cap as tbf, bad input named', async ({
+  hub,
+  cloud,
+  faults,
+}) => {
+  const robot = await hub.addRobot('r1');
+  const client = await nsClient(robot.netns, hub.tunnelAddress, cloud.port);
+  const rtt = async (): Promise<number> => {
+    const began = performance.now();
+    await client.roundTrip('x', 10_000);
+    return performance.now() - began;
+  };
+  try {
+    await rtt();
+    const clean = await rtt();
+    await robot.underlay.setConditions({ delayMs: 150, rateKbit: 2_000 });
+    const toxics = (await (
+      await fetch(`${faults.url}/proxies/${robot.underlay.proxyName}/toxics`)
+    ).json()) as Array<{
+      name: string;
+    }>;
+    expect(toxics.map((t) => t.name).sort()).toEqual(['fd-latency_downstream', 'fd-latency_upstream']);
+    const nat = robot.netns.replace(/r$/, 'n');
+    expect(await sh('tc', ['qdisc', 'show', 'dev', nat])).toContain('tbf');
+    const slow = await rtt();
+    expect(slow, `clean ${Math.round(clean)} ms`).toBeGreaterThanOrEqual(300);
+    await robot.underlay.clear();
+    expect(await (await fetch(`${faults.url}/proxies/${robot.underlay.proxyName}/toxics`)).json()).toEqual(
+      [],
+    );
+    expect(await sh('tc', ['qdisc', 'show', 'dev', nat])).not.toContain('tbf');
+    expect(await rtt()).toBeLessThan(300);
+    await expect(robot.underlay.setConditions({ lossPct: 140 })).rejects.toThrow(
+      /conditions\.lossPct must be a number/,
+    );
+  } finally {
+    await client.close();
+  }
+});
+
+it('bad options name the field', async ({ hub, faults }) => {
+  await expect(hub.addRobot('bad id!')).rejects.toThrow(/vpn robot id must be/);
+  await expect(hub.addRobot('r1', { keepaliveS: -1 })).rejects.toThrow(/vpn robot r1 keepaliveS must be/);
+  await expect(hub.addRobot('r1', { robotPorts: [80, 80] })).rejects.toThrow(/robotPorts has duplicates/);
+  await expect(
+    startVpnHub({ seed: 1, runDir: tmpdir(), faults: new Toxiproxy(faults.url), expose: [0] }),
+  ).rejects.toThrow(/vpn expose\[0\] must be a port/);
+});
