@@ -9,6 +9,7 @@ import { runSeed } from './core/seed.ts';
 import { RobotClaims } from './fleet/claims.ts';
 import type { FaultSession } from './fleet/fault-session.ts';
 import { Fleet, type StartedFleet } from './fleet/fleet.ts';
+import type { FleetVpnOption } from './fleet/vpn.ts';
 import { provisionRobots } from './ota/provision.ts';
 import { assertNoProcessWarnings, logSize } from './fleet/process-warnings.ts';
 import { attachEvidence, labelTest, markEvidence, recordDrillSetup } from './report/evidence.ts';
@@ -34,6 +35,8 @@ export interface FleetWorkerOptions {
   agent: AgentSettings;
   /** Who updates the robots (config `ota.client`): fleetdrill's own OTA client, or mender, rauc, swupdate. */
   otaClient: OtaClientName;
+  /** The agent ↔ cloud link through a WireGuard tunnel behind a NAT (docs/vpn.md); default off. */
+  vpn: FleetVpnOption;
 }
 
 interface WorkerFixtures extends FleetWorkerOptions {
@@ -78,6 +81,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
   robotImage: ['', { option: true, scope: 'worker' }],
   telemetry: [DEFAULT_CONFIG.fleet.telemetry, { option: true, scope: 'worker' }],
   agent: [{}, { option: true, scope: 'worker' }],
+  vpn: [false, { option: true, scope: 'worker' }],
   // The config file's `ota.client`, read when a worker first needs it; test.use() overrides it.
   otaClient: [async ({}, use) => use(loadConfig().ota.client), { option: true, scope: 'worker' }],
 
@@ -103,7 +107,10 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
   ],
 
   fleet: [
-    async ({ robots, seed, world, rtf, backend, robotImage, telemetry, agent, otaClient, events }, use) => {
+    async (
+      { robots, seed, world, rtf, backend, robotImage, telemetry, agent, otaClient, vpn, events },
+      use,
+    ) => {
       // Custom link profiles and the listen address come from the config (`fleetdrill run
       // --listen-address` sets it for the workers); they are not per-test knobs.
       const config = loadConfig();
@@ -119,6 +126,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
         profiles,
         listenAddress: config.fleet.listenAddress,
         telemetry,
+        vpn,
         provision: provisionRobots({ software: { otaClient }, agent }),
       }).start();
       workerFleet = fleet;

@@ -35,9 +35,14 @@ export {
   type ClaimOptions,
   type ClaimState,
   type FleetOptions,
+  type FleetVpnOption,
   type Pose2D,
   type StoredRecord,
+  connectFromNetns,
+  establishedTo,
+  netnsPids,
 } from './fleet/index.ts';
+export { vpnPrivileges, type VpnHub, type VpnRobot, type VpnUnderlay } from './net/vpn/index.ts';
 export {
   RosClient,
   CallbackError,
@@ -93,6 +98,14 @@ export {
   type OracleVerdict,
   type TelemetryEvidence,
   type BlackboxContents,
+  judgeNatKeepalive,
+  judgeVpnRecovery,
+  judgeVpnRoam,
+  type DeliveredRecord,
+  type NatKeepaliveEvidence,
+  type VpnRecoveryEvidence,
+  type VpnRoamEvidence,
+  type VpnVerdict,
 } from './telemetry/index.ts';
 export {
   runOtaDrill,

@@ -31,6 +31,8 @@ import { basename } from 'node:path';
 import { CLOUD_SERVER_NAME } from '../../reference/fleet-pki/index.ts';
 import { FleetPki } from './pki.ts';
 import { cloudFetch } from './clients/cloud-fetch.ts';
+import { FleetVpn, planVpn, type FleetVpnOption } from './vpn.ts';
+import type { VpnHub, VpnRobot } from '../net/vpn/index.ts';
 
 const log = createDebug('fleetdrill:fleet');
 
@@ -81,6 +83,12 @@ export interface FleetOptions {
    * explicit choice, printed as a warning naming what listens there.
    */
   listenAddress?: string;
+  /**
+   * The agent ↔ cloud link through a real WireGuard tunnel behind a NAT (docs/vpn.md): `true` for
+   * every robot, or `{ robots, keepaliveS, natUdpTimeoutS }`. Embedded backend only; needs root
+   * and wireguard-go (`vpnPrivileges()`). Default off.
+   */
+  vpn?: FleetVpnOption;
 }
 
 /** What every robot of a fleet boots, and how its edge agent is set. */
@@ -129,6 +137,12 @@ export class Fleet {
       world: world.name,
       rtf,
     });
+    const vpnPlan = planVpn(options.vpn, {
+      robotIds: Array.from({ length: options.robots }, (_, index) => robotId(index, options.robots)),
+      backend: backendName,
+      telemetry,
+      listenAddress,
+    });
     const startedAt = performance.now();
     const runDir = await createRunDir();
     const hosts: StartedRobotHost[] = [];
@@ -137,6 +151,7 @@ export class Fleet {
     let network: StartedFleetNetwork | undefined;
     let cloudHost: StartedCloudHost | undefined;
     let pki: FleetPki | undefined;
+    let vpn: FleetVpn | undefined;
     try {
       const startBackend = backendFactory(backendName);
       const { software, agent: agentSettings } = await options.provision();
@@ -175,8 +190,16 @@ export class Fleet {
         const identity = await pki?.issue({ kind: 'cloud', name: CLOUD_SERVER_NAME });
         cloudHost = await backend.startCloud({ identity });
         events.emit({ kind: 'cloud-ready', url: cloudHost.httpUrl, mqtt: cloudHost.mqttUrl });
+        if (vpnPlan)
+          vpn = await FleetVpn.start(vpnPlan, {
+            seed: options.seed,
+            runDir: runDir.path,
+            network,
+            cloud: cloudHost,
+          });
       }
       const cloud = cloudHost;
+      const tunnel = vpn;
       const runPki = pki;
       const specs: RobotSpec[] = Array.from({ length: options.robots }, (_, index) => {
         const id = robotId(index, options.robots);
@@ -201,7 +224,21 @@ export class Fleet {
           progress.track(async (spec) => {
             const bootAt = performance.now();
             events.emit({ kind: 'robot-booting', robot: spec.id });
-            if (cloud) {
+            if (cloud && tunnel?.tunnels(spec.id)) {
+              // Through the tunnel: the robot runs in its namespace behind the NAT, and its radio
+              // is the underlay (a UDP proxy on the fault layer), not a TCP proxy to the cloud.
+              const placed = await tunnel.addRobot(spec, runPki ? 'https' : 'http');
+              spec.netns = placed.netns;
+              net.tunnelled(spec.id, {
+                reason: `robot ${spec.id} reaches the cloud through the VPN tunnel: fault its radio with fleet.vpnRobot('${spec.id}').underlay`,
+                clear: () => tunnel.robot(spec.id).underlay.clear(),
+              });
+              spec.agent = {
+                cloudUrl: placed.cloudUrl,
+                settings: agentSettings,
+                identity: await runPki?.issue({ kind: 'robot', name: spec.id }),
+              };
+            } else if (cloud) {
               // The agent reaches the cloud over the robot's radio: its own proxy, so faults hit it too.
               const cloudLink = await net.addLink(
                 spec.id,
@@ -246,7 +283,7 @@ export class Fleet {
       const readyMs = Math.round(performance.now() - startedAt);
       events.emit({ kind: 'fleet-ready', robots: robots.length, ms: readyMs });
       log('fleet of %d ready in %d ms', robots.length, readyMs);
-      return new StartedFleet(robots, hosts, backend, network, runDir, events, cloudHost, pki, {
+      return new StartedFleet(robots, hosts, backend, network, runDir, events, cloudHost, pki, vpn, {
         seed: options.seed,
         world,
         rtf,
@@ -259,6 +296,7 @@ export class Fleet {
       await runAll([
         ...robots.map((robot) => () => robot.detach()),
         ...hosts.map((host) => () => host.stop()),
+        () => vpn?.close(),
         () => cloudHost?.stop(),
         () => network?.stop(),
         () => backend?.stop(),
@@ -290,6 +328,8 @@ export class StartedFleet {
     private readonly cloudHost: StartedCloudHost | undefined,
     /** The run's CA, when the cloud runs with TLS: the harness talks to it as its operator. */
     private readonly pki: FleetPki | undefined,
+    /** The fleet's WireGuard tunnel, when it runs with `vpn`. */
+    private readonly vpn: FleetVpn | undefined,
     readonly info: {
       seed: number;
       world: ResolvedWorld;
@@ -336,6 +376,28 @@ export class StartedFleet {
       cloudFetch(this.pki?.operator.identity),
     );
     return this.fleetOta;
+  }
+
+  /** The fleet's WireGuard hub (`vpn` option); throws when the fleet runs without a tunnel. */
+  get vpnHub(): VpnHub {
+    if (!this.vpn) throw new ConfigError('vpn', 'is off: this fleet has no WireGuard tunnel');
+    return this.vpn.hub;
+  }
+
+  /**
+   * A tunnelled robot's end of the tunnel: its namespace, underlay (its radio), roam and what the
+   * hub sees of it. Throws when the robot does not run through the tunnel.
+   */
+  vpnRobot(id: string): VpnRobot {
+    if (!this.vpn) throw new ConfigError('vpn', 'is off: this fleet has no WireGuard tunnel');
+    this.robot(id);
+    return this.vpn.robot(id);
+  }
+
+  /** The cloud's ports as tunnelled robots reach them at `vpnHub.tunnelAddress`. */
+  get vpnCloudPorts(): { http: number; mqtt: number } {
+    if (!this.vpn) throw new ConfigError('vpn', 'is off: this fleet has no WireGuard tunnel');
+    return this.vpn.ports;
   }
 
   /** Whether robots run edge agents and the fleet has a cloud. */
@@ -409,6 +471,7 @@ export class StartedFleet {
       ...robots.map((robot) => () => robot.detach()),
       // Shutdowns run together: a 50-robot fleet should not take 50 sequential grace periods.
       () => settleAll(this.hosts.map((host) => host.stop())),
+      () => this.vpn?.close(),
       () => this.cloudHost?.stop(),
       () => this.network.stop(),
       () => this.backend.stop(),

@@ -26,3 +26,5 @@ export type {
   StartedRobotHost,
   StartedRobotBackend,
 } from './backend.ts';
+export { FleetVpn, planVpn, VPN_ROSBRIDGE_PORT, type FleetVpnOption, type FleetVpnPlan } from './vpn.ts';
+export { connectFromNetns, establishedTo, netnsPids, parseSs } from './vpn-probes.ts';
