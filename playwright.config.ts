@@ -63,6 +63,7 @@ export default defineConfig<object, FleetWorkerOptions>({
     backend: config.fleet.backend,
     robotImage: config.fleet.robotImage ?? '',
     telemetry: config.fleet.telemetry,
+    vpn: config.fleet.vpn ?? false,
   },
   projects: withPlantedSecretScan([
     // The project's own tests: unit tests beside the code.
@@ -92,6 +93,9 @@ export default defineConfig<object, FleetWorkerOptions>({
       grep: /@security/,
       grepInvert: /@smoke|@telemetry|@ota(?![\w-])|@qos(?![\w-])/,
     },
+    // The VPN drills (@vpn): robots behind a NAT reach the cloud through a real WireGuard tunnel
+    // (docs/vpn.md). Needs root and wireguard-go; skips saying why without them.
+    { name: 'vpn', testDir: 'scenarios', grep: /@vpn/, use: { backend: 'embedded' } },
     // Every drill on the embedded fleet: `fleetdrill run` and the nightly suite select with tags.
     { name: 'embedded', testDir: 'scenarios', use: { backend: 'embedded' } },
     // On containers (Docker): the @smoke drills and those tagged @docker, a subset of the
