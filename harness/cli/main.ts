@@ -45,6 +45,7 @@ interface RunFlags {
   otaClient?: string;
   dockerHost?: string[];
   listenAddress?: string;
+  vpn?: boolean;
 }
 
 /** Commander's collector for a repeatable option. */
@@ -68,6 +69,7 @@ function runEnv(flags: RunFlags): NodeJS.ProcessEnv {
   }
   if (flags.listenAddress !== undefined)
     env[LISTEN_ADDRESS_ENV] = parseListenAddress(flags.listenAddress, '--listen-address');
+  if (flags.vpn) env.FLEETDRILL_VPN = '1';
   return env;
 }
 
@@ -92,6 +94,10 @@ export function buildProgram(): Command {
     )
     .option('--no-telemetry', 'no edge agents and no fleet cloud: robots only')
     .option(LISTEN_ADDRESS_FLAG, LISTEN_ADDRESS_HELP)
+    .option(
+      '--vpn',
+      'robots reach the cloud through a WireGuard tunnel behind a NAT (embedded, root; docs/vpn.md)',
+    )
     .option('--json', 'one JSON object per line on stdout')
     .action(async (flags: UpFlags) => {
       const { up } = await import('./up.ts');
@@ -219,6 +225,10 @@ export function buildProgram(): Command {
     .option(DOCKER_HOST_FLAG, DOCKER_HOST_HELP, repeated, [])
     .option('--ota-client <name>', `who updates the robots: ${OTA_CLIENTS.join(', ')}`)
     .option(LISTEN_ADDRESS_FLAG, LISTEN_ADDRESS_HELP)
+    .option(
+      '--vpn',
+      'robots reach the cloud through a WireGuard tunnel behind a NAT (embedded, root; docs/vpn.md)',
+    )
     .addOption(new Option('--project <name>', 'Playwright project (default: embedded, docker-all on docker)'))
     .allowExcessArguments(true)
     .action(async (selectors: string[], flags: RunFlags, command: Command) => {

@@ -26,6 +26,8 @@ export interface UpFlags {
   telemetry?: boolean;
   /** `--listen-address`: where the fleet's servers listen instead of loopback. */
   listenAddress?: string;
+  /** `--vpn`: the agent ↔ cloud link through a WireGuard tunnel (docs/vpn.md). */
+  vpn?: boolean;
   json?: boolean;
 }
 
@@ -61,6 +63,7 @@ export function parseUpFlags(flags: UpFlags) {
       flags.listenAddress === undefined
         ? loadConfig().fleet.listenAddress
         : parseListenAddress(flags.listenAddress, '--listen-address'),
+    vpn: flags.vpn ?? loadConfig().fleet.vpn,
   };
 }
 

@@ -38,6 +38,11 @@ export interface FleetdrillConfig {
      * other is printed as a warning (docs/security.md, "Listening sockets").
      */
     listenAddress?: string;
+    /**
+     * The agent ↔ cloud link through a WireGuard tunnel behind a NAT (docs/vpn.md): `true` for
+     * every robot, or which robots and how. Embedded backend, root. Default off.
+     */
+    vpn?: boolean | { robots?: string[]; keepaliveS?: number; natUdpTimeoutS?: number };
   };
   /** OTA updates. */
   ota: {
@@ -116,6 +121,18 @@ const schema = z
         telemetry: z.boolean(),
         robotImage: z.string().min(1).optional(),
         listenAddress: z.ipv4().optional(),
+        vpn: z
+          .union([
+            z.boolean(),
+            z
+              .object({
+                robots: z.array(z.string().min(1)).min(1).optional(),
+                keepaliveS: z.number().int().min(0).max(65_535).optional(),
+                natUdpTimeoutS: z.number().int().min(0).max(65_535).optional(),
+              })
+              .strict(),
+          ])
+          .optional(),
       })
       .strict(),
     ota: z.object({ client: z.enum(OTA_CLIENTS) }).strict(),
@@ -161,6 +178,7 @@ export const CONFIG_ENV = {
   FLEETDRILL_TELEMETRY: 'fleet.telemetry',
   FLEETDRILL_ROBOT_IMAGE: 'fleet.robotImage',
   [LISTEN_ADDRESS_ENV]: 'fleet.listenAddress',
+  FLEETDRILL_VPN: 'fleet.vpn',
 } as const;
 
 /** Overrides `ota.client`: what `fleetdrill run --ota-client` sets for the workers. */
@@ -239,7 +257,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
         ? parseCount(value, name)
         : key === 'rtf'
           ? parsePositive(value, name)
-          : key === 'telemetry'
+          : key === 'telemetry' || key === 'vpn'
             ? parseSwitch(value, name)
             : key === 'listenAddress'
               ? parseListenAddress(value, name)
