@@ -9,5 +9,10 @@ export default defineConfig({
   reporter: [['line']],
   workers: 1,
   // HYGIENE_BACKEND=docker runs the same drill on containers (harness/fleet/docker/hygiene.test.ts).
-  use: { robots: 2, backend: process.env.HYGIENE_BACKEND ?? 'embedded' } as object,
+  // HYGIENE_VPN=1 puts both robots behind a NAT on a WireGuard tunnel (harness/fleet/vpn-hygiene.test.ts).
+  use: {
+    robots: 2,
+    backend: process.env.HYGIENE_BACKEND ?? 'embedded',
+    ...(process.env.HYGIENE_VPN ? { vpn: true } : {}),
+  } as object,
 });
