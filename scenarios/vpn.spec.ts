@@ -64,6 +64,21 @@ test.describe(
       'the VPN runs on the embedded backend only (docs/vpn.md)',
     );
 
+    test('a tunnelled robot refuses the TCP cloud faults, naming its underlay', async ({
+      fleet,
+      claim,
+      faults,
+    }) => {
+      const robot = await claim.one();
+      const underlay = `fleet.vpnRobot('${robot.id}').underlay`;
+      expect(() => fleet.network.link(robot.id, 'cloud')).toThrow(underlay);
+      await expect(fleet.network.apply(robot.id, 'dead')).rejects.toThrow(underlay);
+      expect(() => faults.followWifi([robot])).toThrow(underlay);
+      // The harness's own link to the robot still takes a profile.
+      await fleet.network.apply(robot.id, 'lte', { link: 'rosbridge' });
+      expect(fleet.network.link(robot.id).profile).toBe('lte');
+    });
+
     test('after a 30 s dead zone on the underlay, telemetry flows again through the tunnel', async ({
       fleet,
       claim,

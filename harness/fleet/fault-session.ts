@@ -47,6 +47,8 @@ export class FaultSession {
     if (world.accessPoints.length === 0) {
       throw new ConfigError('', `world ${world.name} has no accessPoints: nothing to follow`);
     }
+    // Every robot checked before any is followed: a refusal leaves no follower running.
+    for (const robot of robots) network.refuseTunnelled(robot.id);
     const coverage = new WifiCoverage(world, network, { events, ...options });
     for (const robot of robots) {
       this.assertInFleet(robot.id);
@@ -59,7 +61,10 @@ export class FaultSession {
   /** Runs fault steps ("at 5 s give r02 wifi-edge for 10 s") on timers. */
   schedule(steps: readonly FaultStep[]): RunningSchedule {
     this.assertOpen('schedule');
-    for (const step of steps) this.assertInFleet(step.robot);
+    for (const step of steps) {
+      this.assertInFleet(step.robot);
+      if (step.link === undefined) this.fleet.network.refuseTunnelled(step.robot);
+    }
     const running = runSchedule(this.fleet.network, steps);
     this.schedules.add(running);
     return running;

@@ -49,3 +49,11 @@ it('a tunnelled robot refuses its cloud link and whole-radio faults, and clears 
   await network.clearAll();
   expect(cleared, 'the end of a drill clears it').toBe(2);
 });
+
+it('refuseTunnelled names vpn for a tunnelled robot only', async ({ echo, network }) => {
+  await network.addLink('r01', 'rosbridge', echo.address);
+  await network.addLink('r02', 'rosbridge', echo.address);
+  network.tunnelled('r01', { reason: REASON, clear: () => Promise.resolve() });
+  expect(() => network.refuseTunnelled('r01')).toThrow(`vpn ${REASON}`);
+  expect(() => network.refuseTunnelled('r02')).not.toThrow();
+});

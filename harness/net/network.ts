@@ -199,7 +199,7 @@ export class StartedFleetNetwork {
     options: { link?: string; reason?: string } = {},
   ): Promise<void> {
     const resolved = this.resolve(profile);
-    this.refuseWholeRadio(robot, options.link);
+    if (options.link === undefined) this.refuseTunnelled(robot);
     const links = options.link ? [this.link(robot, options.link)] : this.linksOf(robot);
     await Promise.all(
       links.map((link) => link.apply(resolved, this.random(robot, link.name), options.reason)),
@@ -235,7 +235,7 @@ export class StartedFleetNetwork {
    * meanwhile, until {@link reconnect} or {@link clearAll}.
    */
   async disconnect(robot: string): Promise<void> {
-    this.refuseWholeRadio(robot, undefined);
+    this.refuseTunnelled(robot);
     await Promise.all(this.linksOf(robot).map((link) => link.unplug()));
   }
 
@@ -284,10 +284,13 @@ export class StartedFleetNetwork {
     ]);
   }
 
-  /** A tunnelled robot's whole radio is its underlay: the fault layer's TCP links are not all of it. */
-  private refuseWholeRadio(robot: string, link: string | undefined): void {
+  /**
+   * Throws for a tunnelled robot, naming `vpn`: its whole radio is its underlay, which the fault
+   * layer's TCP profiles cannot shape (Wi-Fi following, a profile on all its links, its cable).
+   */
+  refuseTunnelled(robot: string): void {
     const tunnel = this.tunnels.get(robot);
-    if (tunnel && link === undefined) throw new ConfigError('vpn', tunnel.reason);
+    if (tunnel) throw new ConfigError('vpn', tunnel.reason);
   }
 
   /** Removes every proxy this network made and stops the embedded server. Idempotent. */
