@@ -116,9 +116,19 @@ export class ContainerUpdater {
     }
     const pending = this.#state.pending;
     if (pending?.phase === 'committing') {
-      // The new software passed its health check before the cut: finish the commit.
+      // The new software passed its health check before the cut; the cut killed it, so it must
+      // pass again before the old one goes.
       await this.#ensureRunning(pending.next.name, pending.next.image);
-      await this.#commit();
+      const failure = await this.#waitHealthy(pending.next.name);
+      if (failure === undefined) {
+        await this.#commit();
+        return;
+      }
+      this.#state.pending = { ...pending, phase: 'rolling-back' };
+      this.#save();
+      await this.#finishRollback(
+        `${pending.next.image} ${failure} after a power cut; rolled back to ${this.#state.current.image}`,
+      );
       return;
     }
     if (pending?.phase === 'rolling-back') {
@@ -139,7 +149,7 @@ export class ContainerUpdater {
   async run(): Promise<void> {
     while (!this.#stopped) {
       try {
-        if (this.#state.pending) await this.#resume(this.#state.pending.phase === 'pulling');
+        if (this.#state.pending) await this.#resume();
         else await this.#pollOnce();
       } catch (error) {
         this.#o.log(`updater: ${(error as Error).message}`);
@@ -189,7 +199,7 @@ export class ContainerUpdater {
       resumes: 0,
     };
     this.#save();
-    await this.#resume(false);
+    await this.#resume();
   }
 
   /** Downloads and verifies the artifact; returns the image it names. */
@@ -219,7 +229,7 @@ export class ContainerUpdater {
   }
 
   /** Takes the pending update from its phase (pulling, or swapping on a resume) to its end. */
-  async #resume(reportInstallAgain: boolean): Promise<void> {
+  async #resume(): Promise<void> {
     const pending = this.#state.pending!;
     try {
       await this.#pull(pending.next.image);
@@ -228,7 +238,6 @@ export class ContainerUpdater {
       await this.#finish(pending.deploymentId, 'failure', (error as Error).message);
       return;
     }
-    if (reportInstallAgain && pending.resumes > 0) this.#o.log('updater: pull done after a resume');
     this.#state.pending = { ...pending, phase: 'swapping' };
     this.#save();
     await this.#report(pending.deploymentId, { state: 'ArtifactInstall' });
