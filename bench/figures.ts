@@ -24,6 +24,7 @@ import { median } from './stats.ts';
 import { INGEST_LOAD, ingestSamplesPerSecond, telemetryE2eP99Ms } from './telemetry.ts';
 import { tlsIngestSamplesPerSecond, type TlsIngestResult } from './tls-ingest.ts';
 import { measureWorkerRestart } from './worker-restart.ts';
+import { vpnAddedLatencyP50Us, vpnRecoveryAfterDeadZoneMs } from './vpn.ts';
 
 /** What the figures need from the run: its seed, and where load points are collected for the report. */
 export interface FigureContext {
@@ -305,6 +306,23 @@ export function benchFigures({ seed, loadPoints, log }: FigureContext): Figure[]
       unit: 'µs',
       target: { op: '<=', value: 300 },
       measure: (run) => ddsRelayAddedLatencyP50Us(seed + run),
+    },
+    // The WireGuard tunnel (docs/vpn.md): figures without targets, as issue 19 asks.
+    {
+      name: 'vpn_recovery_after_dead_zone_ms',
+      unit: 'ms',
+      measure: (run) => vpnRecoveryAfterDeadZoneMs(seed + run),
+    },
+    {
+      name: 'vpn_added_latency_p50_us',
+      unit: 'µs',
+      measure: async (run): Promise<Measured> => {
+        const result = await vpnAddedLatencyP50Us(seed + run);
+        return {
+          value: result.addedUs,
+          note: `TCP echo through the tunnel p50 ${result.tunnelP50Us} µs, UDP echo over the same underlay p50 ${result.plainP50Us} µs, ${result.rounds} rounds`,
+        };
+      },
     },
   ];
 }
