@@ -467,7 +467,11 @@ class StartedVpnHub implements VpnHub {
         `link set lo up\naddr add ${underlayNet}.2/30 dev ${WAN_IF}\nlink set ${WAN_IF} up\n`,
       );
       const hub = new StartedVpnHub(options, name, owned, unregister, underlayNet, dir, socketDir);
-      await hub.up(expose);
+      // A failed start cleans up what it started (the harness's own listeners too) and rethrows.
+      await hub.up(expose).catch(async (error: unknown) => {
+        await hub.close().catch(() => undefined);
+        throw error;
+      });
       debug(
         'hub %s up in %d ms (underlay %s.0/24)',
         name,
@@ -674,6 +678,11 @@ class StartedVpnRobot implements VpnRobot {
       upstream: this.hub.endpoint,
       protocol: 'udp',
       enabled: true,
+    }).catch((error: unknown) => {
+      throw new VpnError(
+        `vpn robot ${this.id}: the fault layer at ${this.hub.options.faults.host} made no UDP proxy on ${root} ` +
+          `(it must be fleetdrill's server, which has "protocol": "udp", in this machine's root namespace): ${(error as Error).message}`,
+      );
     })) as { listen: string };
     const proxyPort = Number(proxy.listen.slice(proxy.listen.lastIndexOf(':') + 1));
     await sh(

@@ -293,3 +293,25 @@ it('bad options name the field', async ({ hub, faults }) => {
     startVpnHub({ seed: 1, runDir: tmpdir(), faults: new Toxiproxy(faults.url), expose: [0] }),
   ).rejects.toThrow(/vpn expose\[0\] must be a port/);
 });
+
+it('a robot that cannot get its underlay says why and leaves nothing behind', async ({ cloud }) => {
+  const runDir = mkdtempSync(join(tmpdir(), 'vpn-test-'));
+  // Nothing listens on port 1: the fault layer is unreachable.
+  const hub = await startVpnHub({
+    seed: 3,
+    runDir,
+    faults: new Toxiproxy('http://127.0.0.1:1'),
+    expose: [cloud.port],
+  });
+  try {
+    const hubOnly = await vpnLeftovers(process.pid);
+    await expect(hub.addRobot('r9')).rejects.toThrow(
+      /vpn robot r9: the fault layer at http:\/\/127\.0\.0\.1:1 made no UDP proxy/,
+    );
+    expect(await vpnLeftovers(process.pid)).toEqual(hubOnly);
+  } finally {
+    await hub.close();
+    rmSync(runDir, { recursive: true, force: true });
+  }
+  expect(await vpnLeftovers(process.pid)).toEqual([]);
+});
