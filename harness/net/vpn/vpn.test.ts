@@ -102,6 +102,11 @@ it('a robot reaches the cloud through the tunnel, and the harness reaches the ro
   const peer = await robot.hubPeer();
   expect(peer.latestHandshakeMs).toBeGreaterThan(Date.now() - 60_000);
   expect(peer.rxBytes).toBeGreaterThan(0);
+  // The hub heard the robot from the root namespace (the fault layer's relay), not from the NAT.
+  const host = peer.endpoint?.split(':')[0] ?? 'none';
+  expect(await sh('ip', ['-4', '-o', 'addr', 'show'])).toContain(`inet ${host}/30`);
+  const natAddresses = await sh('ip', ['-n', robot.netns.replace(/r$/, 'n'), '-4', '-o', 'addr', 'show']);
+  expect(natAddresses).not.toContain(`inet ${host}/`);
 });
 
 it('the cloud is reachable only through the tunnel', async ({ hub, cloud }) => {
@@ -142,6 +147,7 @@ it('the cloud is reachable only through the tunnel', async ({ hub, cloud }) => {
 it('a dead zone on the underlay stops the tunnel; clearing it brings the same connection back', async ({
   hub,
   cloud,
+  faults,
 }) => {
   test.setTimeout(60_000);
   const robot = await hub.addRobot('r1');
@@ -150,6 +156,12 @@ it('a dead zone on the underlay stops the tunnel; clearing it brings the same co
     expect(await client.roundTrip('before', 5_000)).toBe('before');
     const before = await robot.hubPeer();
     await robot.underlay.deadZone();
+    const path = `${faults.url}/proxies/${robot.underlay.proxyName}/toxics`;
+    const toxics = (await (await fetch(path)).json()) as Array<{ name: string; attributes: unknown }>;
+    expect(toxics.map((t) => [t.name, t.attributes])).toEqual([
+      ['fd-dead_upstream', { probability: 1 }],
+      ['fd-dead_downstream', { probability: 1 }],
+    ]);
     const lost = client.roundTrip('in the dead zone', 2_000);
     await expect(lost).rejects.toThrow(/no answer/);
     const during = await robot.hubPeer();
