@@ -196,6 +196,7 @@ export class Fleet {
             runDir: runDir.path,
             network,
             cloud: cloudHost,
+            events,
           });
       }
       const cloud = cloudHost;

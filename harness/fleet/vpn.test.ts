@@ -3,7 +3,9 @@
  */
 import { expect, test } from '@playwright/test';
 import { ConfigError } from '../core/errors.ts';
-import { planVpn, type FleetVpnOption } from './vpn.ts';
+import { EventBus, type RecordedEvent } from '../core/events.ts';
+import type { VpnRobot } from '../net/vpn/index.ts';
+import { planVpn, withUnderlayEvents, type FleetVpnOption } from './vpn.ts';
 import { parseSs } from './vpn-probes.ts';
 
 const FLEET = { robotIds: ['r01', 'r02'], backend: 'embedded', telemetry: true, listenAddress: '127.0.0.1' };
@@ -51,4 +53,37 @@ test('parseSs keeps the local ends of connections to one peer, and only those', 
   ].join('\n');
   expect(parseSs(output, '10.77.0.1:40001')).toEqual(['10.77.0.2:51234', '10.77.0.2:51236']);
   expect(parseSs(output, '10.77.0.1:9')).toEqual([]);
+});
+
+test('underlay faults are on the run events, so the telemetry oracles count them as disturbances', async () => {
+  const calls: string[] = [];
+  const done = (what: string) => () => Promise.resolve(void calls.push(what));
+  const robot = {
+    id: 'r04',
+    underlay: {
+      proxyName: 'vpn-r04',
+      deadZone: done('dead'),
+      clear: done('clear'),
+      setConditions: done('set'),
+    },
+  } as unknown as VpnRobot;
+  const events = new EventBus();
+  const seen: RecordedEvent[] = [];
+  events.on((event) => seen.push(event));
+  const wrapped = withUnderlayEvents(robot, events);
+  await wrapped.underlay.clear();
+  await wrapped.underlay.deadZone();
+  await wrapped.underlay.clear();
+  await wrapped.underlay.setConditions({ lossPct: 5 });
+  await wrapped.underlay.clear();
+  expect(calls).toEqual(['clear', 'dead', 'clear', 'set', 'clear']);
+  expect(seen.map((event) => `${event.kind} ${'profile' in event ? event.profile : ''}`.trim())).toEqual([
+    'fault-applied dead',
+    'fault-cleared',
+    'fault-applied udp conditions',
+    'fault-cleared',
+  ]);
+  expect(seen.every((event) => 'link' in event && event.link === 'underlay' && event.robot === 'r04')).toBe(
+    true,
+  );
 });

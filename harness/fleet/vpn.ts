@@ -3,7 +3,8 @@ import { ConfigError } from '../core/errors.ts';
 import { deriveSeed } from '../core/seed.ts';
 import { LOOPBACK_ADDRESS } from '../../protocol/listen-address.ts';
 import { TOXIPROXY_URL_ENV, type StartedFleetNetwork } from '../net/network.ts';
-import type { VpnHub, VpnRobot } from '../net/vpn/index.ts';
+import type { EventBus } from '../core/events.ts';
+import type { VpnHub, VpnRobot, VpnUnderlay } from '../net/vpn/index.ts';
 import type { RobotNetns, RobotSpec, StartedCloudHost } from './backend.ts';
 
 /**
@@ -115,12 +116,19 @@ export class FleetVpn {
     readonly plan: FleetVpnPlan,
     readonly hub: VpnHub,
     private readonly cloudPorts: { http: number; mqtt: number },
+    private readonly events: EventBus,
   ) {}
 
   /** Starts the hub, exposing the cloud's HTTP(S) and MQTT ports in the tunnel. */
   static async start(
     plan: FleetVpnPlan,
-    options: { seed: number; runDir: string; network: StartedFleetNetwork; cloud: StartedCloudHost },
+    options: {
+      seed: number;
+      runDir: string;
+      network: StartedFleetNetwork;
+      cloud: StartedCloudHost;
+      events: EventBus;
+    },
   ): Promise<FleetVpn> {
     const cloudPorts = {
       http: portOf(options.cloud.upstream, 'the cloud'),
@@ -142,7 +150,7 @@ export class FleetVpn {
       faults: new Toxiproxy(options.network.url),
       expose: [cloudPorts.http, cloudPorts.mqtt],
     });
-    return new FleetVpn(plan, hub, cloudPorts);
+    return new FleetVpn(plan, hub, cloudPorts, options.events);
   }
 
   /** Whether `id` runs through the tunnel. */
@@ -163,7 +171,7 @@ export class FleetVpn {
       natUdpTimeoutS: this.plan.natUdpTimeoutS,
       robotPorts: [VPN_ROSBRIDGE_PORT],
     });
-    this.robots.set(spec.id, robot);
+    this.robots.set(spec.id, withUnderlayEvents(robot, this.events));
     return {
       netns: {
         name: robot.netns,
@@ -197,4 +205,44 @@ export class FleetVpn {
   close(): Promise<void> {
     return this.hub.close();
   }
+}
+
+/**
+ * The robot's tunnel end with its underlay faults on the run's events (`fault-applied` and
+ * `fault-cleared` on link `underlay`), so the telemetry oracles know when its uploads could not
+ * flow, as they know of a fault on a robot's cloud link.
+ */
+export function withUnderlayEvents(robot: VpnRobot, events: EventBus): VpnRobot {
+  const reason = 'vpn underlay';
+  let faulted = false;
+  const applied = async (profile: string, apply: () => Promise<void>) => {
+    faulted = true;
+    events.emit({ kind: 'fault-applied', robot: robot.id, link: 'underlay', profile, reason });
+    await apply();
+  };
+  const underlay: VpnUnderlay = {
+    proxyName: robot.underlay.proxyName,
+    deadZone: () => applied('dead', () => robot.underlay.deadZone()),
+    setConditions: (conditions) =>
+      applied(conditions.down ? 'dead' : 'udp conditions', () => robot.underlay.setConditions(conditions)),
+    clear: async () => {
+      await robot.underlay.clear();
+      if (!faulted) return;
+      faulted = false;
+      events.emit({ kind: 'fault-cleared', robot: robot.id, link: 'underlay', reason });
+    },
+  };
+  return {
+    id: robot.id,
+    netns: robot.netns,
+    tunnelAddress: robot.tunnelAddress,
+    underlay,
+    robotPort: (port) => robot.robotPort(port),
+    roam: () => robot.roam(),
+    hubPeer: () => robot.hubPeer(),
+    reachableFromHub: (port, timeoutMs) => robot.reachableFromHub(port, timeoutMs),
+    listenInside: (port) => robot.listenInside(port),
+    close: () => robot.close(),
+    [Symbol.asyncDispose]: () => robot.close(),
+  };
 }
