@@ -49,6 +49,11 @@ const MAX_ROBOTS = 63;
 
 /** Where the VPN's parts live; options of startVpnHub. */
 export interface VpnHubOptions {
+  /**
+   * The run's seed. The VPN makes no random choice of its own (keys are random by nature); the
+   * underlay's loss pattern follows the fault layer's seed and the proxy name, `vpn-<robot id>`,
+   * so the same run seed drops the same datagrams.
+   */
   seed: number;
   /** Keys, configs and unix sockets go under `<runDir>/vpn` (mode 0700); keys are registered secrets. */
   runDir: string;
@@ -615,7 +620,7 @@ class StartedVpnRobot implements VpnRobot {
     this.nat = vpnName(process.pid, k, 'n');
     this.tunnelAddress = `${TUNNEL_NET}.${host}`;
     this.unregister = onProcessExit(() => this.owned.syncCleanup());
-    this.proxyName = `vpn-${id}-${this.netns}`;
+    this.proxyName = `vpn-${id}`;
     this.underlay = {
       proxyName: this.proxyName,
       deadZone: () => this.setConditions({ down: true }),
