@@ -5,7 +5,7 @@
  * of it. The oracles are the A/B drills' where they apply: never without software, converged,
  * failure reported.
  */
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import type { UpdaterState } from '../../../protocol/container-update.ts';
 import type { DeploymentDetail, TerminalStatus } from '../../../protocol/ota-cloud.ts';
 import { APP_LABELS } from '../../../protocol/container-update.ts';
@@ -185,8 +185,13 @@ export function judgeContainerOta(
 function sampleContainers(device: string, everyMs = 250): { stop(): ContainerSample[] } {
   const samples: ContainerSample[] = [];
   const startedAt = performance.now();
+  let busy = false;
+  // Asynchronous: the fault layer's proxy, which the robot pulls through, runs in this process.
   const take = (): void => {
-    const out = spawnSync(
+    if (busy) return;
+    busy = true;
+    const ms = Math.round(performance.now() - startedAt);
+    execFile(
       'docker',
       [
         'ps',
@@ -195,16 +200,12 @@ function sampleContainers(device: string, everyMs = 250): { stop(): ContainerSam
         '--format',
         `{{.Label "${APP_LABELS.image}"}}`,
       ],
-      {
-        encoding: 'utf8',
-        timeout: 10_000,
+      { timeout: 10_000 },
+      (error, stdout) => {
+        busy = false;
+        if (!error) samples.push({ ms, running: stdout.split('\n').filter(Boolean) });
       },
     );
-    if (out.status === 0)
-      samples.push({
-        ms: Math.round(performance.now() - startedAt),
-        running: out.stdout.split('\n').filter(Boolean),
-      });
   };
   const timer = setInterval(take, everyMs);
   return {
