@@ -3,9 +3,10 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect, test } from '@playwright/test';
-import { vpnPrivileges } from '../net/vpn/index.ts';
+import { sweepStaleVpn, vpnPrivileges } from '../net/vpn/index.ts';
 import { listeningPorts, processesWithEnv, runDirsIn, settle } from '../testing/leftovers.ts';
 import { nestedRun, type NestedRun } from '../testing/nested-run.ts';
+import { sweepStaleRunDirs } from './run-dir.ts';
 
 /*
  * A VPN fleet's drill in a nested run, ending by a pass, a failure and Ctrl-C: none of its
@@ -104,5 +105,29 @@ test.describe('hygiene: nothing of a VPN fleet outlives its run', () => {
     ).toBeGreaterThanOrEqual(5);
     expect(nested.exitCode, nested.output).not.toBe(0);
     await expectNothingLeft(nested);
+  });
+
+  test('after the runner is SIGKILLed: robots power off by their lifeline, the next start sweeps the tunnel', async () => {
+    nested = await nestedRun('hang', { signal: 'SIGKILL', target: 'group' }, { HYGIENE_VPN: '1' });
+    const { workerPid, tag, ports, tmp } = nested;
+    expect(workerPid, 'the worker named itself').toBeDefined();
+    // Nothing could clean up after SIGKILL: the next fleet's start sweeps (startVpnHub does), once
+    // the owner is gone (a SIGKILLed worker may take a moment to be reaped).
+    const left = await settle(async () => {
+      await sweepStaleVpn();
+      return vpnLeftovers(workerPid!);
+    }, 15_000);
+    expect(left, 'namespaces, links, nft tables left after the sweep').toEqual([]);
+    expect(await settle(() => processesWithEnv('FLEETDRILL_HYGIENE_TAG', tag)), 'processes left').toEqual([]);
+    expect(await settle(() => listeningPorts(ports)), 'ports still listening').toEqual([]);
+    const previous = process.env.TMPDIR;
+    process.env.TMPDIR = tmp;
+    try {
+      await sweepStaleRunDirs();
+    } finally {
+      if (previous === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = previous;
+    }
+    expect(runDirsIn(tmp), 'run dirs left in TMPDIR').toEqual([]);
   });
 });
