@@ -6,6 +6,7 @@
 import { expect, test } from '@playwright/test';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -86,7 +87,6 @@ it('a robot reaches the cloud through the tunnel, and the harness reaches the ro
   ]);
   await new Promise((resolve) => inside.stdout.once('data', resolve));
   try {
-    const { connect } = await import('node:net');
     const socket = connect({ host: '127.0.0.1', port: robot.robotPort(7_411) });
     const back = await new Promise<string>((resolve, reject) => {
       socket.once('data', (data) => resolve(data.toString()));
@@ -111,26 +111,46 @@ it('a robot reaches the cloud through the tunnel, and the harness reaches the ro
 
 it('the cloud is reachable only through the tunnel', async ({ hub, cloud }) => {
   const robot = await hub.addRobot('r1');
-  // Every address the robot could try: all of the root namespace's, the NAT's, the hub's underlay.
-  const addresses = new Set<string>(['127.0.0.1', '192.168.77.1']);
-  for (const match of (await sh('ip', ['-4', '-o', 'addr', 'show'])).matchAll(/inet (\d+\.\d+\.\d+\.\d+)/g))
-    addresses.add(match[1]!);
-  for (const ns of (await sh('ip', ['netns', 'list'])).split('\n').map((l) => l.split(' ')[0] ?? ''))
-    if (ns.startsWith(robot.netns.slice(0, -1)) || /^fdv\d+x\d+h$/.test(ns))
-      for (const match of (await sh('ip', ['-n', ns, '-4', '-o', 'addr', 'show'])).matchAll(
+  // A careless service on every root address (0.0.0.0): only the NAT's forward filter keeps it from the robot.
+  const careless = createServer((socket) => socket.destroy());
+  await new Promise<void>((resolve) => careless.listen(0, '0.0.0.0', resolve));
+  const carelessPort = (careless.address() as AddressInfo).port;
+  try {
+    // Every address the robot could try: all of the root namespace's, its NAT's, the hub's underlay.
+    const addresses = new Set<string>(['127.0.0.1']);
+    const mine = [
+      robot.netns.replace(/r$/, 'n'),
+      ...(await sh('ip', ['netns', 'list']))
+        .split('\n')
+        .map((l) => l.split(' ')[0] ?? '')
+        .filter((ns) => ns.startsWith(`fdv${process.pid}x`) && ns.endsWith('h')),
+    ];
+    for (const ns of [undefined, ...mine])
+      for (const match of (await sh('ip', [...(ns ? ['-n', ns] : []), '-4', '-o', 'addr', 'show'])).matchAll(
         /inet (\d+\.\d+\.\d+\.\d+)/g,
       ))
-        if (match[1] !== hub.tunnelAddress && match[1] !== robot.tunnelAddress) addresses.add(match[1]!);
-  const results = await Promise.all(
-    [...addresses].map(
-      async (address) => [address, await probe(robot.netns, address, cloud.port, 500)] as const,
-    ),
-  );
-  expect(results.filter(([, open]) => open).map(([address]) => address)).toEqual([]);
-  expect(addresses.size).toBeGreaterThan(4);
-  // The same probe opens a connection through the tunnel: it can tell.
-  expect(await probe(robot.netns, hub.tunnelAddress, cloud.port)).toBe(true);
-  // And the root namespace has no path into the tunnel at all.
+        if (match[1] !== hub.tunnelAddress) addresses.add(match[1]!);
+    const results = await Promise.all(
+      [...addresses].flatMap((address) =>
+        [cloud.port, carelessPort].map(
+          async (port) => [`${address}:${port}`, await probe(robot.netns, address, port, 500)] as const,
+        ),
+      ),
+    );
+    expect(results.filter(([, open]) => open).map(([where]) => where)).toEqual([]);
+    expect(addresses.size).toBeGreaterThan(4);
+    // The same probe can tell: from the NAT itself the careless service is one hop away and open…
+    const nat = robot.netns.replace(/r$/, 'n');
+    const wan = /inet (\d+\.\d+\.\d+)\.(\d+)\/30/.exec(
+      await sh('ip', ['-n', nat, '-4', '-o', 'addr', 'show', 'dev', 'wan0']),
+    )!;
+    expect(await probe(nat, `${wan[1]}.${Number(wan[2]) - 1}`, carelessPort)).toBe(true);
+    // …and the cloud opens through the tunnel.
+    expect(await probe(robot.netns, hub.tunnelAddress, cloud.port)).toBe(true);
+  } finally {
+    careless.close();
+  }
+  // The root namespace has no path into the tunnel at all.
   const fromRoot = await sh(process.execPath, [
     DOOR,
     'probe',
