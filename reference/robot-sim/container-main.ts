@@ -6,8 +6,9 @@
  *   node robot-app.mjs --id r01            the software
  *   node robot-app.mjs --health            the health check: prints an AppHealth line, exit 0 when healthy
  *
- * Its variant and version are compiled in (variant.ts): `crashes-on-boot` exits before listening,
- * `fails-self-test` runs but answers `failed`.
+ * Its variant is compiled in (variant.ts) and its version comes from the image
+ * (FLEETDRILL_APP_VERSION): `crashes-on-boot` exits before listening, `fails-self-test` runs but
+ * answers `failed`.
  */
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
@@ -51,7 +52,8 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => server.listen(APP_HEALTH_PORT, '127.0.0.1', resolve));
   await bootVariant();
   state = { status: 'booting', step: 'simulator starting' };
-  const version = SOFTWARE_VERSION ?? '1.0.0';
+  // An image's version is its build's (FLEETDRILL_APP_VERSION), unless compiled in.
+  const version = SOFTWARE_VERSION ?? process.env.FLEETDRILL_APP_VERSION ?? '1.0.0';
   const seed = Number(values.seed);
   if (!Number.isInteger(seed) || seed < 0)
     throw new Error(`--seed must be a whole number, got "${values.seed}"`);

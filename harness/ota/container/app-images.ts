@@ -1,11 +1,12 @@
 /**
- * The robot software as container images: `fleetdrill/robot-app:<content hash>` per variant and
- * version, built once on the docker fleet's base image (the reference simulator, its variant and
- * version compiled in, with a HEALTHCHECK), and kept like the fleet's own images.
+ * The robot software as container images: `fleetdrill/robot-app:<content hash>` per variant,
+ * built once on the docker fleet's base image (the reference simulator, its variant compiled in,
+ * with a HEALTHCHECK), and kept like the fleet's own images: older builds of a variant go.
  *
- * What a run pushes is one layer more: a stamp of seeded bytes, unique to the run, built on the
- * cached image, pushed to the run's registry and then untagged on the engine, so that the
- * robot's pull really fetches a layer through the fault layer rather than finding it local.
+ * What a run pushes is one layer more: its version (an ENV the software reports) and a stamp of
+ * seeded bytes, unique to the run, built on the cached image, pushed to the run's registry and
+ * then untagged on the engine, so that the robot's pull really fetches a layer through the fault
+ * layer rather than finding it local.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
@@ -61,8 +62,11 @@ const DOCKERFILE = [
   '',
 ].join('\n');
 
-/** `fleetdrill/robot-app:<hash>` for the variant and version, built when it is not on the engine yet. */
-export async function ensureAppImage(variant: AppVariant, version: string): Promise<string> {
+/** The label that names a cached image's variant, by which older builds are found. */
+const VARIANT_LABEL = 'fleetdrill.app-variant';
+
+/** `fleetdrill/robot-app:<hash>` for the variant, built when it is not on the engine yet. */
+export async function ensureAppImage(variant: AppVariant): Promise<string> {
   const base = await resolveBaseImage(dockerClient());
   const bundle = await build({
     absWorkingDir: REPO_ROOT,
@@ -75,7 +79,6 @@ export async function ensureAppImage(variant: AppVariant, version: string): Prom
     external: ['bufferutil', 'utf-8-validate'],
     define: {
       __FLEETDRILL_VARIANT__: JSON.stringify(variant),
-      __FLEETDRILL_VERSION__: JSON.stringify(version),
     },
     banner: {
       js: "import { createRequire as __fleetdrillRequire } from 'node:module'; const require = __fleetdrillRequire(import.meta.url);",
@@ -96,12 +99,42 @@ export async function ensureAppImage(variant: AppVariant, version: string): Prom
   try {
     await writeFile(join(context, 'robot-app.mjs'), code);
     await writeFile(join(context, 'Dockerfile'), DOCKERFILE);
-    log('building %s (%s %s)', tag, variant, version);
-    await dockerCli(['build', '--quiet', '--build-arg', `BASE_IMAGE=${base.tag}`, '--tag', tag, context]);
+    log('building %s (%s)', tag, variant);
+    await dockerCli([
+      'build',
+      '--quiet',
+      '--build-arg',
+      `BASE_IMAGE=${base.tag}`,
+      '--label',
+      `${VARIANT_LABEL}=${variant}`,
+      '--tag',
+      tag,
+      context,
+    ]);
   } finally {
     await rm(context, { recursive: true, force: true });
   }
+  await removeOlderBuilds(variant, tag);
   return tag;
+}
+
+/** Removes the variant's other cached builds; one a container still uses stays (no --force). */
+async function removeOlderBuilds(variant: AppVariant, keep: string): Promise<void> {
+  const tags = await dockerCli([
+    'image',
+    'ls',
+    '--filter',
+    `reference=${APP_REPOSITORY}`,
+    '--filter',
+    `label=${VARIANT_LABEL}=${variant}`,
+    '--format',
+    '{{.Repository}}:{{.Tag}}',
+  ]);
+  for (const tag of tags.split('\n').filter((line) => line && line !== keep && !line.endsWith('<none>'))) {
+    await dockerCli(['image', 'rm', tag], 60_000).catch((error: unknown) =>
+      log('kept %s: %s', tag, (error as Error).message),
+    );
+  }
 }
 
 /** What {@link pushAppImage} pushed. */
@@ -119,12 +152,17 @@ export interface PushedImage {
  */
 export async function pushAppImage(options: {
   image: string;
+  /** The version the software reports (FLEETDRILL_APP_VERSION). */
+  version: string;
   registry: string;
   tag: string;
   seed: Buffer;
   stampBytes: number;
   labels: Readonly<Record<string, string>>;
 }): Promise<PushedImage> {
+  if (!/^[\w.+-]{1,64}$/.test(options.version)) {
+    throw new Error(`robot-app version "${options.version}": letters, digits and . + - _ only`);
+  }
   const pushed = `${options.registry}/${APP_REPOSITORY}:${options.tag}`;
   await mkdir(STAGE_ROOT, { recursive: true });
   const context = await mkdtemp(join(STAGE_ROOT, 'robot-app-stamp-'));
@@ -137,7 +175,10 @@ export async function pushAppImage(options: {
       block = createHash('sha256').update(block).digest();
     }
     await writeFile(join(context, 'stamp.bin'), options.stampBytes > 0 ? stamp : randomBytes(0));
-    await writeFile(join(context, 'Dockerfile'), `FROM ${options.image}\nCOPY stamp.bin /app/stamp.bin\n`);
+    await writeFile(
+      join(context, 'Dockerfile'),
+      `FROM ${options.image}\nENV FLEETDRILL_APP_VERSION=${options.version}\nCOPY stamp.bin /app/stamp.bin\n`,
+    );
     const labels = Object.entries(options.labels).flatMap(([key, value]) => ['--label', `${key}=${value}`]);
     await dockerCli(['build', '--quiet', ...labels, '--tag', pushed, context]);
     await dockerCli(['push', '--quiet', pushed]);

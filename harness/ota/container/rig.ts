@@ -245,10 +245,11 @@ export class ContainerOtaRig {
    * the fault layer.
    */
   async push(variant: AppVariant, version: string): Promise<string> {
-    const image = await ensureAppImage(variant, version);
+    const image = await ensureAppImage(variant);
     const tag = `${version}-${variant}-${this.run}`;
     await pushAppImage({
       image,
+      version,
       registry: this.registry.address,
       tag,
       seed: Buffer.from(`${this.seed}`),
