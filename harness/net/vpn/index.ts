@@ -1,6 +1,6 @@
+export { parseWgDump } from './plumbing.ts';
+export { startVpnHub } from './hub.ts';
 export {
-  parseWgDump,
-  startVpnHub,
   VpnError,
   type VpnHub,
   type VpnHubOptions,
@@ -8,5 +8,5 @@ export {
   type VpnRobot,
   type VpnRobotOptions,
   type VpnUnderlay,
-} from './hub.ts';
+} from './types.ts';
 export { sweepStaleVpn, vpnOwnerPid, vpnPrivileges } from './system.ts';
