@@ -5,12 +5,13 @@
  */
 import { expect, test } from '@playwright/test';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Toxiproxy } from 'toxiproxy-node-client';
+import { knownSecrets } from '../../core/secrets.ts';
 import { sh } from '../netns/system.ts';
 import { ToxiproxyServer, type StartedToxiproxyServer } from '../toxiproxy/index.ts';
 import { startEcho, type TcpServer } from '../toxiproxy/test-helpers.ts';
@@ -256,7 +257,7 @@ it('a NAT mapping shorter than no keepalive hides a quiet robot; a keepalive bel
   expect(await quiet.reachableFromHub(PORT, 2_000)).toBe(true);
 });
 
-it('close() leaves no namespace, tun device, veth, nft table, socket or process', async ({
+it('close() leaves no namespace, tun device, veth, nft table, socket, key or process', async ({
   faults,
   cloud,
 }) => {
@@ -269,9 +270,18 @@ it('close() leaves no namespace, tun device, veth, nft table, socket or process'
   expect(up.filter((x) => x.startsWith('netns'))).toHaveLength(3);
   expect(up.filter((x) => x.startsWith('process')).length).toBeGreaterThanOrEqual(5);
   expect(up.filter((x) => x.startsWith('socket'))).toHaveLength(2);
+  // The per-run keys: private (0600), known to every redaction in this process.
+  const keyFiles = readdirSync(join(runDir, 'vpn')).filter((name) => name.endsWith('.key'));
+  expect(keyFiles).toHaveLength(2);
+  const known = knownSecrets().map((secret) => secret.value);
+  for (const file of keyFiles) {
+    expect(statSync(join(runDir, 'vpn', file)).mode & 0o777).toBe(0o600);
+    expect(known).toContain(readFileSync(join(runDir, 'vpn', file), 'utf8').trim());
+  }
   await hub.close();
   await hub.close();
   expect(await vpnLeftovers(process.pid)).toEqual([]);
+  expect(readdirSync(join(runDir, 'vpn')), 'keys and sockets removed').toEqual([]);
   const proxies = (await (await fetch(`${faults.url}/proxies`)).json()) as Record<string, unknown>;
   expect(Object.keys(proxies)).toEqual([]);
   rmSync(runDir, { recursive: true, force: true });
