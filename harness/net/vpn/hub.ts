@@ -112,6 +112,9 @@ class StartedVpnHub implements VpnHub, HubSide {
         ['-n', name, '-batch', '-'],
         `link set lo up\naddr add ${underlayNet}.2/30 dev ${WAN_IF}\nlink set ${WAN_IF} up\n`,
       );
+      // A new namespace inherits the host's IPv4 forwarding (often on, for docker): the hub forwards
+      // nothing, so robots reach neither one another nor the underlay through it.
+      await inNs(name, 'sysctl', ['-q', '-w', 'net.ipv4.ip_forward=0']);
       const hub = new StartedVpnHub(options, name, owned, unregister, underlayNet, dir, socketDir);
       // A failed start cleans up what it started (the harness's own listeners too) and rethrows.
       await hub.up(expose).catch(async (error: unknown) => {

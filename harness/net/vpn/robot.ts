@@ -186,6 +186,7 @@ export class StartedVpnRobot implements VpnRobot {
       );
     await inNs(n, 'sysctl', ['-q', '-w', ...sysctls]);
     await sh('ip', ['-n', r, 'link', 'set', 'lo', 'up']);
+    await inNs(r, 'sysctl', ['-q', '-w', 'net.ipv4.ip_forward=0']);
     await this.attach(this.attachment);
     const keyFile = join(this.hub.dir, `${r}.key`);
     this.publicKey = await keyPair(keyFile, `vpn robot ${this.id} private key`);

@@ -357,3 +357,39 @@ it('a robot that cannot get its underlay says why and leaves nothing behind', as
   }
   expect(await vpnLeftovers(process.pid)).toEqual([]);
 });
+
+it('robots do not reach one another through the hub, even ones that route the whole tunnel range', async ({
+  hub,
+}) => {
+  const [a, b] = await Promise.all([hub.addRobot('a'), hub.addRobot('b')]);
+  await b.listenInside(7_500);
+  expect(await b.reachableFromHub(7_500, 2_000), 'the control: the hub reaches b').toBe(true);
+  expect(await probe(a.netns, b.tunnelAddress, 7_500)).toBe(false);
+  // Both widen their WireGuard peer and route to the tunnel's /24, as many configs do.
+  for (const robot of [a, b]) {
+    const hubKey = (
+      await sh('ip', ['netns', 'exec', robot.netns, 'wg', 'show', robot.netns, 'peers'])
+    ).trim();
+    await sh('ip', [
+      'netns',
+      'exec',
+      robot.netns,
+      'wg',
+      'set',
+      robot.netns,
+      'peer',
+      hubKey,
+      'allowed-ips',
+      '10.77.0.0/24',
+    ]);
+    await sh('ip', ['-n', robot.netns, 'route', 'replace', '10.77.0.0/24', 'dev', robot.netns]);
+  }
+  expect(await probe(a.netns, b.tunnelAddress, 7_500, 1_500), 'the hub forwards nothing').toBe(false);
+  // Proof the check can fail: with forwarding on in the hub's namespace, a does reach b.
+  const hubNs = (await sh('ip', ['netns', 'list']))
+    .split('\n')
+    .map((line) => line.split(' ')[0] ?? '')
+    .find((ns) => new RegExp(`^fdv${process.pid}x\\d+h$`).test(ns))!;
+  await sh('ip', ['netns', 'exec', hubNs, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);
+  expect(await probe(a.netns, b.tunnelAddress, 7_500, 1_500)).toBe(true);
+});
