@@ -90,6 +90,7 @@ function goodEvidence(): ContainerOtaEvidence {
       { ms: 500, running: [NEW] },
     ],
     pullRetries: 0,
+    health: { status: 'healthy', version: '2.0.1' },
   };
 }
 
@@ -107,6 +108,7 @@ test('a row that held has no problems', () => {
     ),
     containers: [{ name: 'dev-app-0', image: OLD, running: true }],
     state: state(OLD, 'failure'),
+    health: { status: 'healthy', version: '1.0.0' },
   };
   expect(judge(CRASH, rolledBack)).toEqual([]);
 });
@@ -139,6 +141,18 @@ test('never without software: none running, two running, two at once, a leftover
   expect(
     judge(GOOD, { ...goodEvidence(), afterPowerOn: [{ name: 'x', image: 'other:1', running: true }] }).join(),
   ).toContain('neither the old nor the new image');
+});
+
+test("the software's own word: unhealthy, silent or another version fires", () => {
+  expect(judge(GOOD, { ...goodEvidence(), health: { status: 'failed', failures: ['x'] } }).join()).toContain(
+    'not healthy at the end',
+  );
+  expect(judge(GOOD, { ...goodEvidence(), health: undefined }).join()).toContain(
+    'not healthy at the end: no answer',
+  );
+  expect(
+    judge(GOOD, { ...goodEvidence(), health: { status: 'healthy', version: '1.0.0' } }).join(),
+  ).toContain('reports version 1.0.0, expected 2.0.1');
 });
 
 test('the wrong image running is named', () => {

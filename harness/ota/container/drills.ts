@@ -6,7 +6,7 @@
  * failure reported.
  */
 import { execFile } from 'node:child_process';
-import type { UpdaterState } from '../../../protocol/container-update.ts';
+import type { AppHealth, UpdaterState } from '../../../protocol/container-update.ts';
 import type { DeploymentDetail, TerminalStatus } from '../../../protocol/ota-cloud.ts';
 import { APP_LABELS } from '../../../protocol/container-update.ts';
 import { reportedStates } from '../../fleet/clients/fleet-ota.ts';
@@ -59,6 +59,8 @@ export interface ContainerOtaEvidence {
   afterPowerOn?: AppContainer[];
   /** Pulls the updater saw fail for want of a registry (its log). */
   pullRetries: number;
+  /** What the running software last answered its health check (its version when healthy). */
+  health?: AppHealth;
   /** Where the power cut hit: the update's phase, and whether the new image was on the engine yet. */
   cut?: { phase: string | undefined; imagePresent: boolean };
 }
@@ -79,6 +81,11 @@ export interface ContainerOtaResult {
   deploymentMs: number | null;
   /** Empty when the row held. */
   problems: string[];
+}
+
+/** `…/robot-app:1.2.3-good-…` → `1.2.3`. */
+function versionOfImage(image: string): string | undefined {
+  return /:(\d+\.\d+\.\d+)-/.exec(image)?.[1];
 }
 
 const runningOf = (containers: readonly AppContainer[]): AppContainer[] =>
@@ -121,6 +128,16 @@ export function judgeContainerOta(
     );
   } else if (running[0]!.image !== endImage) {
     problems.push(`runs ${running[0]!.image}, expected ${endImage} (${drill.expect.ends})`);
+  } else {
+    // The software's own word: healthy, and the version its image was pushed as.
+    const want = versionOfImage(endImage);
+    if (seen.health?.status !== 'healthy') {
+      problems.push(
+        `the software is not healthy at the end: ${seen.health ? JSON.stringify(seen.health) : 'no answer'}`,
+      );
+    } else if (want !== undefined && seen.health.version !== want) {
+      problems.push(`the software reports version ${seen.health.version}, expected ${want}`);
+    }
   }
   const idle = seen.containers.filter((c) => !c.running);
   if (idle.length)
@@ -292,11 +309,14 @@ export async function runContainerOtaDrill(
     }
     const finished = await rig.ota.waitUntilFinished(deployment.id, { timeoutMs });
     const samples = sampler.stop();
+    const containers = rig.containers();
+    const alone = containers.filter((c) => c.running);
     const result = judgeContainerOta(drill, rig.robotId, {
       oldImage,
       newImage,
       deployment: finished,
-      containers: rig.containers(),
+      containers,
+      health: alone.length === 1 ? rig.softwareHealth(alone[0]!.name) : undefined,
       state: await rig.updaterState(),
       samples,
       afterPowerOn,

@@ -27,6 +27,12 @@ test.afterAll(async () => {
   await rig?.stop();
 });
 
+/** What the one running software container answers its health check. */
+function runningHealth() {
+  const running = rig.containers().filter((c) => c.running);
+  return running.length === 1 ? rig.softwareHealth(running[0]!.name) : undefined;
+}
+
 /** Cuts power with the update at `phase`: the new container made (and killed), the state file saying so. */
 async function cutAt(phase: 'committing' | 'rolling-back', version: string) {
   const before = (await rig.updaterState())!;
@@ -81,6 +87,7 @@ test('cut during the commit: the new software runs after power-on, checked healt
       newImage,
       deployment: finished,
       containers: rig.containers(),
+      health: runningHealth(),
       state: await rig.updaterState(),
       samples: [],
       afterPowerOn,
@@ -109,6 +116,7 @@ test('cut during the rollback: the old software runs after power-on, failure rep
       newImage,
       deployment: finished,
       containers: rig.containers(),
+      health: runningHealth(),
       state: await rig.updaterState(),
       samples: [],
       afterPowerOn,

@@ -23,6 +23,8 @@ import { createInterface } from 'node:readline';
 import createDebug from 'debug';
 import {
   APP_LABELS,
+  appHealthSchema,
+  type AppHealth,
   IMAGE_REFERENCE_KIND,
   UPDATER_STATE_FILE,
   updaterStateSchema,
@@ -363,6 +365,21 @@ export class ContainerOtaRig {
         const [name = '', image = '', state = ''] = line.split('\t');
         return { name, image, running: state === 'running' };
       });
+  }
+
+  /** What the software in container `name` last answered its health check, or undefined. */
+  softwareHealth(name: string): AppHealth | undefined {
+    const result = spawnSync('docker', ['inspect', '--format', '{{json .State.Health}}', name], {
+      encoding: 'utf8',
+    });
+    if (result.status !== 0) return undefined;
+    try {
+      const health = JSON.parse(result.stdout) as { Log?: Array<{ Output: string }> } | null;
+      const parsed = appHealthSchema.safeParse(JSON.parse(health?.Log?.at(-1)?.Output.split('\n')[0] ?? ''));
+      return parsed.success ? parsed.data : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** The updater's state file, or undefined before it wrote one. */
