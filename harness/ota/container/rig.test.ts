@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { runContainerOtaDrill } from './drills.ts';
-import { startRegistry } from './registry.ts';
+import { registryUnavailable, startRegistry } from './registry.ts';
 import { ContainerOtaRig, containerOtaUnavailable, parseRegistryAddress, REGISTRY_ENV } from './rig.ts';
 
 test('a user registry address is host:port, and a bad one names the variable', () => {
@@ -46,4 +46,10 @@ test("a user's registry: the rig pushes there, pulls through the fault layer, an
   } finally {
     await theirs.stop();
   }
+});
+
+test('without docker-registry the drills skip, saying what to install', () => {
+  expect(registryUnavailable('/nonexistent/docker-registry')).toBe(
+    'no /nonexistent/docker-registry (Debian: apt-get install -y docker-registry)',
+  );
 });
