@@ -8,8 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect, test } from '@playwright/test';
 import { vpnPrivileges } from '../net/vpn/index.ts';
-import { provisionRobots } from '../ota/provision.ts';
-import { Fleet } from './fleet.ts';
+import { referenceFleet } from '../testing/reference-fleet.ts';
 import { establishedTo } from './vpn-probes.ts';
 
 const privileges = vpnPrivileges();
@@ -17,11 +16,11 @@ const privileges = vpnPrivileges();
 test('some robots through the tunnel, the others on their TCP cloud link', async () => {
   test.skip(!privileges.ok, `needs WireGuard: ${privileges.ok ? '' : privileges.missing}`);
   test.setTimeout(90_000);
-  const fleet = await new Fleet({
+  const fleet = await referenceFleet({
     robots: 2,
     seed: 19,
     vpn: { robots: ['r02'], keepaliveS: 25 },
-    provision: provisionRobots({ agent: { metricsHz: 4 } }),
+    agent: { metricsHz: 4 },
   }).start();
   let netns: string | undefined;
   try {
