@@ -1,9 +1,10 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import createDebug from 'debug';
 import { onProcessExit } from '../core/cleanup.ts';
+import { isAlive } from '../core/process-alive.ts';
 
 const log = createDebug('fleetdrill:run-dir');
 const PREFIX = 'fleetdrill-';
@@ -54,17 +55,4 @@ export async function sweepStaleRunDirs(): Promise<string[]> {
   return swept;
 }
 
-/** True for a running process; a zombie (dead, not yet reaped: common in containers) is not. */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return true;
-  }
-}
+export { isAlive };

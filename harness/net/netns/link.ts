@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { onProcessExit } from '../../core/cleanup.ts';
 import { ConfigError, runAll, TimeoutError } from '../../core/errors.ts';
+import { isAlive } from '../../core/process-alive.ts';
 import { deriveSeed } from '../../core/seed.ts';
 import { UdpRelay, type UdpStreamStats } from '../udp/relay.ts';
 import { planConditions, type ConditionPlan, type Mechanism, type NetnsPath } from './conditions.ts';
@@ -78,15 +79,6 @@ async function sleep(ms: number): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Runs `body` holding the machine-wide subnet lock, so two runs never pick the same /24. */
 export async function withAllocationLock<T>(body: () => Promise<T>): Promise<T> {
   const deadline = Date.now() + 10_000;
@@ -99,7 +91,7 @@ export async function withAllocationLock<T>(body: () => Promise<T>): Promise<T> 
     }
     try {
       const owner = Number(readFileSync(ALLOCATION_LOCK, 'utf8'));
-      const stale = owner > 0 ? !pidAlive(owner) : Date.now() - statSync(ALLOCATION_LOCK).mtimeMs > 2_000;
+      const stale = owner > 0 ? !isAlive(owner) : Date.now() - statSync(ALLOCATION_LOCK).mtimeMs > 2_000;
       if (stale) unlinkSync(ALLOCATION_LOCK);
     } catch {
       // The owner released it between our looks: try again.

@@ -1,3 +1,4 @@
+import { isAlive } from '../../core/process-alive.ts';
 import { sh } from './system.ts';
 
 /**
@@ -20,16 +21,6 @@ export function ownerPid(name: string): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the pid exists and belongs to someone else, so it is alive.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Names from `ip netns list`, which prints `name` or `name (id: N)` per line. */
 export async function listNetns(): Promise<string[]> {
   const out = await sh('ip', ['netns', 'list']);
@@ -49,7 +40,7 @@ export async function sweepStaleNetns(): Promise<string[]> {
   const removed: string[] = [];
   for (const name of await listNetns()) {
     const pid = ownerPid(name);
-    if (pid === undefined || pid === process.pid || alive(pid)) continue;
+    if (pid === undefined || pid === process.pid || isAlive(pid)) continue;
     try {
       await sh('ip', ['netns', 'del', name]);
       removed.push(name);
@@ -62,7 +53,7 @@ export async function sweepStaleNetns(): Promise<string[]> {
   for (const line of (await sh('ip', ['-o', 'link', 'show'])).split('\n')) {
     const name = /^\d+:\s+([^@:\s]+)/.exec(line)?.[1];
     const pid = name === undefined ? undefined : ownerPid(name);
-    if (pid === undefined || pid === process.pid || alive(pid)) continue;
+    if (pid === undefined || pid === process.pid || isAlive(pid)) continue;
     try {
       await sh('ip', ['link', 'del', name!]);
       removed.push(name!);

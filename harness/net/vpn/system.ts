@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { accessSync, constants, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isAlive } from '../../core/process-alive.ts';
 import { listNetns } from '../netns/sweep.ts';
 import { sh } from '../netns/system.ts';
 
@@ -31,18 +32,8 @@ export function vpnOwnerPid(name: string): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the pid exists and belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 function stale(pid: number | undefined): pid is number {
-  return pid !== undefined && pid !== process.pid && !alive(pid);
+  return pid !== undefined && pid !== process.pid && !isAlive(pid);
 }
 
 function hasTool(tool: string, args: string[]): boolean {

@@ -7,12 +7,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import createDebug from 'debug';
 import { onProcessExit } from '../../core/cleanup.ts';
 import { FleetdrillError } from '../../core/errors.ts';
+import { freeLoopbackPort } from '../../core/ports.ts';
+import { isAlive } from '../../core/process-alive.ts';
 
 const log = createDebug('fleetdrill:container-ota');
 
@@ -28,32 +29,6 @@ export function registryUnavailable(binary = REGISTRY_BINARY): string | undefine
   return existsSync(binary) ? undefined : `no ${binary} (Debian: apt-get install -y docker-registry)`;
 }
 
-/** A free TCP port on 127.0.0.1, for a server that must be told its port (the registry cannot pick one). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** True while `pid` runs; a killed process nobody has reaped yet (a zombie) is gone all the same. */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
 function isRegistry(pid: number): boolean {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('docker-registry');
@@ -67,7 +42,7 @@ export function sweepDeadRegistries(root = tmpdir()): number {
   let swept = 0;
   for (const name of readdirSync(root)) {
     const owner = new RegExp(`^${DIR_PREFIX}(\\d+)-`).exec(name)?.[1];
-    if (!owner || processAlive(Number(owner))) continue;
+    if (!owner || isAlive(Number(owner))) continue;
     const dir = join(root, name);
     try {
       const pid = Number(readFileSync(join(dir, 'registry.pid'), 'utf8'));
@@ -130,7 +105,7 @@ export async function startRegistry(
   if (missing) throw new RegistryError(`local registry: ${missing}`);
   sweepDeadRegistries();
   const dir = await mkdtemp(join(tmpdir(), `${DIR_PREFIX}${process.pid}-`));
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const config = join(dir, 'config.yml');
   await writeFile(
     config,

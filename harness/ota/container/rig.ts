@@ -44,7 +44,9 @@ import { ToxiproxyServer, type StartedToxiproxyServer } from '../../net/toxiprox
 import { buildArtifact } from '../build.ts';
 import { loadTestKeyPair, TEST_KEYS_DIR } from '../keys.ts';
 import { APP_REPOSITORY, ensureAppImage, pushAppImage, type AppVariant } from './app-images.ts';
-import { freePort, processAlive, registryUnavailable, startRegistry } from './registry.ts';
+import { registryUnavailable, startRegistry } from './registry.ts';
+import { freeLoopbackPort } from '../../core/ports.ts';
+import { isAlive } from '../../core/process-alive.ts';
 
 const log = createDebug('fleetdrill:container-ota');
 
@@ -140,7 +142,7 @@ export function sweepDeadRunImages(): number {
       },
     ).stdout.trim();
     const [ownerHost, pid] = owner.split(':');
-    if (ownerHost !== host || !pid || processAlive(Number(pid))) continue;
+    if (ownerHost !== host || !pid || isAlive(Number(pid))) continue;
     spawnSync('docker', ['image', 'rm', '--force', ref], { stdio: 'ignore' });
     swept++;
   }
@@ -154,7 +156,7 @@ export function sweepDeadRigDirs(root = tmpdir()): number {
   let swept = 0;
   for (const name of readdirSync(root)) {
     const owner = new RegExp(`^${RIG_DIR_PREFIX}(\\d+)-`).exec(name)?.[1];
-    if (!owner || processAlive(Number(owner))) continue;
+    if (!owner || isAlive(Number(owner))) continue;
     rmSync(join(root, name), { recursive: true, force: true });
     swept++;
   }
@@ -216,7 +218,7 @@ export class ContainerOtaRig {
         ? { address: external, pid: undefined, stop: () => Promise.resolve() }
         : await startRegistry();
       started.push(registry);
-      const proxyPort = await freePort();
+      const proxyPort = await freeLoopbackPort();
       const faults = await new ToxiproxyServer({
         seed: deriveSeed(seed, 'faults'),
         proxies: [{ name: 'registry', listen: `127.0.0.1:${proxyPort}`, upstream: registry.address }],

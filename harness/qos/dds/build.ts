@@ -6,6 +6,7 @@ import { basename, delimiter, join } from 'node:path';
 import createDebug from 'debug';
 import { FleetdrillError } from '../../core/errors.ts';
 import { REPO_ROOT } from '../../core/paths.ts';
+import { isAlive } from '../../core/process-alive.ts';
 
 const log = createDebug('fleetdrill:qos:dds');
 
@@ -148,15 +149,6 @@ async function pruneStale(buildDir: string, keep: string): Promise<void> {
     if (stale || (scratch && !isAlive(Number(scratch[1])))) {
       await rm(join(buildDir, name), { recursive: true, force: true });
     }
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
