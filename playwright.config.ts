@@ -73,7 +73,13 @@ export default defineConfig<object, FleetWorkerOptions>({
     // The telemetry drills (edge agent, fleet cloud, oracles): part of `npm test` too.
     { name: 'telemetry', testDir: 'scenarios', grep: /@telemetry/, grepInvert: /@smoke/ },
     // The OTA drills (A/B slots, the OTA client, deployments): part of `npm test` too.
-    { name: 'ota', testDir: 'scenarios', grep: /@ota(?![\w-])/, grepInvert: /@smoke|@telemetry/ },
+    // Container-image updates are @ota too, but run on the docker backend only (project docker).
+    {
+      name: 'ota',
+      testDir: 'scenarios',
+      grep: /@ota(?![\w-])/,
+      grepInvert: /@smoke|@telemetry|@container-ota/,
+    },
     // The hardware-in-the-loop stage (@hil): the perception model against its latency budget, on
     // HIL_TARGET (default: ONNX Runtime here). Part of `npm test`; it needs no fleet.
     { name: 'hil', testDir: 'scenarios', grep: /@hil/ },
