@@ -8,7 +8,7 @@ import { EventBus } from './core/events.ts';
 import { runSeed } from './core/seed.ts';
 import { RobotClaims } from './fleet/claims.ts';
 import type { FaultSession } from './fleet/fault-session.ts';
-import { Fleet, type StartedFleet } from './fleet/fleet.ts';
+import { Fleet, type StartedFleet } from './fleet/index.ts';
 import type { FleetVpnOption } from './fleet/vpn.ts';
 import { provisionRobots } from './ota/provision.ts';
 import { assertNoProcessWarnings, logSize } from './fleet/process-warnings.ts';

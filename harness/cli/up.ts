@@ -3,7 +3,7 @@ import { loadConfig, parseBackend, parseCount, parsePositive } from '../core/con
 import { ConfigError } from '../core/errors.ts';
 import { EventBus } from '../core/events.ts';
 import { parseSeed, runSeed } from '../core/seed.ts';
-import { Fleet } from '../fleet/fleet.ts';
+import { Fleet } from '../fleet/index.ts';
 import { describeBringUp } from '../fleet/readiness-progress.ts';
 import { resolveWorld } from '../fleet/world.ts';
 import { provisionRobots } from '../ota/provision.ts';

@@ -3,7 +3,7 @@ import { EventBus } from '../core/events.ts';
 import { referenceFleet } from '../testing/reference-fleet.ts';
 import { ROBOT_TOPICS, type BatteryState, type Odometry } from '../ros/messages.ts';
 import { ClaimError, RobotClaims } from './claims.ts';
-import type { StartedFleet } from './fleet.ts';
+import type { StartedFleet } from './started-fleet.ts';
 import type { Robot, RobotCapability } from './robot.ts';
 import { robotConditions } from './robot-conditions.ts';
 

@@ -2,7 +2,7 @@ import { expect, test } from '@playwright/test';
 import { ConfigError } from '../core/errors.ts';
 import { EventBus } from '../core/events.ts';
 import { referenceFleet } from '../testing/reference-fleet.ts';
-import type { StartedFleet } from './fleet.ts';
+import type { StartedFleet } from './started-fleet.ts';
 
 test.describe('a fault session', () => {
   test.describe.configure({ mode: 'default', timeout: 90_000 });

@@ -5,7 +5,8 @@ import { ConfigError, RobotDiedError, RobotUnreachableError } from '../core/erro
 import { EventBus } from '../core/events.ts';
 import { ROBOT_TOPICS } from '../ros/messages.ts';
 import { processesWithEnv } from '../testing/leftovers.ts';
-import { Fleet, robotId, type StartedFleet } from './fleet.ts';
+import { Fleet, robotId } from './fleet.ts';
+import type { StartedFleet } from './started-fleet.ts';
 import { referenceFleet } from '../testing/reference-fleet.ts';
 
 /** Pids of a robot's processes of one role, found the way an operator would: by their environment. */

@@ -1,38 +1,23 @@
 import createDebug from 'debug';
 import type { BackendName } from '../core/config.ts';
-import { ConfigError, RobotDiedError, runAll, settleAll } from '../core/errors.ts';
+import { ConfigError, settleAll } from '../core/errors.ts';
 import { EventBus } from '../core/events.ts';
-import { deriveSeed } from '../core/seed.ts';
-import { placePose, type Pose2D, type World } from '../../protocol/world.ts';
-import { resolveWorld, type ResolvedWorld } from './world.ts';
-import type {
-  RobotSoftwareSpec,
-  RobotSpec,
-  StartedCloudHost,
-  StartedRobotBackend,
-  StartedRobotHost,
-} from './backend.ts';
-import { describeExit } from './backend.ts';
-import { backendFactory } from './backends.ts';
-import type { AgentSettings } from '../../reference/edge-agent/index.ts';
-import { StartedFleetCloud } from './clients/cloud.ts';
-import { FleetNetwork, TOXIPROXY_URL_ENV, type StartedFleetNetwork } from '../net/network.ts';
-import type { CustomProfileConfig } from '../net/profiles.ts';
-import { FleetOta } from './clients/fleet-ota.ts';
-import type { OtaClientName } from '../../protocol/disk-layout.ts';
-import { Robot } from './robot.ts';
-import { FaultSession } from './fault-session.ts';
-import type { CallbackError } from '../ros/client.ts';
-import { createRunDir, type RunDir } from './run-dir.ts';
 import { parseListenAddress, warnListenAddress } from '../core/listen-address.ts';
+import { deriveSeed } from '../core/seed.ts';
+import { FleetNetwork, TOXIPROXY_URL_ENV } from '../net/network.ts';
+import type { CustomProfileConfig } from '../net/profiles.ts';
 import { LOOPBACK_ADDRESS } from '../../protocol/listen-address.ts';
+import type { AgentSettings } from '../../reference/edge-agent/index.ts';
+import type { RobotSoftwareSpec, RobotSpec } from './backend.ts';
+import { backendFactory } from './backends.ts';
+import { startCloudSide } from './cloud-side.ts';
+import { emptyParts, tearDownParts } from './fleet-parts.ts';
 import { BringUpProgress } from './readiness-progress.ts';
-import { basename } from 'node:path';
-import { CLOUD_SERVER_NAME } from '../../reference/fleet-pki/index.ts';
-import { FleetPki } from './pki.ts';
-import { cloudFetch } from './clients/cloud-fetch.ts';
-import { FleetVpn, planVpn, type FleetVpnOption } from './vpn.ts';
-import type { VpnHub, VpnRobot } from '../net/vpn/index.ts';
+import { bringUpRobot } from './robot-bring-up.ts';
+import { createRunDir } from './run-dir.ts';
+import { StartedFleet } from './started-fleet.ts';
+import { planVpn, type FleetVpnOption } from './vpn.ts';
+import { resolveWorld } from './world.ts';
 
 const log = createDebug('fleetdrill:fleet');
 
@@ -144,19 +129,12 @@ export class Fleet {
       listenAddress,
     });
     const startedAt = performance.now();
-    const runDir = await createRunDir();
-    const hosts: StartedRobotHost[] = [];
-    const robots: Robot[] = [];
-    let backend: StartedRobotBackend | undefined;
-    let network: StartedFleetNetwork | undefined;
-    let cloudHost: StartedCloudHost | undefined;
-    let pki: FleetPki | undefined;
-    let vpn: FleetVpn | undefined;
+    const parts = emptyParts(await createRunDir());
     try {
       const startBackend = backendFactory(backendName);
       const { software, agent: agentSettings } = await options.provision();
-      backend = await startBackend({
-        runDir: runDir.path,
+      const backend = await startBackend({
+        runDir: parts.runDir.path,
         robots: options.robots,
         seed: deriveSeed(options.seed, 'toxiproxy'),
         bootTimeoutMs: readyTimeoutMs,
@@ -166,6 +144,7 @@ export class Fleet {
         dockerHosts: options.dockerHosts,
         listenAddress,
       });
+      parts.backend = backend;
       // A backend with its own fault layer (docker: a container on the run's network) says
       // where each link's proxy listens and how each side reaches it.
       const placement = backend.faultLayer;
@@ -176,7 +155,7 @@ export class Fleet {
           `the ${backendName} backend runs its own fault layer on the run's network; a Toxiproxy at ${toxiproxyUrl} cannot reach its robots (unset it)`,
         );
       }
-      network = await new FleetNetwork({
+      const network = await new FleetNetwork({
         seed: options.seed,
         toxiproxyUrl: placement?.url ?? toxiproxyUrl,
         ownedByRun: placement !== undefined,
@@ -184,24 +163,11 @@ export class Fleet {
         profiles: options.profiles,
         events,
       }).start();
-      const net = network;
+      parts.network = network;
+      const started = { ...parts, backend, network };
       if (telemetry) {
-        if (options.tls ?? true) pki = await FleetPki.create(runDir.path, basename(runDir.path));
-        const identity = await pki?.issue({ kind: 'cloud', name: CLOUD_SERVER_NAME });
-        cloudHost = await backend.startCloud({ identity });
-        events.emit({ kind: 'cloud-ready', url: cloudHost.httpUrl, mqtt: cloudHost.mqttUrl });
-        if (vpnPlan)
-          vpn = await FleetVpn.start(vpnPlan, {
-            seed: options.seed,
-            runDir: runDir.path,
-            network,
-            cloud: cloudHost,
-            events,
-          });
+        await startCloudSide(started, { tls: options.tls ?? true, vpnPlan, seed: options.seed, events });
       }
-      const cloud = cloudHost;
-      const tunnel = vpn;
-      const runPki = pki;
       const specs: RobotSpec[] = Array.from({ length: options.robots }, (_, index) => {
         const id = robotId(index, options.robots);
         return {
@@ -213,275 +179,45 @@ export class Fleet {
           software,
         };
       });
-      const started = backend;
       const bootMs: Record<string, number> = {};
       const progress = new BringUpProgress(options.robots, (counts) =>
         events.emit({ kind: 'fleet-progress', ...counts }),
       );
-      // Every robot boots at once, as a fleet powered up together does; failures are gathered so
-      // that everything that did start is torn down before the first error is rethrown.
-      const results = await Promise.allSettled(
+      const context = {
+        parts: started,
+        placement,
+        agentSettings,
+        events,
+        readyTimeoutMs,
+        fleetSize: options.robots,
+      };
+      // Every robot boots at once, as a fleet powered up together does; every boot settles before
+      // the first error is rethrown, so that everything that did start is torn down.
+      await settleAll(
         specs.map(
           progress.track(async (spec) => {
-            const bootAt = performance.now();
-            events.emit({ kind: 'robot-booting', robot: spec.id });
-            if (cloud && tunnel?.tunnels(spec.id)) {
-              // Through the tunnel: the robot runs in its namespace behind the NAT, and its radio
-              // is the underlay (a UDP proxy on the fault layer), not a TCP proxy to the cloud.
-              const placed = await tunnel.addRobot(spec, runPki ? 'https' : 'http');
-              spec.netns = placed.netns;
-              net.tunnelled(spec.id, {
-                reason: `robot ${spec.id} reaches the cloud through the VPN tunnel: fault its radio with fleet.vpnRobot('${spec.id}').underlay`,
-                clear: () => tunnel.robot(spec.id).underlay.clear(),
-              });
-              spec.agent = {
-                cloudUrl: placed.cloudUrl,
-                settings: agentSettings,
-                identity: await runPki?.issue({ kind: 'robot', name: spec.id }),
-              };
-            } else if (cloud) {
-              // The agent reaches the cloud over the robot's radio: its own proxy, so faults hit it too.
-              const cloudLink = await net.addLink(
-                spec.id,
-                'cloud',
-                cloud.upstream,
-                placement?.listenFor(spec, 'cloud'),
-              );
-              const reach = placement ? placement.robotAddress(cloudLink.listen) : cloudLink.listen;
-              spec.agent = {
-                cloudUrl: `${runPki ? 'https' : 'http'}://${reach}`,
-                settings: agentSettings,
-                identity: await runPki?.issue({ kind: 'robot', name: spec.id }),
-              };
-            }
-            const host = await started.startRobot(spec);
-            hosts.push(host);
-            // The harness talks to the robot through its own proxy, so any fault can hit any robot.
-            const link = await net.addLink(
-              spec.id,
-              'rosbridge',
-              host.endpoints.upstream,
-              placement?.listenFor(spec, 'rosbridge'),
-            );
-            const robot = await Robot.attach(spec, host, {
-              events,
-              readyTimeoutMs,
-              fleetSize: options.robots,
-              rosbridge: `ws://${placement ? placement.harnessAddress(link.listen) : link.listen}`,
-              cable: net.cableOf(spec.id),
-            });
-            robots.push(robot);
-            const ms = Math.round(performance.now() - bootAt);
-            bootMs[spec.id] = ms;
-            events.emit({ kind: 'robot-ready', robot: spec.id, rosbridge: host.endpoints.rosbridge, ms });
+            bootMs[spec.id] = await bringUpRobot(spec, context);
           }),
         ),
-      );
-      progress.finish();
-      const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
-      if (failure) throw failure.reason;
-      robots.sort((a, b) => a.spec.index - b.spec.index);
+      ).finally(() => progress.finish());
+      parts.robots.sort((a, b) => a.spec.index - b.spec.index);
       const readyMs = Math.round(performance.now() - startedAt);
-      events.emit({ kind: 'fleet-ready', robots: robots.length, ms: readyMs });
-      log('fleet of %d ready in %d ms', robots.length, readyMs);
-      return new StartedFleet(robots, hosts, backend, network, runDir, events, cloudHost, pki, vpn, {
+      events.emit({ kind: 'fleet-ready', robots: parts.robots.length, ms: readyMs });
+      log('fleet of %d ready in %d ms', parts.robots.length, readyMs);
+      return new StartedFleet(started, events, {
         seed: options.seed,
         world,
         rtf,
         readyMs,
         bootMs,
         otaClient: software.otaClient,
-        engines: Object.fromEntries(specs.map((spec) => [spec.id, started.engineOf?.(spec) ?? backendName])),
+        engines: Object.fromEntries(specs.map((spec) => [spec.id, backend.engineOf?.(spec) ?? backendName])),
       });
     } catch (error) {
-      await runAll([
-        ...robots.map((robot) => () => robot.detach()),
-        ...hosts.map((host) => () => host.stop()),
-        () => vpn?.close(),
-        () => cloudHost?.stop(),
-        () => network?.stop(),
-        () => backend?.stop(),
-        () => runDir.remove(),
-      ]).catch((cleanupError: unknown) => log('cleanup after failed start: %O', cleanupError));
+      await tearDownParts(parts).catch((cleanupError: unknown) =>
+        log('cleanup after failed start: %O', cleanupError),
+      );
       throw error;
     }
-  }
-}
-
-/** A running fleet. `stop()` (or `await using`) tears everything down in reverse order. */
-export class StartedFleet {
-  private stopped = false;
-  private readonly deathLog: Array<{ robot: string; error: RobotDiedError; t: number }> = [];
-  // Sessions not closed yet: `stop()` closes them, so no follower or timer outlives the fleet.
-  private readonly faultSessions = new Set<FaultSession>();
-  private readonly fleetCloud: StartedFleetCloud | undefined;
-  private fleetOta: FleetOta | undefined;
-
-  constructor(
-    /** Every robot, in id order, without counting as "used" by the current test. */
-    readonly roster: readonly Robot[],
-    private readonly hosts: readonly StartedRobotHost[],
-    private readonly backend: StartedRobotBackend,
-    /** The fault layer: one proxy per robot link, and the profiles to put on them. */
-    readonly network: StartedFleetNetwork,
-    private readonly runDir: RunDir,
-    readonly events: EventBus,
-    private readonly cloudHost: StartedCloudHost | undefined,
-    /** The run's CA, when the cloud runs with TLS: the harness talks to it as its operator. */
-    private readonly pki: FleetPki | undefined,
-    /** The fleet's WireGuard tunnel, when it runs with `vpn`. */
-    private readonly vpn: FleetVpn | undefined,
-    readonly info: {
-      seed: number;
-      world: ResolvedWorld;
-      rtf: number;
-      readyMs: number;
-      /** Each robot's boot at start-up, power-on to ready (rosbridge through its proxy), by id. */
-      bootMs: Readonly<Record<string, number>>;
-      otaClient: OtaClientName;
-      /** Where each robot ran, by id: its Docker engine's URL, or the backend's name. */
-      engines: Readonly<Record<string, string>>;
-    },
-  ) {
-    for (const robot of roster) {
-      robot.onDeath((error) => this.deathLog.push({ robot: robot.id, error, t: Date.now() }));
-    }
-    if (cloudHost) {
-      this.fleetCloud = new StartedFleetCloud(cloudHost, events, pki?.operator);
-      // The cloud dying on its own fails the running drill, as a robot dying does.
-      cloudHost.onUnexpectedExit((exit) => {
-        events.emit({ kind: 'cloud-died', exit: describeExit(exit) });
-        this.deathLog.push({
-          robot: 'cloud',
-          error: new RobotDiedError('cloud', describeExit(exit), cloudHost.logTail(15)),
-          t: Date.now(),
-        });
-      });
-    }
-  }
-
-  /** The fleet cloud: telemetry ingest, broker, blackbox store. Throws when telemetry is off. */
-  get cloud(): StartedFleetCloud {
-    if (!this.fleetCloud) throw new ConfigError('telemetry', 'is off: this fleet has no fleet cloud');
-    return this.fleetCloud;
-  }
-
-  /** The fleet cloud's OTA API: artifacts and deployments. Throws when telemetry is off. */
-  get ota(): FleetOta {
-    if (!this.cloudHost) {
-      throw new ConfigError('telemetry', "is off: OTA needs the fleet cloud and the robots' edge agents");
-    }
-    this.fleetOta ??= new FleetOta(
-      this.cloudHost.httpUrl,
-      this.events,
-      cloudFetch(this.pki?.operator.identity),
-    );
-    return this.fleetOta;
-  }
-
-  /** The fleet's WireGuard hub (`vpn` option); throws when the fleet runs without a tunnel. */
-  get vpnHub(): VpnHub {
-    if (!this.vpn) throw new ConfigError('vpn', 'is off: this fleet has no WireGuard tunnel');
-    return this.vpn.hub;
-  }
-
-  /**
-   * A tunnelled robot's end of the tunnel: its namespace, underlay (its radio), roam and what the
-   * hub sees of it. Throws when the robot does not run through the tunnel.
-   */
-  vpnRobot(id: string): VpnRobot {
-    if (!this.vpn) throw new ConfigError('vpn', 'is off: this fleet has no WireGuard tunnel');
-    this.robot(id);
-    return this.vpn.robot(id);
-  }
-
-  /** The cloud's ports as tunnelled robots reach them at `vpnHub.tunnelAddress`. */
-  get vpnCloudPorts(): { http: number; mqtt: number } {
-    if (!this.vpn) throw new ConfigError('vpn', 'is off: this fleet has no WireGuard tunnel');
-    return this.vpn.ports;
-  }
-
-  /** Whether robots run edge agents and the fleet has a cloud. */
-  get telemetry(): boolean {
-    return this.fleetCloud !== undefined;
-  }
-
-  get seed(): number {
-    return this.info.seed;
-  }
-
-  get backendName(): string {
-    return this.backend.name;
-  }
-
-  /** The robot with this id; throws naming the ids that exist. */
-  robot(id: string): Robot {
-    const robot = this.roster.find((candidate) => candidate.id === id);
-    if (!robot) {
-      throw new ConfigError(
-        'robot',
-        `'${id}' is not in this fleet (robots: ${this.roster.map((r) => r.id).join(', ')})`,
-      );
-    }
-    return robot;
-  }
-
-  /** The world the fleet runs in. */
-  get world(): World {
-    return this.info.world.world;
-  }
-
-  /** A named pose of the world (`dock`, `far-corner`, ...); throws naming the places it has. */
-  place(name: string): Pose2D {
-    try {
-      return placePose(this.world, name);
-    } catch (error) {
-      throw new ConfigError('', (error as Error).message);
-    }
-  }
-
-  /**
-   * A fault session on this fleet: Wi-Fi following, schedules and chaos, ended by its `close()`.
-   * The `faults` fixture opens one per drill.
-   */
-  openFaultSession(): FaultSession {
-    const session = new FaultSession(this, () => this.faultSessions.delete(session));
-    this.faultSessions.add(session);
-    return session;
-  }
-
-  /** Robots that died unexpectedly since `since` (ms since the epoch). */
-  deathsSince(since: number): RobotDiedError[] {
-    return this.deathLog.filter((death) => death.t >= since).map((death) => death.error);
-  }
-
-  /**
-   * Exceptions thrown by callbacks the harness installed on any robot's links that no probe or
-   * wait has reported, oldest robot first; the list is emptied. The fixtures fail the drill with them.
-   */
-  takeUnreportedCallbackErrors(): CallbackError[] {
-    return this.roster.flatMap((robot) => robot.takeUnreportedCallbackErrors());
-  }
-
-  async stop(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
-    const robots = [...this.roster].reverse();
-    await runAll([
-      ...[...this.faultSessions].map((session) => () => session.close()),
-      ...robots.map((robot) => () => robot.detach()),
-      // Shutdowns run together: a 50-robot fleet should not take 50 sequential grace periods.
-      () => settleAll(this.hosts.map((host) => host.stop())),
-      () => this.vpn?.close(),
-      () => this.cloudHost?.stop(),
-      () => this.network.stop(),
-      () => this.backend.stop(),
-      () => this.runDir.remove(),
-    ]);
-    this.events.emit({ kind: 'fleet-stopped', robots: this.roster.length });
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.stop();
   }
 }

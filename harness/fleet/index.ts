@@ -1,11 +1,5 @@
-export {
-  Fleet,
-  StartedFleet,
-  robotId,
-  type FleetOptions,
-  type ProvisionRobots,
-  type ProvisionedRobots,
-} from './fleet.ts';
+export { Fleet, robotId, type FleetOptions, type ProvisionRobots, type ProvisionedRobots } from './fleet.ts';
+export { StartedFleet } from './started-fleet.ts';
 export { Robot, odomReadiness, ROBOT_CAPABILITIES, type Pose2D, type RobotCapability } from './robot.ts';
 export { CloudUnavailableError } from './host/index.ts';
 export { StartedFleetCloud } from './clients/cloud.ts';

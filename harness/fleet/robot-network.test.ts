@@ -5,7 +5,7 @@ import { expect, test } from '@playwright/test';
 import { ConfigError } from '../core/errors.ts';
 import { referenceFleet } from '../testing/reference-fleet.ts';
 import { EmbeddedBackend } from './embedded/backend.ts';
-import type { StartedFleet } from './fleet.ts';
+import type { StartedFleet } from './started-fleet.ts';
 import { Robot } from './robot.ts';
 
 test.describe('a robot taken off the network on the embedded backend', () => {

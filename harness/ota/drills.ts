@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { StateScriptPoint } from '../../protocol/power-cut.ts';
 import type { DeploymentDetail, TerminalStatus } from '../../protocol/ota-cloud.ts';
 import { payloadRange } from '../../protocol/artifact.ts';
-import type { StartedFleet } from '../fleet/fleet.ts';
+import type { StartedFleet } from '../fleet/index.ts';
 import { askVersion, askWhileUp, describeVersionAnswer, type Unanswered, type VersionAnswer } from './ask.ts';
 import { buildArtifact } from './build.ts';
 import { describeDisk, inspectDisk, type DiskState } from './disk.ts';

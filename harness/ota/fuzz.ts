@@ -26,7 +26,7 @@
  */
 import { RobotDiedError } from '../core/errors.ts';
 import { EventBus } from '../core/events.ts';
-import { Fleet, type StartedFleet } from '../fleet/fleet.ts';
+import { Fleet, type StartedFleet } from '../fleet/index.ts';
 import { FACTORY_VERSION, provisionRobots } from './provision.ts';
 import type { Robot } from '../fleet/robot.ts';
 import { askVersion } from './ask.ts';

@@ -1,6 +1,6 @@
 import { expect, test, type TestInfo } from '@playwright/test';
 import { EventBus } from '../core/events.ts';
-import type { StartedFleet } from '../fleet/fleet.ts';
+import type { StartedFleet } from '../fleet/index.ts';
 import {
   attachEvidence,
   labelTest,

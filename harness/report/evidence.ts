@@ -4,7 +4,7 @@ import * as allure from 'allure-js-commons';
 import type { Link } from 'allure-js-commons';
 import { getGlobalTestRuntimeWithAutoconfig } from 'allure-js-commons/sdk/runtime';
 import type { RecordedEvent } from '../core/events.ts';
-import type { StartedFleet } from '../fleet/fleet.ts';
+import type { StartedFleet } from '../fleet/index.ts';
 import { drillTimelineChart } from './drill-timeline.ts';
 
 /** Where each robot's log stood when a test began, so only the test's own part is attached. */

@@ -4,7 +4,7 @@ import { test } from '@playwright/test';
 import type { Tier } from '../../protocol/telemetry.ts';
 import { GateFailedError } from '../core/errors.ts';
 import type { RecordedEvent } from '../core/events.ts';
-import type { StartedFleet } from '../fleet/fleet.ts';
+import type { StartedFleet } from '../fleet/index.ts';
 import { inspectBlackbox } from './mcap.ts';
 import {
   bandwidth,

@@ -10,7 +10,7 @@ import {
   startSecondDockerEngine,
   type SecondDockerEngine,
 } from '../../testing/second-docker-engine.ts';
-import type { StartedFleet } from '../fleet.ts';
+import type { StartedFleet } from '../started-fleet.ts';
 import { checkEngine, dockerClient, LABELS, ownerLabel } from './engine.ts';
 import { defaultEngineUrl } from './engines.ts';
 
