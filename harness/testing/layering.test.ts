@@ -5,7 +5,16 @@
  * file. The copy keeps the real tree untouched while probes are written into it.
  */
 import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -60,6 +69,30 @@ async function cruise(cwd: string, args: string[]): Promise<Violation[]> {
     stdout = out;
   }
   return (JSON.parse(stdout) as { summary: { violations: Violation[] } }).summary.violations;
+}
+
+/**
+ * Runs the depcruise step of `npm run lint`, word for word from package.json, in `cwd`: its exit
+ * code is what fails lint, and its output what a developer reads.
+ */
+async function lintCruise(cwd: string): Promise<{ code: number; output: string }> {
+  const { scripts } = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
+    scripts: { lint: string };
+  };
+  const step = scripts.lint.split('&&').map((part) => part.trim().split(/\s+/));
+  const args = step.find((words) => words[0] === 'depcruise')?.slice(1);
+  if (!args) throw new Error(`package.json's lint script runs no depcruise step: ${scripts.lint}`);
+  try {
+    const { stdout, stderr } = await promisify(execFile)(DEPCRUISE, args, {
+      cwd,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return { code: 0, output: stdout + stderr };
+  } catch (error) {
+    const failed = error as { code?: unknown; stdout?: string; stderr?: string };
+    if (typeof failed.code !== 'number') throw error;
+    return { code: failed.code, output: `${failed.stdout ?? ''}${failed.stderr ?? ''}` };
+  }
 }
 
 const describeViolations = (violations: Violation[]): string[] =>
@@ -126,6 +159,12 @@ test.describe('layering rules', () => {
         [],
       );
       expect(found.filter((line) => line.includes('probe-allowed'))).toEqual([]);
+
+      // And lint itself fails on the tangled copy, naming the rules: the exit code is the gate.
+      const lint = await lintCruise(root);
+      expect(lint.code, lint.output).not.toBe(0);
+      expect(lint.output).toContain('layer-core-imports-higher');
+      expect(lint.output).toContain('no-circular');
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
