@@ -11,13 +11,16 @@ import { realClientsAvailability } from '../ota/real/availability.ts';
 import { listLoops, sweepStaleLoopDevices } from '../ota/real/loop-devices.ts';
 
 /**
- * Where the machine allows it, the runs that end by a failure, Ctrl-C or SIGKILL run RAUC on real
- * disks: besides processes, ports and run dirs, a run then has loop devices for its slots and
- * daemons (RAUC's service, a private D-Bus) that must not outlive it either. A pass and a timeout
- * tear down the way a failure does, so they run fleetdrill's own client (a real disk costs CPU).
+ * Where the machine allows it, the runs have real OTA clients on real disks: besides processes,
+ * ports and run dirs, a run then has loop devices for its slots and daemons (RAUC's service, a
+ * private D-Bus) that must not outlive it either. The pass has Mender and the other runs RAUC, so
+ * both clients' teardown is seen, and each run checks that its disks were attached while it ran:
+ * else the check for loop devices left could not fail. A timeout tears down the way a failure
+ * does, so it runs fleetdrill's own client (a real disk costs CPU).
  */
 const REAL = realClientsAvailability().ok;
 const OTA_ENV: NodeJS.ProcessEnv = REAL ? { FLEETDRILL_OTA_CLIENT: 'rauc' } : {};
+const MENDER_ENV: NodeJS.ProcessEnv = REAL ? { FLEETDRILL_OTA_CLIENT: 'mender' } : {};
 
 /** Loop devices whose backing file lies in the nested run's TMPDIR. */
 async function loopsIn(tmp: string): Promise<string[]> {
@@ -44,16 +47,28 @@ test.describe('hygiene: nothing outlives a run', () => {
     run = undefined;
   });
 
-  test('after a passing run', async () => {
-    run = await nestedRun('pass');
+  test(`after a passing run${REAL ? ' (Mender on real disks)' : ''}`, async () => {
+    let attached = 0;
+    run = await nestedRun(
+      'pass',
+      { look: async (tmp) => void (attached = (await loopsIn(tmp)).length) },
+      MENDER_ENV,
+    );
     expect(run.exitCode, run.output).toBe(0);
+    if (REAL) expect(attached, 'the run never attached its disks').toBeGreaterThan(0);
     await expectNothingLeft(run);
   });
 
   test(`after a failing run${REAL ? ' (RAUC on real disks)' : ''}`, async () => {
-    run = await nestedRun('fail', undefined, OTA_ENV);
+    let attached = 0;
+    run = await nestedRun(
+      'fail',
+      { look: async (tmp) => void (attached = (await loopsIn(tmp)).length) },
+      OTA_ENV,
+    );
     expect(run.exitCode, run.output).toBe(1);
     expect(run.output).toContain('this drill fails on purpose');
+    if (REAL) expect(attached, 'the run never attached its disks').toBeGreaterThan(0);
     await expectNothingLeft(run);
   });
 
@@ -65,8 +80,18 @@ test.describe('hygiene: nothing outlives a run', () => {
   });
 
   test(`after Ctrl-C (SIGINT to the runner and its workers) in the middle of a drill${REAL ? ' (RAUC on real disks)' : ''}`, async () => {
-    run = await nestedRun('hang', { signal: 'SIGINT', target: 'group' }, OTA_ENV);
+    let attached = 0;
+    run = await nestedRun(
+      'hang',
+      {
+        signal: 'SIGINT',
+        target: 'group',
+        before: async (tmp) => void (attached = (await loopsIn(tmp)).length),
+      },
+      OTA_ENV,
+    );
     expect(run.exitCode, run.output).not.toBe(0);
+    if (REAL) expect(attached, 'the run never attached its disks').toBeGreaterThan(0);
     await expectNothingLeft(run);
   });
 
@@ -106,13 +131,17 @@ test.describe('hygiene: nothing outlives a run', () => {
     expect(runDirsIn(run.tmp)).toEqual([]);
   });
 
-  test('after Ctrl-C in the middle of `fleetdrill ota fuzz`: it finishes what is under way and leaves nothing', async () => {
+  test(`after Ctrl-C in the middle of \`fleetdrill ota fuzz\`: it finishes what is under way and leaves nothing${REAL ? ' (RAUC on real disks)' : ''}`, async () => {
     const tmp = mkdtempSync(join(tmpdir(), 'hygiene-'));
     const tag = randomUUID();
     run = { exitCode: null, output: '', ports: [], tag, tmp, workerPid: undefined };
     const child = spawn(
       process.execPath,
-      [join(REPO_ROOT, 'bin/fleetdrill.js'), 'ota', 'fuzz', '--cuts', '1000', '--seed', '7', '--json'],
+      [
+        join(REPO_ROOT, 'bin/fleetdrill.js'),
+        ...['ota', 'fuzz', '--cuts', '1000', '--seed', '7', '--json'],
+        ...(REAL ? ['--ota-client', 'rauc'] : []),
+      ],
       {
         cwd: REPO_ROOT,
         detached: true,
@@ -128,6 +157,7 @@ test.describe('hygiene: nothing outlives a run', () => {
     const deadline = Date.now() + 60_000;
     while (!/ cut 2 /.test(stderr) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(stderr, 'the fuzz never got to its second cut').toMatch(/ cut 2 /);
+    const attached = (await loopsIn(tmp)).length;
     process.kill(-(child.pid as number), 'SIGINT');
     const code = await exited;
     const last = stdout.trim().split('\n').at(-1) ?? '';
@@ -139,6 +169,7 @@ test.describe('hygiene: nothing outlives a run', () => {
     expect(code, stderr.slice(-2000)).toBe(0);
     expect(summary.cuts, 'it stopped cutting').toBeLessThan(1000);
     expect(summary.problems).toEqual([]);
+    if (REAL) expect(attached, 'the fuzz never attached its disks').toBeGreaterThan(0);
     expect(await settle(() => processesWithEnv('FLEETDRILL_HYGIENE_TAG', tag)), 'processes left').toEqual([]);
     expect(runDirsIn(tmp), 'run dirs left in TMPDIR').toEqual([]);
     expect(await loopsIn(tmp), 'loop devices left').toEqual([]);

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -46,22 +46,35 @@ export function startNestedRun(config: string, env: NodeJS.ProcessEnv): StartedN
   return { child, output: () => output, exited };
 }
 
+/** How the outer test steps into a nested run once its drill is under way. */
+export type NestedRunStep =
+  | {
+      signal: NodeJS.Signals;
+      target: 'group' | 'runner';
+      /** Looks at the run once the drill is under way, just before the signal. */
+      before?: (tmp: string) => Promise<void>;
+    }
+  | {
+      /**
+       * Looks at the run while its drill waits, then lets the drill end as its mode says: a run that
+       * ends by itself is over too soon to be looked at otherwise.
+       */
+      look: (tmp: string) => Promise<void>;
+    };
+
 /**
  * Runs the hygiene drill in a nested Playwright run with its own TMPDIR and an environment tag,
- * optionally interrupting it once the drill is under way.
+ * optionally stepping in (a look, or a signal) once the drill is under way.
  */
 export async function nestedRun(
   mode: string,
-  interrupt?: {
-    signal: NodeJS.Signals;
-    target: 'group' | 'runner';
-    /** Looks at the run once the drill is under way, just before the signal. */
-    before?: (tmp: string) => Promise<void>;
-  },
+  step?: NestedRunStep,
   env: NodeJS.ProcessEnv = {},
 ): Promise<NestedRun> {
   const tmp = mkdtempSync(join(tmpdir(), 'hygiene-'));
   const marker = join(tmp, 'marker.json');
+  // The drill waits for this file once under way (harness/testing/hygiene/drill.spec.ts).
+  const hold = join(tmp, 'looked');
   const tag = randomUUID();
   const { child, output, exited } = startNestedRun(CONFIG, {
     ...process.env,
@@ -72,18 +85,24 @@ export async function nestedRun(
     HYGIENE_TIMEOUT_MS: mode === 'timeout' ? '8000' : '60000',
     FLEETDRILL_HYGIENE_TAG: tag,
     FLEETDRILL_SEED: '7',
+    ...(step && 'look' in step ? { HYGIENE_HOLD: hold } : {}),
     ...env,
   });
-  if (interrupt) {
+  if (step) {
     const deadline = Date.now() + 60_000;
     while (!existsSync(marker) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(existsSync(marker), `the drill never got under way:\n${output()}`).toBe(true);
-    await new Promise((r) => setTimeout(r, 300));
-    await interrupt.before?.(tmp);
-    process.kill(
-      interrupt.target === 'group' ? -(child.pid as number) : (child.pid as number),
-      interrupt.signal,
-    );
+    if ('look' in step) {
+      try {
+        await step.look(tmp);
+      } finally {
+        writeFileSync(hold, '');
+      }
+    } else {
+      await new Promise((r) => setTimeout(r, 300));
+      await step.before?.(tmp);
+      process.kill(step.target === 'group' ? -(child.pid as number) : (child.pid as number), step.signal);
+    }
   }
   const exitCode = await exited;
   const reported = existsSync(marker)

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { ROBOT_TOPICS, expect, test } from '../../index.ts';
 
 // Driven by the hygiene tests through HYGIENE_MODE: how this drill ends.
@@ -9,6 +9,9 @@ if (mode !== 'leftovers') {
     const ports = fleet.roster.map((robot) => Number(new URL(robot.rosbridgeUrl).port));
     // Tell the outer test where the robots listen, and that the drill is under way.
     writeFileSync(process.env.HYGIENE_MARKER as string, JSON.stringify({ ports, pid: process.pid }));
+    // The outer test may look at the run meanwhile (what it has attached); it lets go with this file.
+    const hold = process.env.HYGIENE_HOLD;
+    if (hold) await expect.poll(() => existsSync(hold), { timeout: 30_000 }).toBe(true);
     const robot = await claim.one();
     const pose = await robot.pose();
     expect(Number.isFinite(pose.x)).toBe(true);
