@@ -24,21 +24,40 @@ export const REAL_CLIENT_TOOLS: Readonly<Record<string, string>> = {
   openssl: 'openssl',
 };
 
-let cached: { ok: true } | { ok: false; reason: string } | undefined;
+/** Whether the real clients' drills can run, or why not. */
+export type RealClientsAvailability = { ok: true } | { ok: false; reason: string };
 
-/** `{ok: true}`, or why the real-client drills cannot run on this machine. */
-export function realClientsAvailability(): { ok: true } | { ok: false; reason: string } {
-  if (cached) return cached;
-  if (process.getuid?.() !== 0) {
-    cached = { ok: false, reason: 'the real OTA clients need root (loop devices and mount namespaces)' };
-  } else if (!existsSync('/dev/loop-control')) {
-    cached = { ok: false, reason: 'no /dev/loop-control: this kernel has no loop devices' };
-  } else {
-    const missing = missingTools(Object.keys(REAL_CLIENT_TOOLS));
-    const packages = [...new Set(missing.map((tool) => REAL_CLIENT_TOOLS[tool]!))];
-    cached = missing.length
-      ? { ok: false, reason: `missing ${missing.join(', ')} (apt-get install ${packages.join(' ')})` }
-      : { ok: true };
+const cached = new Map<number | undefined, RealClientsAvailability>();
+
+/**
+ * `{ok: true}`, or why the real-client drills cannot run on this machine when run as `uid`
+ * (default: this process's). Only the uid can be asked about: the loop driver and the tools are
+ * looked at for real, so a test can see the non-root answer on a machine where it is root.
+ */
+export function realClientsAvailability(
+  uid: number | undefined = process.getuid?.(),
+): RealClientsAvailability {
+  let known = cached.get(uid);
+  if (!known) {
+    known = lookAt(uid);
+    cached.set(uid, known);
   }
-  return cached;
+  return known;
+}
+
+function lookAt(uid: number | undefined): RealClientsAvailability {
+  if (uid !== 0) {
+    return {
+      ok: false,
+      reason: `the real OTA clients need root (loop devices and mount namespaces); this runs as uid ${uid ?? 'unknown'}`,
+    };
+  }
+  if (!existsSync('/dev/loop-control')) {
+    return { ok: false, reason: 'no /dev/loop-control: this kernel has no loop devices' };
+  }
+  const missing = missingTools(Object.keys(REAL_CLIENT_TOOLS));
+  const packages = [...new Set(missing.map((tool) => REAL_CLIENT_TOOLS[tool]!))];
+  return missing.length
+    ? { ok: false, reason: `missing ${missing.join(', ')} (apt-get install ${packages.join(' ')})` }
+    : { ok: true };
 }
