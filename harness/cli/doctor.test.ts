@@ -2,13 +2,13 @@
  * `fleetdrill doctor` run for real, as a newcomer would, on a PATH that hides some tools: a temp
  * folder of symlinks to the tools a test keeps, so what is missing is truly not there.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chownSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { REPO_ROOT } from '../core/paths.ts';
-import { javaMajor, satisfiesMinimum, which, type CheckResult } from './doctor.ts';
+import { javaMajor, realClientsOutcome, satisfiesMinimum, which, type CheckResult } from './doctor.ts';
 import { REAL_CLIENT_TOOLS } from '../ota/real/availability.ts';
 
 const BIN = join(REPO_ROOT, 'bin/fleetdrill.js');
@@ -139,6 +139,86 @@ test('without idlc, rauc and mkenvimage: Cyclone DDS and the real OTA clients ar
     expect(keptReal.status).toBe('warn');
     expect(keptReal.found).not.toContain('rauc');
     if (absent.length > 0) expect(keptReal.found).toContain(`${absent.join(', ')} on PATH`);
+  }
+});
+
+test('as uid 65534 (nobody), the real-client row is not ok and names root and the uid; as root on the same PATH, root is not named', () => {
+  const nobody = realClientsOutcome(process.env, 65534);
+  expect(nobody.ok).toBe(false);
+  expect(nobody.found).toContain('root (loop devices and mount namespaces need it; running as uid 65534)');
+  expect(nobody.found).toContain('the real-client drills skip');
+  expect(nobody.fix).toContain('run as root (sudo)');
+  // Only the uid differs: whatever else this machine lacks is named both times.
+  const root = realClientsOutcome(process.env, 0);
+  expect(root.found).not.toContain('root (');
+  expect(root.fix).not.toContain('sudo');
+});
+
+const NOBODY = 65534;
+
+/**
+ * Why `fleetdrill doctor` cannot be run here as uid 65534, or undefined when it can: setpriv
+ * needs root, and the checkout must be readable by that uid (CI clones into a mode-700 temp dir).
+ */
+function whyNotAsNobody(): string | undefined {
+  if (process.getuid?.() !== 0) return 'switching to uid 65534 needs root';
+  const setpriv = which('setpriv', process.env);
+  if (!setpriv) return 'no setpriv on PATH (util-linux)';
+  const looked = spawnSync(
+    setpriv,
+    [
+      `--reuid=${NOBODY}`,
+      `--regid=${NOBODY}`,
+      '--clear-groups',
+      process.execPath,
+      '-e',
+      `const fs = require('node:fs');
+       for (const file of ${JSON.stringify([join(REPO_ROOT, 'package.json'), BIN])}) fs.accessSync(file, fs.constants.R_OK);
+       fs.readdirSync(${JSON.stringify(join(REPO_ROOT, 'node_modules', 'tsx'))});`,
+    ],
+    { encoding: 'utf8', timeout: 10_000 },
+  );
+  if (looked.status === 0) return undefined;
+  const said = looked.stderr.split('\n').find((line) => /Error|denied/.test(line)) ?? `exit ${looked.status}`;
+  return `uid ${NOBODY} cannot read the checkout at ${REPO_ROOT} or run ${process.execPath} (${said.trim()})`;
+}
+
+test('run as uid 65534 for real, the doctor warns that the real OTA clients need root, naming the uid', async () => {
+  const why = whyNotAsNobody();
+  test.skip(why !== undefined, why ?? '');
+  // tsx keeps its cache in TMPDIR: one the uid may write, removed after.
+  const tmp = mkdtempSync(join(tmpdir(), 'fleetdrill-doctor-nobody-'));
+  chownSync(tmp, NOBODY, NOBODY);
+  try {
+    const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(
+        which('setpriv', process.env)!,
+        [
+          `--reuid=${NOBODY}`,
+          `--regid=${NOBODY}`,
+          '--clear-groups',
+          process.execPath,
+          BIN,
+          'doctor',
+          '--json',
+        ],
+        { cwd: REPO_ROOT, env: { ...process.env, TMPDIR: tmp, HOME: tmp } },
+      );
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.once('exit', (code) => resolve({ code, stdout, stderr }));
+    });
+    expect(result.stdout, `exit ${result.code}: ${result.stderr}`).toMatch(/^\{/);
+    const checks = byName(result.stdout);
+    expect(checks['real OTA clients']).toMatchObject({ status: 'warn', blocking: false });
+    expect(checks['real OTA clients']!.found).toContain(
+      `root (loop devices and mount namespaces need it; running as uid ${NOBODY})`,
+    );
+    expect(checks['real OTA clients']!.fix).toContain('run as root (sudo)');
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
   }
 });
 

@@ -45,7 +45,7 @@ interface Check {
 }
 
 /** What a probe saw: whether the piece is usable, the specifics, and the fix when it is not. */
-type Outcome = Pick<CheckResult, 'found' | 'fix'> & { ok: boolean };
+export type Outcome = Pick<CheckResult, 'found' | 'fix'> & { ok: boolean };
 
 /** The first executable called `name` on the PATH of `env`, as a shell would find it. */
 export function which(name: string, env: NodeJS.ProcessEnv): string | undefined {
@@ -127,6 +127,42 @@ export function javaMajor(output: string): number | undefined {
 }
 
 const APT = 'apt-get install -y';
+
+/**
+ * The real-client row's probe as `uid` would see it, on this machine's loop driver and `env`'s
+ * PATH: root is as much a prerequisite as the tools, so a test asks as another user without being one.
+ */
+export function realClientsOutcome(env: NodeJS.ProcessEnv, uid: number | undefined): Outcome {
+  const missing: string[] = [];
+  if (uid !== 0) {
+    missing.push(`root (loop devices and mount namespaces need it; running as uid ${uid ?? '?'})`);
+  }
+  try {
+    accessSync('/dev/loop-control');
+  } catch {
+    missing.push('/dev/loop-control (the loop driver)');
+  }
+  const tools = Object.keys(REAL_CLIENT_TOOLS).filter((tool) => !which(tool, env));
+  if (tools.length > 0) missing.push(`${tools.join(', ')} on PATH`);
+  if (missing.length === 0) {
+    return {
+      ok: true,
+      found: `root, /dev/loop-control and all ${Object.keys(REAL_CLIENT_TOOLS).length} tools`,
+      fix: '',
+    };
+  }
+  const packages = [...new Set(tools.map((tool) => REAL_CLIENT_TOOLS[tool]!))];
+  const fixes = [
+    ...(packages.length > 0 ? [`${APT} ${packages.join(' ')}`] : []),
+    ...(uid !== 0 ? ['run as root (sudo)'] : []),
+    ...(missing.some((what) => what.startsWith('/dev/loop-control')) ? ['modprobe loop'] : []),
+  ];
+  return {
+    ok: false,
+    found: `missing ${missing.join('; ')}: the real-client drills skip`,
+    fix: fixes.join(' && '),
+  };
+}
 
 const CHECKS: Check[] = [
   {
@@ -292,38 +328,7 @@ const CHECKS: Check[] = [
     neededFor:
       'npm test: the Mender, RAUC and SWUpdate drills (loop-device slots, a mount namespace per robot)',
     blocking: false,
-    run({ env }) {
-      const missing: string[] = [];
-      const uid = process.getuid?.();
-      if (uid !== 0) {
-        missing.push(`root (loop devices and mount namespaces need it; running as uid ${uid ?? '?'})`);
-      }
-      try {
-        accessSync('/dev/loop-control');
-      } catch {
-        missing.push('/dev/loop-control (the loop driver)');
-      }
-      const tools = Object.keys(REAL_CLIENT_TOOLS).filter((tool) => !which(tool, env));
-      if (tools.length > 0) missing.push(`${tools.join(', ')} on PATH`);
-      if (missing.length === 0) {
-        return {
-          ok: true,
-          found: `root, /dev/loop-control and all ${Object.keys(REAL_CLIENT_TOOLS).length} tools`,
-          fix: '',
-        };
-      }
-      const packages = [...new Set(tools.map((tool) => REAL_CLIENT_TOOLS[tool]!))];
-      const fixes = [
-        ...(packages.length > 0 ? [`${APT} ${packages.join(' ')}`] : []),
-        ...(uid !== 0 ? ['run as root (sudo)'] : []),
-        ...(missing.some((what) => what.startsWith('/dev/loop-control')) ? ['modprobe loop'] : []),
-      ];
-      return {
-        ok: false,
-        found: `missing ${missing.join('; ')}: the real-client drills skip`,
-        fix: fixes.join(' && '),
-      };
-    },
+    run: ({ env }) => realClientsOutcome(env, process.getuid?.()),
   },
   {
     name: 'root',
