@@ -4,6 +4,8 @@
  * at a state-script point). Each robot draws from a stream of its own, seeded from the run's seed
  * and its id, and takes a fixed share of the cuts, so that how fast one robot gets through its
  * updates cannot change what another robot does, or in what order: a seed replays the same cuts.
+ * A robot's kinds of cut come out of a shuffled bag, refilled when empty, so every robot with three
+ * cuts or more takes each kind, which independent draws would leave to luck.
  */
 import type { StateScriptPoint } from '../../protocol/power-cut.ts';
 import { deriveSeed, SeededRandom } from '../core/seed.ts';
@@ -17,6 +19,9 @@ export type PlannedCut =
   | { by: 'bytes'; at: StateScriptPoint; afterBytes: number }
   /** When the OTA client runs its state script at `at`. */
   | { by: 'state'; at: StateScriptPoint };
+
+/** The kinds of cut, each drawn once per bag. */
+export const CUT_KINDS = ['time', 'bytes', 'state'] as const satisfies ReadonlyArray<PlannedCut['by']>;
 
 /** One update of one robot and the cuts it takes, in order. */
 export interface PlannedUpdate {
@@ -65,26 +70,48 @@ export function planOtaFuzz(
 
 function planRobot(seed: number, robotId: string, share: number): PlannedUpdate[] {
   const rng = new SeededRandom(deriveSeed(seed, 'ota-fuzz', robotId));
+  const kinds = shuffledBag(rng, CUT_KINDS);
   const updates: PlannedUpdate[] = [];
   for (let left = share; left > 0;) {
     const variant = pickVariant(rng);
     const count = Math.min(rng.int(1, MAX_CUTS_PER_UPDATE), left);
     const planned: PlannedUpdate = { variant, cuts: [] };
-    for (let i = 0; i < count; i++) planned.cuts.push(drawCut(rng));
+    for (let i = 0; i < count; i++) planned.cuts.push(drawCut(rng, kinds()));
     updates.push(planned);
     left -= count;
   }
   return updates;
 }
 
-function drawCut(rng: SeededRandom): PlannedCut {
-  const mode = rng.int(0, 2);
-  if (mode === 0) return { by: 'time', ms: rng.int(0, MAX_TIME_CUT_MS) };
-  if (mode === 1) {
-    const at = rng.pick(BYTE_POINTS);
-    return { by: 'bytes', at, afterBytes: rng.int(0, MAX_CUT_BYTES) };
+/**
+ * Draws from `items` without putting back, in an order shuffled from `rng`; once all are drawn, the
+ * bag is refilled and shuffled again. Any `items.length` draws in a row from a fresh bag hold each
+ * item once.
+ */
+function shuffledBag<T>(rng: SeededRandom, items: readonly T[]): () => T {
+  const bag: T[] = [];
+  return () => {
+    if (bag.length === 0) {
+      bag.push(...items);
+      // Fisher-Yates, on the robot's own stream so the seed decides the order.
+      for (let i = bag.length - 1; i > 0; i--) {
+        const j = rng.int(0, i);
+        [bag[i], bag[j]] = [bag[j]!, bag[i]!];
+      }
+    }
+    return bag.pop()!;
+  };
+}
+
+function drawCut(rng: SeededRandom, kind: PlannedCut['by']): PlannedCut {
+  switch (kind) {
+    case 'time':
+      return { by: 'time', ms: rng.int(0, MAX_TIME_CUT_MS) };
+    case 'bytes':
+      return { by: 'bytes', at: rng.pick(BYTE_POINTS), afterBytes: rng.int(0, MAX_CUT_BYTES) };
+    case 'state':
+      return { by: 'state', at: rng.pick(STATE_POINTS) };
   }
-  return { by: 'state', at: rng.pick(STATE_POINTS) };
 }
 
 function pickVariant(rng: SeededRandom): RobotVariant {
