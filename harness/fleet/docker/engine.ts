@@ -3,11 +3,11 @@
  * engine answers (with a message that says what to do when it does not), and the labels every
  * container and network of a run carries so that leftovers can be found and removed.
  */
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import createDebug from 'debug';
 import Dockerode from 'dockerode';
 import { FleetdrillError, settleAll } from '../../core/errors.ts';
+import { isAlive } from '../../core/process-alive.ts';
 import type { EngineSpec } from './engines.ts';
 
 const log = createDebug('fleetdrill:docker');
@@ -74,17 +74,7 @@ function ownerIsGone(owner: string | undefined): boolean {
   const [host, pid] = owner.split(':');
   // Another machine's run (a shared engine) is not ours to judge.
   if (host !== hostname()) return false;
-  try {
-    process.kill(Number(pid), 0);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
-  }
-  // A killed process nobody has reaped yet still answers signal 0: a zombie is gone all the same.
-  try {
-    return /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
+  return !isAlive(Number(pid));
 }
 
 /**

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { REPO_ROOT } from '../../core/paths.ts';
+import { isAlive } from '../../core/process-alive.ts';
 import { dockerClient, LABELS, removeLeftovers } from '../../fleet/docker/engine.ts';
 import { startNestedRun } from '../../testing/nested-run.ts';
 import { containerOtaUnavailable, sweepDeadRigDirs, sweepDeadRunImages } from './rig.ts';
@@ -27,15 +28,6 @@ interface Marker {
   dir: string;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
 /** What a run left: processes whose command line names its TMPDIR, its folders, containers and images. */
 function leftovers(tmp: string, run: string): string[] {
   const found: string[] = [];
@@ -46,7 +38,7 @@ function leftovers(tmp: string, run: string): string[] {
     } catch {
       continue;
     }
-    if (cmdline.includes(tmp) && alive(Number(pid)) && Number(pid) !== process.pid)
+    if (cmdline.includes(tmp) && isAlive(Number(pid)) && Number(pid) !== process.pid)
       found.push(`process ${pid}: ${cmdline.slice(0, 120)}`);
   }
   for (const name of readdirSync(tmp)) {
@@ -142,9 +134,10 @@ test.describe('container OTA hygiene', () => {
           before.join('\n'),
         ).toBe(true);
         if (code !== undefined) expect(exitCode, output).toBe(code);
-        expect(await waitFor(() => !alive(marker.registryPid), 10_000), 'the registry process is gone').toBe(
-          true,
-        );
+        expect(
+          await waitFor(() => !isAlive(marker.registryPid), 10_000),
+          'the registry process is gone',
+        ).toBe(true);
         expect(leftovers(tmp, marker.run), output).toEqual([]);
       } finally {
         rmSync(tmp, { recursive: true, force: true });
@@ -155,7 +148,7 @@ test.describe('container OTA hygiene', () => {
   test("after a SIGKILL: the next start sweeps the dead run's registry, containers and images", async () => {
     const { marker, tmp } = await nested('hang', 'SIGKILL');
     try {
-      await waitFor(() => !alive(marker.pid), 10_000);
+      await waitFor(() => !isAlive(marker.pid), 10_000);
       // The registry died with the run's process group; its folder, containers and images did not.
       const left = leftovers(tmp, marker.run);
       expect(
