@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { expect, realClientsAvailability, runOtaDrill, test } from '../harness/index.ts';
-import { realClientDrills } from './ota-real-clients.ts';
+import { expect, runOtaDrill, test } from '../harness/index.ts';
+import { realClientDrills, skipUnlessRealClientsRun } from './ota-real-clients.ts';
 import { REAL_CLIENT_DRILLS, REAL_CLIENT_POWER_CUT_DRILLS } from './ota-tables.ts';
 
 // One robot with Mender on a real disk (loop-device partitions, a U-Boot environment) takes every update in turn.
@@ -10,11 +10,9 @@ test.use({ robots: 1, otaClient: 'mender', agent: { ota: { healthWindowMs: 2_000
 
 realClientDrills('mender', [...REAL_CLIENT_DRILLS, ...REAL_CLIENT_POWER_CUT_DRILLS]);
 
-const available = realClientsAvailability();
-
 // What Mender is known to do, each shown on the robot and recorded as a finding of the run.
 test.describe('Mender, as it behaves', { tag: ['@ota', '@nightly', '@ota-real'] }, () => {
-  test.skip(!available.ok, available.ok ? '' : `real OTA clients: ${available.reason}`);
+  skipUnlessRealClientsRun();
 
   test('a tampered payload: Mender has overwritten the standby partition when it refuses, and the old slot still boots', async ({
     fleet,

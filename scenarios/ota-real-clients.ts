@@ -13,14 +13,22 @@ import {
   type OtaDrill,
 } from '../harness/index.ts';
 
-export function realClientDrills(client: 'mender' | 'rauc' | 'swupdate', drills: readonly OtaDrill[]): void {
+/**
+ * Called inside a describe block of real-client drills: skips them, saying why, where the machine
+ * cannot run real clients or the fleet is not on the embedded backend.
+ */
+export function skipUnlessRealClientsRun(): void {
   const available = realClientsAvailability();
+  test.skip(!available.ok, available.ok ? '' : `real OTA clients: ${available.reason}`);
+  test.skip(
+    ({ backend }) => backend !== 'embedded',
+    "real OTA clients run on the embedded backend only: their loop devices and mount namespaces are the host's",
+  );
+}
+
+export function realClientDrills(client: 'mender' | 'rauc' | 'swupdate', drills: readonly OtaDrill[]): void {
   test.describe(`OTA with ${client}`, { tag: ['@ota', '@nightly', '@ota-real'] }, () => {
-    test.skip(!available.ok, available.ok ? '' : `real OTA clients: ${available.reason}`);
-    test.skip(
-      ({ backend }) => backend !== 'embedded',
-      "real OTA clients run on the embedded backend only: their loop devices and mount namespaces are the host's",
-    );
+    skipUnlessRealClientsRun();
     for (const drill of drills) {
       test(drill.name, async ({ fleet, claim }) => {
         test.setTimeout(120_000);
