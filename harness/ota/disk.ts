@@ -120,10 +120,12 @@ async function inspectRealDiskState(disk: string): Promise<DiskState> {
 
 /**
  * A disk the bootloader can make nothing of: neither copy of the boot environment is valid and no
- * slot is committed to fall back to. `unbootable` says what was found.
+ * slot is committed to fall back to. `unbootable` says what was found; `slots` what the slots
+ * hold all the same, for a finding to show.
  */
 export interface UnbootableDisk {
   unbootable: string;
+  slots: Record<SlotName, SlotCheck>;
 }
 
 /**
@@ -134,21 +136,30 @@ export async function inspectDiskOrUnbootable(disk: string): Promise<DiskState |
   try {
     return await inspectDisk(disk);
   } catch (error) {
-    if (error instanceof NoBootableSlotError) return { unbootable: error.message };
+    if (error instanceof NoBootableSlotError) {
+      const checks = await Promise.all(SLOT_NAMES.map((slot) => verifySlot(disk, slot)));
+      return { unbootable: error.message, slots: { A: checks[0]!, B: checks[1]! } };
+    }
     throw error;
   }
 }
 
 /**
  * One line for messages: `A committed 1.0.0 (active), B written 1.1.0; upgrade pending, bootcount
- * 0; env from env.1 (generation 4)`.
+ * 0; env from env.1 (generation 4)`; for an unbootable disk, the slots and `no valid environment`.
  */
-export function describeDisk(state: DiskState): string {
-  const slots = SLOT_NAMES.map((slot) => {
-    const { meta, bootable } = state.slots[slot];
-    const active = state.env.active === slot ? ' (active)' : '';
-    return `${slot} ${meta.state} ${meta.version || '-'}${bootable ? '' : ' unbootable'}${active}`;
-  }).join(', ');
+export function describeDisk(state: DiskState | UnbootableDisk): string {
+  if ('unbootable' in state) {
+    const slots = SLOT_NAMES.map((slot) => describeSlot(state.slots[slot], '')).join(', ');
+    return `${slots}; no valid environment`;
+  }
+  const slots = SLOT_NAMES.map((slot) =>
+    describeSlot(state.slots[slot], state.env.active === slot ? ' (active)' : ''),
+  ).join(', ');
   const pending = state.env.upgrade_available ? `; upgrade pending, bootcount ${state.env.bootcount}` : '';
   return `${slots}${pending}; env from ${state.envSource} (generation ${state.envGeneration})`;
+}
+
+function describeSlot({ slot, meta, bootable }: SlotCheck, active: string): string {
+  return `${slot} ${meta.state} ${meta.version || '-'}${bootable ? '' : ' unbootable'}${active}`;
 }

@@ -84,6 +84,8 @@ test.describe('after a cut, before power-on: bricked, invalid environment, unver
     const findings = judgeDiskAfterCut(WHERE, await inspectDisk(disk), INSTALLED);
     expect(kinds(findings)).toEqual(['wrong invalid-env']);
     expectNamed(findings[0], 'no valid copy of the boot environment', 'env.0', 'env.1');
+    // The disk as the next power-on reads it, as every other finding shows it.
+    expectNamed(findings[0], '(A committed 1.0.0 (active), B ', 'env from fallback (generation 0))');
   });
 
   test('the active slot corrupted and nothing committed beside it: bricked', async ({ disk }) => {
@@ -92,6 +94,7 @@ test.describe('after a cut, before power-on: bricked, invalid environment, unver
     const findings = judgeDiskAfterCut(WHERE, await inspectDisk(disk), INSTALLED);
     expect(kinds(findings)).toEqual(['wrong bricked']);
     expectNamed(findings[0], 'bricked', 'slot A payload hashes to');
+    expectNamed(findings[0], '(A committed 1.0.0 unbootable (active), B ', 'env from env.');
   });
 
   test('no environment and no committed slot: bricked and invalid environment, not an error', async ({
@@ -108,6 +111,10 @@ test.describe('after a cut, before power-on: bricked, invalid environment, unver
     expect(kinds(findings)).toEqual(['wrong invalid-env', 'wrong bricked']);
     expectNamed(findings[0], 'env.0 missing', 'env.1 missing');
     expectNamed(findings[1], 'bricked', 'no committed slot');
+    // No environment to read, but the slots all the same: what the cut left in them.
+    for (const finding of findings) {
+      expectNamed(finding, '(A writing 1.0.0 unbootable, B ', '; no valid environment)');
+    }
   });
 
   test('a trial of a payload never installed or deployed: unverified boot', async ({ disk }) => {

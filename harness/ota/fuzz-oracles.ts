@@ -39,20 +39,25 @@ export function judgeDiskAfterCut(
   disk: DiskState | UnbootableDisk,
   installed: ReadonlySet<string>,
 ): FuzzFinding[] {
+  // Every finding shows the disk as the next power-on reads it: what a replay has to reproduce.
+  const state = describeDisk(disk);
   if ('unbootable' in disk) {
     return [
-      wrong('invalid-env', `${where}: no valid copy of the boot environment: ${disk.unbootable}`),
-      wrong('bricked', `${where}: bricked: ${disk.unbootable}`),
+      wrong('invalid-env', `${where}: no valid copy of the boot environment: ${disk.unbootable} (${state})`),
+      wrong('bricked', `${where}: bricked: ${disk.unbootable} (${state})`),
     ];
   }
   const findings: FuzzFinding[] = [];
   if (disk.envSource === 'fallback') {
     findings.push(
-      wrong('invalid-env', `${where}: no valid copy of the boot environment: ${disk.envProblems.join('; ')}`),
+      wrong(
+        'invalid-env',
+        `${where}: no valid copy of the boot environment: ${disk.envProblems.join('; ')} (${state})`,
+      ),
     );
   }
   if ('error' in disk.nextBoot) {
-    findings.push(wrong('bricked', `${where}: bricked: ${disk.nextBoot.error}`));
+    findings.push(wrong('bricked', `${where}: bricked: ${disk.nextBoot.error} (${state})`));
     return findings;
   }
   const next = disk.slots[disk.nextBoot.slot];
@@ -71,7 +76,7 @@ export function judgeDiskAfterCut(
     findings.push(
       wrong(
         'unverified-boot',
-        `${where}: would boot an unverified slot: ${unverified.join('; ')} (${describeDisk(disk)})`,
+        `${where}: would boot an unverified slot: ${unverified.join('; ')} (${state})`,
       ),
     );
   }
