@@ -205,7 +205,10 @@ export function buildProgram(): Command {
     .option('--cuts <n>', 'power cuts in all', '100')
     .option('--seed <seed>', 'the run seed (default: a fresh one, printed)')
     .option('--robots <n>', 'robots fuzzed side by side', '2')
-    .option('--ota-client <name>', `whose updates to cut: ${OTA_CLIENTS.join(', ')}`, 'fleetdrill')
+    .option(
+      '--ota-client <name>',
+      `whose updates to cut: ${OTA_CLIENTS.join(', ')} (default: config ota.client, else fleetdrill)`,
+    )
     .option('--json', 'the summary as one JSON line, the last on stdout')
     .action(async (flags: OtaFuzzFlags) => {
       const { otaFuzz } = await import('./ota.ts');

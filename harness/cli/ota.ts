@@ -4,10 +4,11 @@ import { dirname, resolve } from 'node:path';
 import { artifactManifestSchema } from '../../protocol/artifact.ts';
 import { parseCount } from '../core/config.ts';
 import { parseSeed, runSeed } from '../core/seed.ts';
-import { POWER_LOSS_MODEL, runOtaFuzz } from '../ota/fuzz.ts';
+import { POWER_LOSS_MODEL, runOtaFuzz, type OtaFuzzResult } from '../ota/fuzz.ts';
 import { buildClientArtifact } from '../ota/real/artifacts.ts';
-import { parseOtaClientFlag } from './ota-client-flag.ts';
+import { parseOtaClientFlag, resolveOtaClient } from './ota-client-flag.ts';
 import { ConfigError } from '../core/errors.ts';
+import { loadConfig } from '../core/config.ts';
 import { buildRobotVariant, ROBOT_VARIANTS, type RobotVariant } from '../ota/variants.ts';
 import { stopOnSignal } from './stop-signal.ts';
 
@@ -160,6 +161,35 @@ export interface OtaFuzzFlags {
 }
 
 /**
+ * Validates `ota fuzz` flags, naming the flag and the value on error. Without --ota-client the
+ * client is the config's `ota.client` (read from `env`), as for `up` and `run`.
+ */
+export function parseOtaFuzzFlags(flags: OtaFuzzFlags, env: NodeJS.ProcessEnv = process.env) {
+  return {
+    cuts: parseCount(flags.cuts, '--cuts', 1, 1_000_000),
+    robots: parseCount(flags.robots, '--robots', 1, 50),
+    seed: flags.seed === undefined ? runSeed(env) : parseSeed(flags.seed, '--seed'),
+    otaClient: resolveOtaClient(flags.otaClient, () => loadConfig(env)),
+    json: Boolean(flags.json),
+  };
+}
+
+/**
+ * The human-readable last line of a fuzz run: the verdict, the counts, and what a cut here is
+ * (SIGKILL keeps the page cache), so nobody reads "0 bricked" as surviving a real power loss.
+ */
+export function fuzzSummaryLine(result: OtaFuzzResult): string {
+  return (
+    `${result.verdict.toUpperCase()}: ${result.cuts} cuts of the ${result.ota_client} client (${result.cuts_by.time} by time, ${result.cuts_by.bytes} by bytes, ${result.cuts_by.state} at a state) ` +
+    `in ${(result.ms / 1000).toFixed(0)} s (${result.cuts_per_min} per minute): ` +
+    `${result.bricked} bricked, ${result.unverified_boots} unverified boots, ${result.invalid_envs} invalid environments; ` +
+    `${result.converged} of ${result.updates} updates converged (${result.committed} committed, ${result.failures_reported} failures reported)` +
+    `; ${result.inconclusive} checks could not tell` +
+    `; a cut was SIGKILL, which keeps the page cache: unsynced writes survived it, a real power loss drops them`
+  );
+}
+
+/**
  * Power-cut fuzzing of whole updates on a fleet of its own (harness/ota/fuzz.ts). Progress goes
  * to stderr; the summary to stdout, with --json as one JSON line, the last. Exit code 0 (pass)
  * only when nothing was bricked, no unverified slot booted, every environment was valid and every
@@ -169,12 +199,9 @@ export interface OtaFuzzFlags {
  * finishes the updates under way.
  */
 export async function otaFuzz(flags: OtaFuzzFlags): Promise<number> {
-  const cuts = parseCount(flags.cuts, '--cuts', 1, 1_000_000);
-  const robots = parseCount(flags.robots, '--robots', 1, 50);
-  const seed = flags.seed === undefined ? runSeed() : parseSeed(flags.seed, '--seed');
-  const otaClient = parseOtaClientFlag(flags.otaClient);
+  const { cuts, robots, seed, otaClient, json } = parseOtaFuzzFlags(flags);
   console.error(
-    `fleetdrill ota fuzz: ${cuts} cuts on ${robots} robot(s) running the ${otaClient} client, seed ${seed} (replay with --seed ${seed}${otaClient === 'fleetdrill' ? '' : ` --ota-client ${otaClient}`})`,
+    `fleetdrill ota fuzz: ${cuts} cuts on ${robots} robot(s) running the ${otaClient} client, seed ${seed} (replay with --seed ${seed} --ota-client ${otaClient})`,
   );
   console.error(`fleetdrill ota fuzz: a power cut here is ${POWER_LOSS_MODEL}`);
   const stopping = stopOnSignal('fleetdrill ota fuzz: stopping once the updates under way finish');
@@ -187,18 +214,12 @@ export async function otaFuzz(flags: OtaFuzzFlags): Promise<number> {
       signal: stopping.signal,
       onProgress: (line) => console.error(line),
     });
-    if (flags.json) {
+    if (json) {
       console.log(JSON.stringify(result));
     } else {
       for (const problem of result.problems) console.log(`problem: ${problem}`);
       for (const untold of result.could_not_tell) console.log(`could not tell: ${untold}`);
-      console.log(
-        `${result.verdict.toUpperCase()}: ${result.cuts} cuts (${result.cuts_by.time} by time, ${result.cuts_by.bytes} by bytes, ${result.cuts_by.state} at a state) ` +
-          `in ${(result.ms / 1000).toFixed(0)} s (${result.cuts_per_min} per minute): ` +
-          `${result.bricked} bricked, ${result.unverified_boots} unverified boots, ${result.invalid_envs} invalid environments; ` +
-          `${result.converged} of ${result.updates} updates converged (${result.committed} committed, ${result.failures_reported} failures reported)` +
-          `; ${result.inconclusive} checks could not tell`,
-      );
+      console.log(fuzzSummaryLine(result));
     }
     return result.verdict === 'pass' ? 0 : result.verdict === 'fail' ? 1 : 3;
   } finally {

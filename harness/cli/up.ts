@@ -8,7 +8,7 @@ import { describeBringUp } from '../fleet/readiness-progress.ts';
 import { resolveWorld } from '../fleet/world.ts';
 import { provisionRobots } from '../ota/provision.ts';
 import { resolveEngines } from '../fleet/docker/engines.ts';
-import { parseOtaClientFlag } from './ota-client-flag.ts';
+import { resolveOtaClient } from './ota-client-flag.ts';
 import { parseListenAddress } from '../core/listen-address.ts';
 
 /** `fleetdrill up` options as commander hands them over (strings, unvalidated). */
@@ -58,7 +58,7 @@ export function parseUpFlags(flags: UpFlags) {
     json: Boolean(flags.json),
     telemetry: flags.telemetry ?? loadConfig().fleet.telemetry,
     profiles: loadConfig().net.profiles,
-    otaClient: flags.otaClient === undefined ? loadConfig().ota.client : parseOtaClientFlag(flags.otaClient),
+    otaClient: resolveOtaClient(flags.otaClient),
     listenAddress:
       flags.listenAddress === undefined
         ? loadConfig().fleet.listenAddress
