@@ -7,6 +7,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { expect, test } from '@playwright/test';
 import { Agent, fetch as tlsFetch } from 'undici';
 import { REPO_ROOT } from '../core/paths.ts';
+import { FLEETDRILL_BIN, runFleetdrill as fleetdrill } from '../testing/run-cli.ts';
 import {
   loadTestKeyPair,
   payloadRange,
@@ -15,26 +16,6 @@ import {
   verifyArtifact,
 } from '../ota/index.ts';
 import { listeningPorts, processesWithEnv, runDirsIn, settle } from '../testing/leftovers.ts';
-
-const BIN = join(REPO_ROOT, 'bin/fleetdrill.js');
-
-/** Runs the fleetdrill command to completion. */
-function fleetdrill(
-  args: string[],
-  env: NodeJS.ProcessEnv = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 test('hil --json ends with the KPI line a gate reads, from real inference of the model', async () => {
   const result = await fleetdrill(['hil', '--min-queries', '50', '--min-duration-ms', '500', '--json']);
@@ -186,7 +167,7 @@ test.describe('fleetdrill up', () => {
     test.setTimeout(60_000);
     const tmp = mkdtempSync(join(tmpdir(), 'fleetdrill-cli-up-'));
     const tag = randomUUID();
-    const child = spawn(process.execPath, [BIN, 'up', '--robots', '3', '--seed', '11', '--json'], {
+    const child = spawn(process.execPath, [FLEETDRILL_BIN, 'up', '--robots', '3', '--seed', '11', '--json'], {
       cwd: REPO_ROOT,
       env: { ...process.env, TMPDIR: tmp, FLEETDRILL_HYGIENE_TAG: tag },
       stdio: ['ignore', 'pipe', 'inherit'],

@@ -3,36 +3,16 @@
  * config's `ota.client`, as `up` reads it), and the last line it prints, which says what a cut
  * here is. One real run of one cut shows the line as printed.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
-import { REPO_ROOT } from '../core/paths.ts';
+import { runFleetdrill as fleetdrill } from '../testing/run-cli.ts';
 import type { OtaFuzzResult } from '../ota/fuzz.ts';
 import { fuzzSummaryLine, parseOtaFuzzFlags } from './ota.ts';
 import { parseUpFlags } from './up.ts';
 
-const BIN = join(REPO_ROOT, 'bin/fleetdrill.js');
 const FLAGS = { cuts: '16', robots: '2', seed: '7' };
-
-/** Runs the fleetdrill command to completion. */
-function fleetdrill(
-  args: string[],
-  env: NodeJS.ProcessEnv = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 test.describe('ota fuzz: whose updates it cuts', () => {
   let dir: string;

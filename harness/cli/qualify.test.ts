@@ -4,15 +4,12 @@
  * shards merged. Same seed, same verdicts, same counts; the figure nobody measured keeps the
  * verdict at "could not judge" (exit 2) both ways, never a pass.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
-import { REPO_ROOT } from '../core/paths.ts';
+import { runFleetdrill } from '../testing/run-cli.ts';
 import type { Qualification } from '../report/qualification/types.ts';
-
-const BIN = join(REPO_ROOT, 'bin/fleetdrill.js');
 
 const QUALIFICATION = `
 suite:
@@ -40,20 +37,8 @@ requirements:
         min: 90
 `;
 
-function fleetdrill(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: REPO_ROOT,
-      // One worker per run: the shards run side by side on a machine already busy with tests.
-      env: { ...process.env, FLEETDRILL_WORKERS: '1' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+// One worker per run: the shards run side by side on a machine already busy with tests.
+const fleetdrill = (args: string[]) => runFleetdrill(args, { FLEETDRILL_WORKERS: '1' });
 
 /** What must match between a sharded and an unsharded run. */
 function essence(q: Qualification) {
