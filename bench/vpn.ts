@@ -29,10 +29,9 @@ async function faultApi(url: string, method: string, path: string, body?: unknow
 
 /**
  * The robot's NAT forwards only its WireGuard datagrams: for the plain echo, one more accept in its
- * forward chain (the NAT namespace is the robot's, named with `n` for `r`; it goes with the hub).
+ * forward chain (the rule goes with the NAT namespace when the hub closes).
  */
-async function openNatTo(robotNetns: string, host: string, port: number): Promise<void> {
-  const nat = robotNetns.replace(/r$/, 'n');
+async function openNatTo(nat: string, host: string, port: number): Promise<void> {
   const { stdout } = await run('ip', ['netns', 'exec', nat, 'nft', '-j', 'list', 'chains']);
   const chain = (
     JSON.parse(stdout) as {
@@ -155,7 +154,7 @@ export async function vpnAddedLatencyP50Us(
       protocol: 'udp',
       enabled: true,
     })) as { listen: string };
-    await openNatTo(robot.netns, host, Number(plain.listen.slice(plain.listen.lastIndexOf(':') + 1)));
+    await openNatTo(robot.natNetns, host, Number(plain.listen.slice(plain.listen.lastIndexOf(':') + 1)));
     const script = `
       const net = require('node:net'), dgram = require('node:dgram');
       const [tunnelHost, tunnelPort, plainHost, plainPort, rounds] = process.argv.slice(1);

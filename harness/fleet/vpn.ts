@@ -235,6 +235,7 @@ export function withUnderlayEvents(robot: VpnRobot, events: EventBus): VpnRobot 
   return {
     id: robot.id,
     netns: robot.netns,
+    natNetns: robot.natNetns,
     tunnelAddress: robot.tunnelAddress,
     underlay,
     robotPort: (port) => robot.robotPort(port),

@@ -58,7 +58,7 @@ export class StartedVpnRobot implements VpnRobot {
   readonly netns: string;
   readonly tunnelAddress: string;
   readonly underlay: VpnUnderlay;
-  private readonly nat: string;
+  readonly natNetns: string;
   private readonly owned = new Owned();
   private readonly unregister: () => void;
   private readonly servers = new Set<Server>();
@@ -80,7 +80,7 @@ export class StartedVpnRobot implements VpnRobot {
     k: number,
   ) {
     this.netns = vpnName(process.pid, k, 'r');
-    this.nat = vpnName(process.pid, k, 'n');
+    this.natNetns = vpnName(process.pid, k, 'n');
     this.tunnelAddress = `${TUNNEL_NET}.${host}`;
     this.unregister = onProcessExit(() => this.owned.syncCleanup());
     this.proxyName = `vpn-${id}`;
@@ -115,11 +115,11 @@ export class StartedVpnRobot implements VpnRobot {
       'name',
       ifname,
       'netns',
-      this.nat,
+      this.natNetns,
     ]);
     await sh(
       'ip',
-      ['-n', this.nat, '-batch', '-'],
+      ['-n', this.natNetns, '-batch', '-'],
       `addr add ${gateway}/24 dev ${ifname}\nlink set ${ifname} up\n`,
     );
     await sh(
@@ -132,7 +132,7 @@ export class StartedVpnRobot implements VpnRobot {
   async up(setup: RobotSetup): Promise<void> {
     const began = performance.now();
     const { root, nat } = this.wan;
-    const [r, n] = [this.netns, this.nat];
+    const [r, n] = [this.netns, this.natNetns];
     for (const ns of [r, n]) {
       await sh('ip', ['netns', 'add', ns]);
       this.owned.netns.push(ns);
@@ -338,8 +338,8 @@ export class StartedVpnRobot implements VpnRobot {
   private async setRate(kbit: number | undefined): Promise<void> {
     if (kbit === this.rateKbit) return;
     const devices: Array<[string[], string]> = [
-      [[], this.nat],
-      [['-n', this.nat], WAN_IF],
+      [[], this.natNetns],
+      [['-n', this.natNetns], WAN_IF],
     ];
     for (const [ns, dev] of devices) {
       if (kbit === undefined)

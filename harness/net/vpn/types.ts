@@ -60,6 +60,8 @@ export interface VpnRobot extends AsyncDisposable {
   readonly id: string;
   /** The robot's network namespace: run its processes with `ip netns exec <netns> …`. */
   readonly netns: string;
+  /** The namespace of the NAT box in front of the robot, which holds its masquerade and forward rules. */
+  readonly natNetns: string;
   /** The robot's address inside the tunnel. */
   readonly tunnelAddress: string;
   /** A root-namespace 127.0.0.1 port that reaches 127.0.0.1:<port> inside the robot namespace. */

@@ -106,7 +106,7 @@ it('a robot reaches the cloud through the tunnel, and the harness reaches the ro
   // The hub heard the robot from the root namespace (the fault layer's relay), not from the NAT.
   const host = peer.endpoint?.split(':')[0] ?? 'none';
   expect(await sh('ip', ['-4', '-o', 'addr', 'show'])).toContain(`inet ${host}/30`);
-  const natAddresses = await sh('ip', ['-n', robot.netns.replace(/r$/, 'n'), '-4', '-o', 'addr', 'show']);
+  const natAddresses = await sh('ip', ['-n', robot.natNetns, '-4', '-o', 'addr', 'show']);
   expect(natAddresses).not.toContain(`inet ${host}/`);
 });
 
@@ -120,7 +120,7 @@ it('the cloud is reachable only through the tunnel', async ({ hub, cloud }) => {
     // Every address the robot could try: all of the root namespace's, its NAT's, the hub's underlay.
     const addresses = new Set<string>(['127.0.0.1']);
     const mine = [
-      robot.netns.replace(/r$/, 'n'),
+      robot.natNetns,
       ...(await sh('ip', ['netns', 'list']))
         .split('\n')
         .map((l) => l.split(' ')[0] ?? '')
@@ -141,7 +141,7 @@ it('the cloud is reachable only through the tunnel', async ({ hub, cloud }) => {
     expect(results.filter(([, open]) => open).map(([where]) => where)).toEqual([]);
     expect(addresses.size).toBeGreaterThan(4);
     // The same probe can tell: from the NAT itself the careless service is one hop away and open…
-    const nat = robot.netns.replace(/r$/, 'n');
+    const nat = robot.natNetns;
     const wan = /inet (\d+\.\d+\.\d+)\.(\d+)\/30/.exec(
       await sh('ip', ['-n', nat, '-4', '-o', 'addr', 'show', 'dev', 'wan0']),
     )!;
@@ -241,7 +241,7 @@ it('a NAT mapping shorter than no keepalive hides a quiet robot; a keepalive bel
   expect(await quiet.reachableFromHub(PORT, 2_000), 'reachable while the mapping is fresh').toBe(true);
   expect(await kept.reachableFromHub(PORT, 2_000)).toBe(true);
   // The conntrack timeouts are the NAT namespace's own, not the machine's.
-  const nat = quiet.netns.replace(/r$/, 'n');
+  const nat = quiet.natNetns;
   expect(
     await sh('ip', ['netns', 'exec', nat, 'sysctl', '-n', 'net.netfilter.nf_conntrack_udp_timeout_stream']),
   ).toBe(`${NAT_S}\n`);
@@ -309,7 +309,7 @@ it('conditions shape the WireGuard datagrams: latency on both streams, a rate ca
       name: string;
     }>;
     expect(toxics.map((t) => t.name).sort()).toEqual(['fd-latency_downstream', 'fd-latency_upstream']);
-    const nat = robot.netns.replace(/r$/, 'n');
+    const nat = robot.natNetns;
     expect(await sh('tc', ['qdisc', 'show', 'dev', nat])).toContain('tbf');
     const slow = await rtt();
     expect(slow, `clean ${Math.round(clean)} ms`).toBeGreaterThanOrEqual(300);
