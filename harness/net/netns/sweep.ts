@@ -21,6 +21,11 @@ export function ownerPid(name: string): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
+/** Whether `pid` is another process's and that process has ended: what it named is a leftover. */
+export function isStaleOwner(pid: number | undefined): pid is number {
+  return pid !== undefined && pid !== process.pid && !isAlive(pid);
+}
+
 /** Names from `ip netns list`, which prints `name` or `name (id: N)` per line. */
 export async function listNetns(): Promise<string[]> {
   const out = await sh('ip', ['netns', 'list']);
@@ -39,8 +44,7 @@ export async function listNetns(): Promise<string[]> {
 export async function sweepStaleNetns(): Promise<string[]> {
   const removed: string[] = [];
   for (const name of await listNetns()) {
-    const pid = ownerPid(name);
-    if (pid === undefined || pid === process.pid || isAlive(pid)) continue;
+    if (!isStaleOwner(ownerPid(name))) continue;
     try {
       await sh('ip', ['netns', 'del', name]);
       removed.push(name);
@@ -50,13 +54,22 @@ export async function sweepStaleNetns(): Promise<string[]> {
   }
   // Root-side relay veths normally die with their namespace; one whose namespace was lost some
   // other way (an interrupted start) is removed by name.
+  removed.push(...(await sweepStaleLinks(ownerPid)));
+  return removed;
+}
+
+/**
+ * Deletes root-namespace links whose name carries (by `ownerOf`) the pid of an owner that is gone;
+ * returns their names. A link that goes away meanwhile (with its namespace) is passed over.
+ */
+export async function sweepStaleLinks(ownerOf: (name: string) => number | undefined): Promise<string[]> {
+  const removed: string[] = [];
   for (const line of (await sh('ip', ['-o', 'link', 'show'])).split('\n')) {
     const name = /^\d+:\s+([^@:\s]+)/.exec(line)?.[1];
-    const pid = name === undefined ? undefined : ownerPid(name);
-    if (pid === undefined || pid === process.pid || isAlive(pid)) continue;
+    if (name === undefined || !isStaleOwner(ownerOf(name))) continue;
     try {
-      await sh('ip', ['link', 'del', name!]);
-      removed.push(name!);
+      await sh('ip', ['link', 'del', name]);
+      removed.push(name);
     } catch {
       // Gone with its namespace in the meantime.
     }

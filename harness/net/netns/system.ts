@@ -35,7 +35,8 @@ export function shSync(file: string, args: readonly string[]): void {
 /** What the namespace link needs from the machine. */
 export type NetnsPrivileges = { ok: true } | { ok: false; missing: string };
 
-function hasTool(tool: string, args: string[]): boolean {
+/** Whether `tool args` (a version query) runs: the tool is on PATH and starts. */
+export function hasTool(tool: string, args: string[]): boolean {
   try {
     execFileSync(tool, args, { stdio: 'ignore', timeout: 5_000 });
     return true;

@@ -2,9 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { accessSync, constants, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isAlive } from '../../core/process-alive.ts';
-import { listNetns } from '../netns/sweep.ts';
-import { sh } from '../netns/system.ts';
+import { isStaleOwner, listNetns, sweepStaleLinks } from '../netns/sweep.ts';
+import { hasTool, sh } from '../netns/system.ts';
 
 /**
  * Names: `fdv<pid>x<k>h` (a hub's namespace, its WireGuard interface and its root-side veth),
@@ -30,19 +29,6 @@ export function vpnName(pid: number, k: number, role: VpnRole): string {
 export function vpnOwnerPid(name: string): number | undefined {
   const match = NAME.exec(name);
   return match ? Number(match[1]) : undefined;
-}
-
-function stale(pid: number | undefined): pid is number {
-  return pid !== undefined && pid !== process.pid && !isAlive(pid);
-}
-
-function hasTool(tool: string, args: string[]): boolean {
-  try {
-    execFileSync(tool, args, { stdio: 'ignore', timeout: 5_000 });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -98,7 +84,7 @@ function staleProcesses(): Array<{ pid: number; marker: string }> {
     }
     if (!/wireguard-go|door\.mjs/.test(cmdline)) continue;
     const match = MARKER.exec(cmdline);
-    if (match && stale(Number(match[1]))) found.push({ pid, marker: match[0] });
+    if (match && isStaleOwner(Number(match[1]))) found.push({ pid, marker: match[0] });
   }
   return found;
 }
@@ -120,7 +106,7 @@ export async function sweepStaleVpn(): Promise<string[]> {
     }
   }
   for (const name of await listNetns()) {
-    if (!stale(vpnOwnerPid(name))) continue;
+    if (!isStaleOwner(vpnOwnerPid(name))) continue;
     killNetnsPids(name);
     try {
       await sh('ip', ['netns', 'del', name]);
@@ -129,16 +115,7 @@ export async function sweepStaleVpn(): Promise<string[]> {
       // Another run's sweep got there first.
     }
   }
-  for (const line of (await sh('ip', ['-o', 'link', 'show'])).split('\n')) {
-    const name = /^\d+:\s+([^@:\s]+)/.exec(line)?.[1];
-    if (name === undefined || !stale(vpnOwnerPid(name))) continue;
-    try {
-      await sh('ip', ['link', 'del', name]);
-      removed.push(name);
-    } catch {
-      // Gone with its namespace.
-    }
-  }
+  removed.push(...(await sweepStaleLinks(vpnOwnerPid)));
   for (const [dir, pattern] of [
     [WG_SOCKET_DIR, /^(fdv\d+x\d+[hrn])\.sock$/],
     [tmpdir(), new RegExp(`^(${SOCKET_DIR_PREFIX}(\\d+)x\\d+)-`)],
@@ -151,7 +128,7 @@ export async function sweepStaleVpn(): Promise<string[]> {
     }
     for (const entry of entries) {
       const match = pattern.exec(entry);
-      if (!match || !stale(vpnOwnerPid(`${match[1]!.replace(/[hrn]$/, '')}h`))) continue;
+      if (!match || !isStaleOwner(vpnOwnerPid(`${match[1]!.replace(/[hrn]$/, '')}h`))) continue;
       rmSync(join(dir, entry), { recursive: true, force: true });
       removed.push(join(dir, entry));
     }
