@@ -28,7 +28,7 @@ import {
   unixToTcp,
 } from './plumbing.ts';
 import { StartedVpnRobot, type HubSide } from './robot.ts';
-import { killNetnsPids, SOCKET_DIR_PREFIX, sweepStaleVpn, vpnName, vpnPrivileges } from './system.ts';
+import { SOCKET_DIR_PREFIX, sweepStaleVpn, vpnName, vpnPrivileges } from './system.ts';
 import {
   VpnError,
   type VpnHub,
@@ -209,17 +209,8 @@ class StartedVpnHub implements VpnHub, HubSide {
       await robot.close().catch((error: unknown) => errors.push(error));
     for (const child of [this.door, this.wg]) if (child) await stopChild(child);
     await closeServers(this.servers, this.sockets);
-    for (const ns of this.owned.netns) {
-      killNetnsPids(ns);
-      await sh('ip', ['netns', 'del', ns]).catch((error: unknown) => errors.push(error));
-    }
-    for (const link of this.owned.links)
-      await sh('ip', ['link', 'del', link]).catch((error: unknown) => {
-        if (!/Cannot find device/.test((error as Error).message)) errors.push(error);
-      });
+    await this.owned.release(errors);
     rmSync(join(this.dir, `${this.name}.key`), { force: true });
-    for (const dir of this.owned.dirs) rmSync(dir, { recursive: true, force: true });
-    this.owned.netns.length = this.owned.links.length = this.owned.dirs.length = 0;
     this.unregister();
     if (errors.length > 0) throw errors[0];
   }

@@ -121,6 +121,49 @@ export class Owned {
     }
     for (const dir of this.dirs) rmSync(dir, { recursive: true, force: true });
   }
+
+  /**
+   * Close's half once the children are stopped: namespaces (and what still runs in them), links and
+   * directories go, and are forgotten. A failure goes to `errors` and the rest still goes; a link
+   * already gone with its namespace is no failure.
+   */
+  async release(errors: unknown[]): Promise<void> {
+    for (const ns of this.netns) {
+      killNetnsPids(ns);
+      await sh('ip', ['netns', 'del', ns]).catch((error: unknown) => errors.push(error));
+    }
+    for (const link of this.links)
+      await sh('ip', ['link', 'del', link]).catch((error: unknown) => {
+        if (!/Cannot find device/.test((error as Error).message)) errors.push(error);
+      });
+    for (const dir of this.dirs) rmSync(dir, { recursive: true, force: true });
+    this.netns.length = this.links.length = this.dirs.length = 0;
+  }
+}
+
+/** door.mjs probe inside `netns`: whether a TCP connection to host:port opens in time. */
+export async function doorProbe(
+  netns: string,
+  host: string,
+  port: number,
+  timeoutMs = 1_000,
+): Promise<boolean> {
+  try {
+    await sh('ip', [
+      'netns',
+      'exec',
+      netns,
+      process.execPath,
+      DOOR,
+      'probe',
+      host,
+      String(port),
+      String(timeoutMs),
+    ]);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Ends a child: SIGTERM, then SIGKILL after `graceMs`. */
@@ -214,15 +257,13 @@ export async function keyPair(file: string, label: string): Promise<string> {
   return (await sh('wg', ['pubkey'], privateKey)).trim();
 }
 
-/** A root-namespace unix socket server that pipes each connection to `target` (TCP). */
-export async function unixToTcp(
-  path: string,
-  port: number,
-  servers: Set<Server>,
-  sockets: Set<Socket>,
-): Promise<void> {
-  const server = createServer((client) => {
-    const upstream = connect({ host: '127.0.0.1', port });
+/**
+ * A server that pipes each connection to a fresh `connectUpstream()` and back; both ends are kept in
+ * `sockets` until they close, and either end failing or closing ends the other.
+ */
+function pipingServer(connectUpstream: () => Socket, sockets: Set<Socket>): Server {
+  return createServer((client) => {
+    const upstream = connectUpstream();
     for (const s of [client, upstream]) {
       sockets.add(s);
       s.once('close', () => sockets.delete(s));
@@ -235,6 +276,16 @@ export async function unixToTcp(
     client.on('error', end).on('close', end);
     upstream.on('error', end).on('close', end);
   });
+}
+
+/** A root-namespace unix socket server that pipes each connection to `target` (TCP). */
+export async function unixToTcp(
+  path: string,
+  port: number,
+  servers: Set<Server>,
+  sockets: Set<Socket>,
+): Promise<void> {
+  const server = pipingServer(() => connect({ host: '127.0.0.1', port }), sockets);
   rmSync(path, { force: true });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -245,20 +296,7 @@ export async function unixToTcp(
 
 /** A root-namespace 127.0.0.1 listener that pipes each connection to the unix socket `path`. */
 export async function tcpToUnix(path: string, servers: Set<Server>, sockets: Set<Socket>): Promise<number> {
-  const server = createServer((client) => {
-    const upstream = connect({ path });
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.once('close', () => sockets.delete(s));
-    }
-    client.pipe(upstream).pipe(client);
-    const end = (): void => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', end).on('close', end);
-    upstream.on('error', end).on('close', end);
-  });
+  const server = pipingServer(() => connect({ path }), sockets);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', resolve);

@@ -9,7 +9,6 @@ import { planConditions } from '../netns/conditions.ts';
 import { sh } from '../netns/system.ts';
 import type { UdpLinkConditions } from '../udp-profiles.ts';
 import {
-  DOOR,
   NFT_TABLE,
   Owned,
   TOXIC_PREFIX,
@@ -17,6 +16,7 @@ import {
   WAN_IF,
   checkPort,
   closeServers,
+  doorProbe,
   faultCall,
   inNs,
   keyPair,
@@ -26,7 +26,7 @@ import {
   stopChild,
   tcpToUnix,
 } from './plumbing.ts';
-import { killNetnsPids, vpnName } from './system.ts';
+import { vpnName } from './system.ts';
 import { VpnError, type VpnHubOptions, type VpnPeerState, type VpnRobot, type VpnUnderlay } from './types.ts';
 
 const debug = createDebug('fleetdrill:vpn');
@@ -244,32 +244,12 @@ export class StartedVpnRobot implements VpnRobot {
   private async handshake(): Promise<void> {
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline) {
-      await this.probe(this.netns, this.hub.tunnelAddress, 9, 1_000);
+      await doorProbe(this.netns, this.hub.tunnelAddress, 9, 1_000);
       if ((await this.hubPeer()).latestHandshakeMs > 0) return;
     }
     throw new TimeoutError(
       `vpn robot ${this.id}: no WireGuard handshake with the hub within 10 s (underlay proxy ${this.proxyName})`,
     );
-  }
-
-  /** door.mjs probe inside `netns`: whether a TCP connection to host:port opens in time. */
-  private async probe(netns: string, host: string, port: number, timeoutMs: number): Promise<boolean> {
-    try {
-      await sh('ip', [
-        'netns',
-        'exec',
-        netns,
-        process.execPath,
-        DOOR,
-        'probe',
-        host,
-        String(port),
-        String(timeoutMs),
-      ]);
-      return true;
-    } catch {
-      return false;
-    }
   }
 
   robotPort(port: number): number {
@@ -303,7 +283,7 @@ export class StartedVpnRobot implements VpnRobot {
 
   async reachableFromHub(port: number, timeoutMs: number): Promise<boolean> {
     checkPort(port, `vpn robot ${this.id} reachableFromHub port`);
-    return this.probe(this.hub.name, this.tunnelAddress, port, timeoutMs);
+    return doorProbe(this.hub.name, this.tunnelAddress, port, timeoutMs);
   }
 
   async listenInside(port: number): Promise<void> {
@@ -384,19 +364,10 @@ export class StartedVpnRobot implements VpnRobot {
     ).catch((error: unknown) => {
       if (!/answered 404/.test((error as Error).message)) errors.push(error);
     });
-    for (const ns of this.owned.netns) {
-      killNetnsPids(ns);
-      await sh('ip', ['netns', 'del', ns]).catch((error: unknown) => errors.push(error));
-    }
-    for (const link of this.owned.links)
-      await sh('ip', ['link', 'del', link]).catch((error: unknown) => {
-        if (!/Cannot find device/.test((error as Error).message)) errors.push(error);
-      });
+    await this.owned.release(errors);
     rmSync(join(this.hub.dir, `${this.netns}.key`), { force: true });
     for (const port of this.ports.keys())
       rmSync(join(this.hub.socketDir, `${this.netns}-${port}.sock`), { force: true });
-    for (const path of this.owned.dirs) rmSync(path, { recursive: true, force: true });
-    this.owned.netns.length = this.owned.links.length = this.owned.dirs.length = 0;
     this.unregister();
     this.hub.forget(this.id);
     if (errors.length > 0) throw errors[0];

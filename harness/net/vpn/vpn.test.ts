@@ -9,38 +9,17 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Toxiproxy } from 'toxiproxy-node-client';
 import { knownSecrets } from '../../core/secrets.ts';
 import { sh } from '../netns/system.ts';
 import { ToxiproxyServer, type StartedToxiproxyServer } from '../toxiproxy/index.ts';
 import { startEcho, type TcpServer } from '../toxiproxy/test-helpers.ts';
 import { startVpnHub, vpnPrivileges, type VpnHub } from './index.ts';
+import { DOOR, doorProbe } from './plumbing.ts';
 import { nsClient, vpnLeftovers } from './vpn.test-helpers.ts';
 
 const privileges = vpnPrivileges();
 test.skip(!privileges.ok, `the VPN needs ${privileges.ok ? '' : privileges.missing}`);
-
-const DOOR = fileURLToPath(new URL('./door.mjs', import.meta.url));
-
-async function probe(netns: string, host: string, port: number, timeoutMs = 1_000): Promise<boolean> {
-  try {
-    await sh('ip', [
-      'netns',
-      'exec',
-      netns,
-      process.execPath,
-      DOOR,
-      'probe',
-      host,
-      String(port),
-      String(timeoutMs),
-    ]);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const it = test.extend<{ faults: StartedToxiproxyServer; cloud: TcpServer; hub: VpnHub }>({
   faults: async ({}, use) => {
@@ -134,7 +113,7 @@ it('the cloud is reachable only through the tunnel', async ({ hub, cloud }) => {
     const results = await Promise.all(
       [...addresses].flatMap((address) =>
         [cloud.port, carelessPort].map(
-          async (port) => [`${address}:${port}`, await probe(robot.netns, address, port, 500)] as const,
+          async (port) => [`${address}:${port}`, await doorProbe(robot.netns, address, port, 500)] as const,
         ),
       ),
     );
@@ -145,9 +124,9 @@ it('the cloud is reachable only through the tunnel', async ({ hub, cloud }) => {
     const wan = /inet (\d+\.\d+\.\d+)\.(\d+)\/30/.exec(
       await sh('ip', ['-n', nat, '-4', '-o', 'addr', 'show', 'dev', 'wan0']),
     )!;
-    expect(await probe(nat, `${wan[1]}.${Number(wan[2]) - 1}`, carelessPort)).toBe(true);
+    expect(await doorProbe(nat, `${wan[1]}.${Number(wan[2]) - 1}`, carelessPort)).toBe(true);
     // …and the cloud opens through the tunnel.
-    expect(await probe(robot.netns, hub.tunnelAddress, cloud.port)).toBe(true);
+    expect(await doorProbe(robot.netns, hub.tunnelAddress, cloud.port)).toBe(true);
   } finally {
     careless.close();
   }
@@ -237,7 +216,7 @@ it('a NAT mapping shorter than no keepalive hides a quiet robot; a keepalive bel
   const PORT = 7_500;
   await Promise.all([quiet.listenInside(PORT), kept.listenInside(PORT)]);
   // The robot sends (here: a TCP probe to the hub through the tunnel); its NAT mapping is fresh.
-  await probe(quiet.netns, hub.tunnelAddress, 9, 1_000);
+  await doorProbe(quiet.netns, hub.tunnelAddress, 9, 1_000);
   expect(await quiet.reachableFromHub(PORT, 2_000), 'reachable while the mapping is fresh').toBe(true);
   expect(await kept.reachableFromHub(PORT, 2_000)).toBe(true);
   // The conntrack timeouts are the NAT namespace's own, not the machine's.
@@ -253,7 +232,7 @@ it('a NAT mapping shorter than no keepalive hides a quiet robot; a keepalive bel
   expect(quietNow, 'the quiet robot mapping expired: the hub cannot reach it').toBe(false);
   expect(keptNow, 'keepalive 1 s < NAT 4 s: still reachable').toBe(true);
   // The quiet robot sends (any packet through the tunnel), the NAT maps it anew, the hub reaches it.
-  await probe(quiet.netns, hub.tunnelAddress, 9, 1_000);
+  await doorProbe(quiet.netns, hub.tunnelAddress, 9, 1_000);
   expect(await quiet.reachableFromHub(PORT, 2_000)).toBe(true);
 });
 
@@ -364,7 +343,7 @@ it('robots do not reach one another through the hub, even ones that route the wh
   const [a, b] = await Promise.all([hub.addRobot('a'), hub.addRobot('b')]);
   await b.listenInside(7_500);
   expect(await b.reachableFromHub(7_500, 2_000), 'the control: the hub reaches b').toBe(true);
-  expect(await probe(a.netns, b.tunnelAddress, 7_500)).toBe(false);
+  expect(await doorProbe(a.netns, b.tunnelAddress, 7_500)).toBe(false);
   // Both widen their WireGuard peer and route to the tunnel's /24, as many configs do.
   for (const robot of [a, b]) {
     const hubKey = (
@@ -384,12 +363,12 @@ it('robots do not reach one another through the hub, even ones that route the wh
     ]);
     await sh('ip', ['-n', robot.netns, 'route', 'replace', '10.77.0.0/24', 'dev', robot.netns]);
   }
-  expect(await probe(a.netns, b.tunnelAddress, 7_500, 1_500), 'the hub forwards nothing').toBe(false);
+  expect(await doorProbe(a.netns, b.tunnelAddress, 7_500, 1_500), 'the hub forwards nothing').toBe(false);
   // Proof the check can fail: with forwarding on in the hub's namespace, a does reach b.
   const hubNs = (await sh('ip', ['netns', 'list']))
     .split('\n')
     .map((line) => line.split(' ')[0] ?? '')
     .find((ns) => new RegExp(`^fdv${process.pid}x\\d+h$`).test(ns))!;
   await sh('ip', ['netns', 'exec', hubNs, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);
-  expect(await probe(a.netns, b.tunnelAddress, 7_500, 1_500)).toBe(true);
+  expect(await doorProbe(a.netns, b.tunnelAddress, 7_500, 1_500)).toBe(true);
 });
