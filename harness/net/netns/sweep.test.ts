@@ -4,8 +4,9 @@
  * Real processes, real namespaces.
  */
 import { expect, test } from '@playwright/test';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { startOwnerChild } from './owner.test-helpers.ts';
 import { ownerPid, sweepStaleNetns } from './sweep.ts';
 import { netnsPrivileges, sh } from './system.ts';
 
@@ -22,25 +23,12 @@ interface Owner {
 }
 
 async function startOwner(mode: 'wait' | 'exit'): Promise<Owner> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, mode], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let err = '';
-  child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  const exited = new Promise<number | string>((resolve) =>
-    child.on('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
+  const { child, exited, first } = await startOwnerChild<{ netns: string[] }>(
+    CHILD,
+    [mode],
+    'its link was up',
   );
-  const line = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes('\n')) resolve(out.split('\n')[0]!);
-    });
-    void exited.then((how) =>
-      reject(new Error(`link.child.ts ${mode} ended (${how}) before its link was up: ${err}`)),
-    );
-  });
-  return { child, netns: (JSON.parse(line) as { netns: string[] }).netns, exited };
+  return { child, netns: first.netns, exited };
 }
 
 /** Which of `names` still exist as namespaces or as root-namespace links. */

@@ -4,11 +4,12 @@
  * and door processes for sweepStaleVpn() of a later run. Real processes, real namespaces.
  */
 import { expect, test } from '@playwright/test';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startOwnerChild } from '../netns/owner.test-helpers.ts';
 import { sweepStaleVpn, vpnOwnerPid, vpnPrivileges } from './index.ts';
 import { vpnLeftovers } from './vpn.test-helpers.ts';
 
@@ -27,25 +28,12 @@ interface Owner {
 
 async function startOwner(mode: 'wait' | 'exit'): Promise<Owner> {
   const runDir = mkdtempSync(join(tmpdir(), 'vpn-child-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, mode, runDir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let err = '';
-  child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  const exited = new Promise<number | string>((resolve) =>
-    child.on('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
+  const { child, exited, first } = await startOwnerChild<{ pid: number }>(
+    CHILD,
+    [mode, runDir],
+    'the tunnel was up',
   );
-  const line = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes('\n')) resolve(out.split('\n')[0]!);
-    });
-    void exited.then((how) =>
-      reject(new Error(`vpn.child.ts ${mode} ended (${how}) before the tunnel was up: ${err}`)),
-    );
-  });
-  return { child, pid: (JSON.parse(line) as { pid: number }).pid, exited, runDir };
+  return { child, pid: first.pid, exited, runDir };
 }
 
 test('names carry the owner pid and fit 15-character interface names', () => {
