@@ -2,7 +2,7 @@ import { createCipheriv, createHash, randomBytes, type KeyObject } from 'node:cr
 import { readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import createDebug from 'debug';
-import { build, version as esbuildVersion } from 'esbuild';
+import { build, version as esbuildVersion, type BuildOptions } from 'esbuild';
 import { canonicalJson, keyIdOf, type ArtifactManifest } from '../../protocol/artifact.ts';
 import { ConfigError } from '../core/errors.ts';
 import { REPO_ROOT } from '../core/paths.ts';
@@ -25,6 +25,23 @@ export const ROBOT_VARIANTS = [
   'too-large',
 ] as const;
 export type RobotVariant = (typeof ROBOT_VARIANTS)[number];
+
+/**
+ * How robot software is bundled, here and for the container images: one Node 20 ES module, ws's
+ * optional native add-ons (bufferutil, utf-8-validate) left out. Bundled CommonJS needs
+ * REQUIRE_SHIM in the banner.
+ */
+export const NODE_MODULE_BUNDLE = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  external: ['bufferutil', 'utf-8-validate'],
+} satisfies BuildOptions;
+
+/** A banner line that gives an ES module bundle the `require` its bundled CommonJS calls. */
+export const REQUIRE_SHIM =
+  "import { createRequire as __fleetdrillRequire } from 'node:module'; const require = __fleetdrillRequire(import.meta.url);";
 
 /** The robot software a slot holds: the reference robot as the robot host boots it, in one ES module. */
 export const ROBOT_SOFTWARE_ENTRY = 'reference/robot-sim/slot-main.ts';
@@ -200,21 +217,14 @@ async function bundleRobotSoftware(
     entryPoints: [ROBOT_SOFTWARE_ENTRY],
     outfile: join(REPO_ROOT, '.fleetdrill', 'ota', 'robot-software.mjs'),
     write: false,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    external: ['bufferutil', 'utf-8-validate'],
+    ...NODE_MODULE_BUNDLE,
     define: {
       __FLEETDRILL_VARIANT__: JSON.stringify(variant),
       __FLEETDRILL_VERSION__: JSON.stringify(version),
     },
     // The stamp keeps variants apart even where the software does not read the defines.
     banner: {
-      js: [
-        `// fleetdrill robot software ${name} ${version}, variant ${variant}`,
-        "import { createRequire as __fleetdrillRequire } from 'node:module'; const require = __fleetdrillRequire(import.meta.url);",
-      ].join('\n'),
+      js: [`// fleetdrill robot software ${name} ${version}, variant ${variant}`, REQUIRE_SHIM].join('\n'),
     },
     sourcemap: false,
     metafile: true,

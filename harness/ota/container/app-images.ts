@@ -19,6 +19,7 @@ import { ROBOT_APP_ENTRY } from '../../../reference/container-updater/index.ts';
 import { REPO_ROOT } from '../../core/paths.ts';
 import { dockerClient } from '../../fleet/docker/engine.ts';
 import { resolveBaseImage } from '../../fleet/docker/images.ts';
+import { NODE_MODULE_BUNDLE, REQUIRE_SHIM } from '../variants.ts';
 
 const log = createDebug('fleetdrill:container-ota');
 const run = promisify(execFile);
@@ -72,17 +73,11 @@ export async function ensureAppImage(variant: AppVariant): Promise<string> {
     absWorkingDir: REPO_ROOT,
     entryPoints: [ROBOT_APP_ENTRY],
     write: false,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    external: ['bufferutil', 'utf-8-validate'],
+    ...NODE_MODULE_BUNDLE,
     define: {
       __FLEETDRILL_VARIANT__: JSON.stringify(variant),
     },
-    banner: {
-      js: "import { createRequire as __fleetdrillRequire } from 'node:module'; const require = __fleetdrillRequire(import.meta.url);",
-    },
+    banner: { js: REQUIRE_SHIM },
     logLevel: 'error',
   });
   const code = bundle.outputFiles[0]!.contents;
