@@ -21,7 +21,7 @@ import type { DoctorFlags } from './doctor.ts';
 import type { OtaBuildFlags, OtaFuzzFlags } from './ota.ts';
 import type { MergeFlags, QualifyFlags } from './qualify.ts';
 import { parseOtaClientFlag } from './ota-client-flag.ts';
-import { ROBOT_VARIANTS } from '../ota/variants.ts';
+import { ROBOT_VARIANTS } from '../ota/variant-names.ts';
 import { DOCKER_HOSTS_ENV, resolveEngines } from '../fleet/docker/engines.ts';
 import { LISTEN_ADDRESS_ENV, parseListenAddress } from '../core/listen-address.ts';
 

@@ -11,20 +11,9 @@ import { loadTestKeyPair } from './keys.ts';
 
 const log = createDebug('fleetdrill:ota');
 
-/**
- * The reference robot software's variants the drills install. The payload carries its variant as
- * the esbuild define `__FLEETDRILL_VARIANT__` (and its version as `__FLEETDRILL_VERSION__`); the
- * robot software decides what each one does. `too-large` is `good` padded past the slot's capacity.
- */
-export const ROBOT_VARIANTS = [
-  'good',
-  'fails-self-test',
-  'crashes-on-boot',
-  'no-cloud',
-  'slow-boot',
-  'too-large',
-] as const;
-export type RobotVariant = (typeof ROBOT_VARIANTS)[number];
+import { ROBOT_VARIANTS, type RobotVariant } from './variant-names.ts';
+
+export { ROBOT_VARIANTS, type RobotVariant };
 
 /**
  * How robot software is bundled, here and for the container images: one Node 20 ES module, ws's
