@@ -13,7 +13,7 @@ import type { Qualification } from '../report/qualification/types.ts';
 
 const QUALIFICATION = `
 suite:
-  grep: '@FLEET-001|@FLEET-002'
+  grep: '@FLEET-001|@FLEET-003'
   backends: [embedded]
 requirements:
   - id: FLEET-001
@@ -22,12 +22,12 @@ requirements:
     severity: blocker
     evidence:
       - drills: { tag: '@FLEET-001' }
-  - id: FLEET-002
-    title: An e-stop stops a moving robot within a bounded time
+  - id: FLEET-003
+    title: A robot sent to a goal across the warehouse arrives
     area: fleet
     severity: blocker
     evidence:
-      - drills: { tag: '@FLEET-002' }
+      - drills: { tag: '@FLEET-003' }
   - id: QOS-009
     title: A figure this run has no source for
     area: qos
@@ -105,7 +105,7 @@ test('two shards merged give the verdicts and counts of one unsharded run with t
     expect(essence(b)).toEqual(essence(a));
     // Both fleet drills ran and passed, one in each shard; the figure nobody measured is not judged.
     expect(a.requirements.find((r) => r.id === 'FLEET-001')!.status).toBe('passed');
-    expect(a.requirements.find((r) => r.id === 'FLEET-002')!.status).toBe('passed');
+    expect(a.requirements.find((r) => r.id === 'FLEET-003')!.status).toBe('passed');
     expect(a.requirements.find((r) => r.id === 'QOS-009')!.status).toBe('not-judged');
     expect(merged.stdout).toContain('QOS-009');
 
