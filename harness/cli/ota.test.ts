@@ -16,9 +16,11 @@ const FLAGS = { cuts: '16', robots: '2', seed: '7' };
 
 test.describe('ota fuzz: whose updates it cuts', () => {
   let dir: string;
+  // Numbers the files a test writes: no random choice outside the run's seed, even for a name.
+  let written = 0;
   /** A config file holding `config`, named the way a user names one. */
   const configFile = (config: object): string => {
-    const file = join(dir, `${Object.keys(config).join('-') || 'empty'}-${Math.random()}.json`);
+    const file = join(dir, `${Object.keys(config).join('-') || 'empty'}-${++written}.json`);
     writeFileSync(file, JSON.stringify(config));
     return file;
   };
