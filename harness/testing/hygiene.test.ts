@@ -29,6 +29,20 @@ async function loopsIn(tmp: string): Promise<string[]> {
     .map((loop) => `${loop.device} ${loop.backFile}`);
 }
 
+/**
+ * A nested run of the drill that hangs, sent `signal` (to the runner's process group) once it is
+ * up, and how many loop devices it had attached just before: the count shows the disk check can fail.
+ */
+async function interruptedDrill(signal: NodeJS.Signals): Promise<{ run: NestedRun; attached: number }> {
+  let attached = 0;
+  const run = await nestedRun(
+    'hang',
+    { signal, target: 'group', before: async (tmp) => void (attached = (await loopsIn(tmp)).length) },
+    OTA_ENV,
+  );
+  return { run, attached };
+}
+
 async function expectNothingLeft(run: NestedRun): Promise<void> {
   expect(run.ports.length, `the drill did not report its robots:\n${run.output}`).toBe(2);
   expect(await settle(() => processesWithEnv('FLEETDRILL_HYGIENE_TAG', run.tag)), 'processes left').toEqual(
@@ -80,32 +94,18 @@ test.describe('hygiene: nothing outlives a run', () => {
   });
 
   test(`after Ctrl-C (SIGINT to the runner and its workers) in the middle of a drill${REAL ? ' (RAUC on real disks)' : ''}`, async () => {
-    let attached = 0;
-    run = await nestedRun(
-      'hang',
-      {
-        signal: 'SIGINT',
-        target: 'group',
-        before: async (tmp) => void (attached = (await loopsIn(tmp)).length),
-      },
-      OTA_ENV,
-    );
+    const interrupted = await interruptedDrill('SIGINT');
+    run = interrupted.run;
+    const { attached } = interrupted;
     expect(run.exitCode, run.output).not.toBe(0);
     if (REAL) expect(attached, 'the run never attached its disks').toBeGreaterThan(0);
     await expectNothingLeft(run);
   });
 
   test(`after the runner is SIGKILLed: robots power off, and the next run sweeps the run dir${REAL ? ' and the loop devices (RAUC on real disks)' : ''}`, async () => {
-    let attached = 0;
-    run = await nestedRun(
-      'hang',
-      {
-        signal: 'SIGKILL',
-        target: 'group',
-        before: async (tmp) => void (attached = (await loopsIn(tmp)).length),
-      },
-      OTA_ENV,
-    );
+    const interrupted = await interruptedDrill('SIGKILL');
+    run = interrupted.run;
+    const { attached } = interrupted;
     expect(
       await settle(() => processesWithEnv('FLEETDRILL_HYGIENE_TAG', run!.tag)),
       'processes left',
